@@ -176,7 +176,7 @@ public sealed record ComposedDpEvent : DpEvent
     /// <summary>Creates the event.</summary>
     /// <param name="events">The mechanisms, in order; none null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is null.</exception>
-    public ComposedDpEvent(IEnumerable<DpEvent> events)
+    public ComposedDpEvent(IReadOnlyList<DpEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
         var list = events.ToArray();
@@ -190,6 +190,15 @@ public sealed record ComposedDpEvent : DpEvent
 
     /// <summary>The mechanisms, in order.</summary>
     public IReadOnlyList<DpEvent> Events { get; }
+
+    /// <summary>Lists the composed events (records print collections as their type name otherwise).</summary>
+    /// <param name="builder">The builder to append to.</param>
+    /// <returns>True: members were printed.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Events = [").AppendJoin(", ", Events).Append(']');
+        return true;
+    }
 
     /// <inheritdoc />
     public bool Equals(ComposedDpEvent? other) =>
