@@ -1,0 +1,133 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffPriv.PerSample;
+
+/// <summary>
+/// Per-example gradients of <c>nn.Conv1d</c> and <c>nn.Conv2d</c> (stride, padding including <c>Padding.Same</c> and
+/// non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
+/// G = ∂ℓ/∂y as [B, g, L, O/g], the per-example weight gradient of group k is G_kᵀA_k and the bias gradient is Σ_l G.
+/// Conv1d is treated as a Conv2d of height 1.
+/// </summary>
+internal sealed class ConvGradSampler : IGradSampler
+{
+    public void Validate(string path, nn.Module layer)
+    {
+        var conv = (Convolution)layer;
+        if (conv.transposed)
+        {
+            throw new UnsupportedLayerException(path, layer, "transposed convolutions have no grad sampler");
+        }
+    }
+
+    public ILayerGradSample Compute(GradSampleContext context)
+    {
+        var conv = (Convolution)context.Module;
+        var b = context.BatchSize;
+        var groups = conv.groups;
+        var aParts = new List<Tensor>(context.Records.Count);
+        var gParts = new List<Tensor>(context.Records.Count);
+        foreach (var record in context.Records)
+        {
+            var cols = Unfold(conv, record.Input); // [B, Cin·k, L]
+            var l = cols.shape[2];
+            aParts.Add(cols.reshape(b, groups, -1, l).transpose(2, 3)); // [B, g, L, K]
+            gParts.Add(record.OutputGradient.reshape(b, groups, conv.out_channels / groups, l).transpose(2, 3)); // [B, g, L, O/g]
+        }
+
+        var a = aParts.Count == 1 ? aParts[0] : torch.cat(aParts, 2);
+        var g = gParts.Count == 1 ? gParts[0] : torch.cat(gParts, 2);
+        var sample = new CompositeLayerGradSample();
+        if (context.TrainableParameters.TryGetValue("weight", out var weight))
+        {
+            var t = a.shape[2];
+            var p = groups * a.shape[3] * g.shape[3];
+            var shape = weight.shape;
+            if (context.Resolve(t, p, 2 * groups * t * t, a.ElementSize) == GradSampleMethod.Ghost)
+            {
+                sample.Add("weight", PerSampleMath.GhostSquaredNorms(a, g), c => PerSampleMath.GhostClippedSum(a, g, c).reshape(shape));
+            }
+            else
+            {
+                var psg = PerSampleMath.Materialize(a, g);
+                sample.Add("weight", PerSampleMath.RowSquaredNorms(psg), c => PerSampleMath.WeightedSum(psg, c).reshape(shape));
+            }
+        }
+
+        if (context.TrainableParameters.ContainsKey("bias"))
+        {
+            var gb = g.sum(2).reshape(b, -1); // [B, g·O/g] = [B, Cout]
+            sample.Add("bias", PerSampleMath.RowSquaredNorms(gb), c => PerSampleMath.WeightedSum(gb, c));
+        }
+
+        return sample;
+    }
+
+    /// <summary>unfold(x) with the layer's geometry, [B, Cin·∏k, L]; 1-d convolutions become 2-d with height 1.</summary>
+    private static Tensor Unfold(Convolution conv, Tensor input)
+    {
+        var spatial = conv.kernel_size.Length;
+        if (spatial is not (1 or 2))
+        {
+            throw new NotSupportedException($"Only 1-d and 2-d convolutions are supported, not {spatial}-d.");
+        }
+
+        if (input.dim() != spatial + 2)
+        {
+            throw new ArgumentException(
+                $"Per-example gradients need a batched {spatial + 2}-d input to {conv.GetType().Name}, got shape [{string.Join(", ", input.shape)}].");
+        }
+
+        // Left and right padding per spatial dimension, as the layer's forward applies it.
+        var left = new long[spatial];
+        var right = new long[spatial];
+        for (var i = 0; i < spatial; i++)
+        {
+            if (conv.padding is { } explicitPadding)
+            {
+                left[i] = right[i] = explicitPadding[i];
+            }
+            else if (conv.padding_type == Padding.Same)
+            {
+                var total = conv.dilation[i] * (conv.kernel_size[i] - 1);
+                left[i] = total / 2;
+                right[i] = total - left[i];
+            }
+        }
+
+        var x = input;
+        var symmetricZeros = conv.padding_mode == PaddingModes.Zeros && left.SequenceEqual(right);
+        if (!symmetricZeros)
+        {
+            // F.pad takes (left, right) pairs starting from the last dimension.
+            var pad = new long[2 * spatial];
+            for (var i = 0; i < spatial; i++)
+            {
+                pad[2 * i] = left[spatial - 1 - i];
+                pad[(2 * i) + 1] = right[spatial - 1 - i];
+            }
+
+            var mode = conv.padding_mode == PaddingModes.Zeros ? PaddingModes.Constant : conv.padding_mode;
+            x = nn.functional.pad(x, pad, mode);
+            Array.Clear(left);
+        }
+
+        if (spatial == 1)
+        {
+            return nn.functional.unfold(
+                x.unsqueeze(2),
+                kernel_size: (1, conv.kernel_size[0]),
+                dilation: (1, conv.dilation[0]),
+                padding: (0, left[0]),
+                stride: (1, conv.stride[0]));
+        }
+
+        return nn.functional.unfold(
+            x,
+            kernel_size: (conv.kernel_size[0], conv.kernel_size[1]),
+            dilation: (conv.dilation[0], conv.dilation[1]),
+            padding: (left[0], left[1]),
+            stride: (conv.stride[0], conv.stride[1]));
+    }
+}

@@ -1,0 +1,92 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffPriv.PerSample;
+
+/// <summary>
+/// Shared part of the elementwise-affine normalisation layers: with x̂ the normalised input recomputed from the kept input,
+/// ∂ℓ_i/∂γ = Σ_positions g ⊙ x̂ and ∂ℓ_i/∂β = Σ_positions g. These per-example gradients are never larger than the
+/// layer input, so they are always materialised (the requested method does not change the result).
+/// </summary>
+internal abstract class AffineNormGradSampler : IGradSampler
+{
+    public ILayerGradSample Compute(GradSampleContext context)
+    {
+        var b = context.BatchSize;
+        Tensor? weightGrad = null;
+        Tensor? biasGrad = null;
+        var trainsWeight = context.TrainableParameters.ContainsKey("weight");
+        var trainsBias = context.TrainableParameters.ContainsKey("bias");
+        foreach (var record in context.Records)
+        {
+            // Both as [B, positions, P] with P the parameter size.
+            var (normalized, grad) = NormalizedAndGrad(context.Module, record, b);
+            if (trainsWeight)
+            {
+                var w = grad.mul(normalized).sum(1);
+                weightGrad = weightGrad is null ? w : weightGrad.add_(w);
+            }
+
+            if (trainsBias)
+            {
+                var bg = grad.sum(1);
+                biasGrad = biasGrad is null ? bg : biasGrad.add_(bg);
+            }
+        }
+
+        var parts = new Dictionary<string, (Tensor PerExample, long[] Shape)>();
+        Tensor? squared = null;
+        foreach (var (name, perExample) in new[] { ("weight", weightGrad), ("bias", biasGrad) })
+        {
+            if (perExample is null)
+            {
+                continue;
+            }
+
+            parts[name] = (perExample, context.TrainableParameters[name].shape);
+            var s = PerSampleMath.RowSquaredNorms(perExample);
+            squared = squared is null ? s : squared.add_(s);
+        }
+
+        return new MaterializedLayerGradSample(parts, squared ?? throw new InvalidOperationException("No trainable parameter."));
+    }
+
+    /// <summary>x̂ and ∂ℓ/∂y, both reshaped to [B, positions, P].</summary>
+    protected abstract (Tensor Normalized, Tensor Grad) NormalizedAndGrad(nn.Module module, LayerRecord record, long batchSize);
+
+    /// <summary>(x − mean) / sqrt(var + eps) over the last axis, with the biased variance as in the forward.</summary>
+    protected static Tensor Normalize(Tensor x, double eps)
+    {
+        var centered = x.sub(x.mean([-1L], keepdim: true));
+        var variance = centered.square().mean([-1L], keepdim: true);
+        return centered.mul(variance.add(eps).rsqrt());
+    }
+}
+
+/// <summary>Per-example gradients of <c>nn.LayerNorm</c> (normalised over the trailing <c>normalized_shape</c> axes).</summary>
+internal sealed class LayerNormGradSampler : AffineNormGradSampler
+{
+    protected override (Tensor Normalized, Tensor Grad) NormalizedAndGrad(nn.Module module, LayerRecord record, long batchSize)
+    {
+        var norm = (LayerNorm)module;
+        var p = norm.normalized_shape.Aggregate(1L, (x, y) => x * y);
+        var normalized = Normalize(record.Input.reshape(batchSize, -1, p), norm.eps);
+        return (normalized, record.OutputGradient.reshape(batchSize, -1, p));
+    }
+}
+
+/// <summary>Per-example gradients of <c>nn.GroupNorm</c> ([B, C, …], statistics per example and group).</summary>
+internal sealed class GroupNormGradSampler : AffineNormGradSampler
+{
+    protected override (Tensor Normalized, Tensor Grad) NormalizedAndGrad(nn.Module module, LayerRecord record, long batchSize)
+    {
+        var norm = (GroupNorm)module;
+        var x = record.Input;
+        var channels = x.shape[1];
+        var normalized = Normalize(x.reshape(batchSize, norm.num_groups, -1), norm.eps)
+            .reshape(batchSize, channels, -1)
+            .transpose(1, 2); // [B, positions, C]
+        var grad = record.OutputGradient.reshape(batchSize, channels, -1).transpose(1, 2);
+        return (normalized, grad);
+    }
+}
