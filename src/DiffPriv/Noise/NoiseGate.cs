@@ -1,0 +1,179 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPriv.Noise;
+
+/// <summary>
+/// The only place DiffPriv draws privacy noise. <see cref="CreateSecure"/> (the default for training) draws
+/// from the operating system's cryptographically secure generator; <see cref="CreateSeeded"/> gives a
+/// reproducible stream for tests and for experiments that must be replayed exactly.
+/// </summary>
+/// <remarks>
+/// A seeded gate gives no privacy against anyone who knows or can guess the seed: the noise can then be
+/// subtracted. Secure Gaussian samples use the Box–Muller transform on 53-bit uniforms in float64; the
+/// floating-point attack on textbook samplers (Mironov 2012) is not addressed here.
+/// </remarks>
+public sealed class NoiseGate : IDisposable
+{
+    private readonly Generator? _generator;
+    private readonly long _seed;
+    private bool _disposed;
+
+    private NoiseGate(Generator? generator, long seed)
+    {
+        _generator = generator;
+        _seed = seed;
+    }
+
+    /// <summary>True when noise comes from the OS CSPRNG (not reproducible, not predictable).</summary>
+    public bool IsSecure => _generator is null;
+
+    /// <summary>The seed of a seeded gate; null for a secure gate.</summary>
+    public long? Seed => IsSecure ? null : _seed;
+
+    /// <summary>A gate drawing from the operating system's cryptographically secure random number generator.</summary>
+    /// <returns>The gate.</returns>
+    public static NoiseGate CreateSecure()
+    {
+        TorchRuntime.EnsureLoaded();
+        return new NoiseGate(null, 0);
+    }
+
+    /// <summary>A reproducible gate (mt19937 via a torch <see cref="Generator"/>). For tests and replayable experiments only.</summary>
+    /// <param name="seed">The seed.</param>
+    /// <returns>The gate.</returns>
+    public static NoiseGate CreateSeeded(long seed)
+    {
+        TorchRuntime.EnsureLoaded();
+        return new NoiseGate(new Generator((ulong)seed, torch.CPU), seed);
+    }
+
+    /// <summary>Draws a tensor of independent N(0, <paramref name="standardDeviation"/>²) samples.</summary>
+    /// <param name="shape">The tensor shape.</param>
+    /// <param name="standardDeviation">The noise std (e.g. σ·C for DP-SGD); finite, ≥ 0.</param>
+    /// <param name="dtype">The element type of the result (float32 or float64).</param>
+    /// <param name="device">Where the result lives; noise is drawn on the CPU and moved.</param>
+    /// <returns>A new tensor owned by the caller's dispose scope.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The standard deviation is negative or not finite.</exception>
+    public Tensor Gaussian(ReadOnlySpan<long> shape, double standardDeviation, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!(standardDeviation >= 0 && double.IsFinite(standardDeviation)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Noise standard deviation must be finite and ≥ 0.");
+        }
+
+        var dims = shape.ToArray();
+        using var scope = torch.NewDisposeScope();
+        var standard = _generator is not null
+            ? torch.randn(dims, dtype: ScalarType.Float64, generator: _generator)
+            : SecureStandardNormal(dims);
+        var result = standard.mul(standardDeviation).to(dtype);
+        if (device is not null)
+        {
+            result = result.to(device);
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Poisson sampling: every index in [0, <paramref name="populationSize"/>) is kept independently with probability
+    /// <paramref name="probability"/>. The randomness of sampling is part of the privacy guarantee (amplification by
+    /// sampling), so it comes from this gate like the noise.
+    /// </summary>
+    /// <param name="populationSize">n ≥ 0.</param>
+    /// <param name="probability">q ∈ [0, 1].</param>
+    /// <returns>The kept indices in increasing order, an int64 tensor of shape [k] (k may be 0).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">n &lt; 0 or q ∉ [0, 1].</exception>
+    public Tensor PoissonSample(long populationSize, double probability)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(populationSize);
+        if (!(probability >= 0 && probability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(probability), probability, "Sampling probability must be in [0, 1].");
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var uniforms = _generator is not null
+            ? torch.rand([populationSize], dtype: ScalarType.Float64, generator: _generator)
+            : torch.tensor(SecureUniforms(populationSize), dtype: ScalarType.Float64);
+        return (uniforms < probability).nonzero().reshape(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The generator state of a seeded gate (for checkpoints); null for a secure gate, which has none to save.</summary>
+    /// <returns>The state bytes, or null.</returns>
+    public byte[]? GetState()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_generator is null)
+        {
+            return null;
+        }
+
+        using var state = _generator.get_state();
+        return state.data<byte>().ToArray();
+    }
+
+    /// <summary>Restores a seeded gate's generator state from <see cref="GetState"/>.</summary>
+    /// <param name="state">The saved bytes.</param>
+    /// <exception cref="InvalidOperationException">The gate is secure (it has no state).</exception>
+    public void SetState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_generator is null)
+        {
+            throw new InvalidOperationException("A secure noise gate has no state to restore.");
+        }
+
+        using var t = torch.tensor(state, dtype: ScalarType.Byte);
+        _generator.set_state(t);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _generator?.Dispose();
+            _disposed = true;
+        }
+    }
+
+    // 53-bit uniforms from the OS CSPRNG; with offsetByOne they lie in (0, 1], otherwise in [0, 1).
+    private static double[] SecureUniforms(long count, bool offsetByOne = false)
+    {
+        var bytes = new byte[checked(count * 8)];
+        RandomNumberGenerator.Fill(bytes);
+        var u = new double[count];
+        const double Scale = 1.0 / (1UL << 53);
+        var offset = offsetByOne ? 1UL : 0UL;
+        for (var i = 0; i < u.Length; i++)
+        {
+            u[i] = ((BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i * 8, 8)) >> 11) + offset) * Scale;
+        }
+
+        return u;
+    }
+
+    // Box–Muller on pairs of secure uniforms; called inside the caller's dispose scope.
+    private static Tensor SecureStandardNormal(long[] dims)
+    {
+        long count = 1;
+        foreach (var d in dims)
+        {
+            count = checked(count * d);
+        }
+
+        var pairs = (count + 1) / 2;
+        var t1 = torch.tensor(SecureUniforms(pairs, offsetByOne: true), dtype: ScalarType.Float64); // (0, 1]: log is finite
+        var t2 = torch.tensor(SecureUniforms(pairs), dtype: ScalarType.Float64);
+        var radius = t1.log().mul_(-2.0).sqrt_();
+        var angle = t2.mul_(2 * Math.PI);
+        return torch.cat([radius * angle.cos(), radius * angle.sin()], 0).narrow(0, 0, count).reshape(dims);
+    }
+}

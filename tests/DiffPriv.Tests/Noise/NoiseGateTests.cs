@@ -1,0 +1,84 @@
+using DiffPriv.Noise;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPriv.Tests.Noise;
+
+public sealed class NoiseGateTests
+{
+    public static TheoryData<bool> Modes() => [true, false];
+
+    private static NoiseGate Create(bool secure) => secure ? NoiseGate.CreateSecure() : NoiseGate.CreateSeeded(1234);
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void GaussianHasTheRequestedMeanAndStandardDeviation(bool secure)
+    {
+        // n = 200 000 draws of N(0, 2.5²). Standard errors: mean 2.5/√n ≈ 0.0056; std ≈ 2.5/√(2n) ≈ 0.0040.
+        // Accept within 4 standard errors (a false alarm has probability ≈ 6e-5 per check).
+        using var gate = Create(secure);
+        using var scope = torch.NewDisposeScope();
+        const int N = 200_000;
+        const double Std = 2.5;
+        var x = gate.Gaussian([N], Std, ScalarType.Float64);
+        Assert.Equal([N], x.shape);
+        var mean = x.mean().item<double>();
+        var std = x.std().item<double>();
+        Assert.InRange(mean, -4 * Std / Math.Sqrt(N), 4 * Std / Math.Sqrt(N));
+        Assert.InRange(std, Std - (4 * Std / Math.Sqrt(2.0 * N)), Std + (4 * Std / Math.Sqrt(2.0 * N)));
+        // Tails: P(|z| > 3) = 0.0026998; binomial standard error √(p(1−p)/n) ≈ 1.16e-4.
+        var tail = (x.abs() > 3 * Std).to(ScalarType.Float64).mean().item<double>();
+        Assert.InRange(tail, 0.0026998 - (4 * 1.16e-4), 0.0026998 + (4 * 1.16e-4));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ResultHasTheRequestedShapeAndType(bool secure)
+    {
+        using var gate = Create(secure);
+        using var scope = torch.NewDisposeScope();
+        var x = gate.Gaussian([3, 5, 7], 1.0);
+        Assert.Equal([3L, 5, 7], x.shape);
+        Assert.Equal(ScalarType.Float32, x.dtype);
+        Assert.Equal(0.0, gate.Gaussian([4], 0.0).abs().sum().item<float>());
+        Assert.Equal([0L], gate.Gaussian([0], 1.0).shape);
+    }
+
+    [Fact]
+    public void SeededGateIsReproducibleAndStateRoundTrips()
+    {
+        using var a = NoiseGate.CreateSeeded(42);
+        using var b = NoiseGate.CreateSeeded(42);
+        using var scope = torch.NewDisposeScope();
+        Assert.True(a.Gaussian([100], 1.0).equal(b.Gaussian([100], 1.0)).all().item<bool>());
+        var state = a.GetState();
+        Assert.NotNull(state);
+        var next = a.Gaussian([50], 1.0);
+        a.SetState(state);
+        Assert.True(next.equal(a.Gaussian([50], 1.0)).all().item<bool>());
+        Assert.False(a.IsSecure);
+        Assert.Equal(42, a.Seed);
+    }
+
+    [Fact]
+    public void SecureGateIsNotReproducibleAndHasNoState()
+    {
+        using var a = NoiseGate.CreateSecure();
+        using var b = NoiseGate.CreateSecure();
+        using var scope = torch.NewDisposeScope();
+        Assert.False(a.Gaussian([100], 1.0).equal(b.Gaussian([100], 1.0)).all().item<bool>());
+        Assert.True(a.IsSecure);
+        Assert.Null(a.GetState());
+        Assert.Throws<InvalidOperationException>(() => a.SetState([1, 2, 3]));
+    }
+
+    [Theory]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void InvalidStandardDeviationIsRejected(double std)
+    {
+        using var gate = NoiseGate.CreateSeeded(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => gate.Gaussian([3], std));
+    }
+}
