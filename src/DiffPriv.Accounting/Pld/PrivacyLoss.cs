@@ -1,0 +1,378 @@
+namespace DiffPriv.Accounting.Pld;
+
+/// <summary>Which half of add/remove-one adjacency a privacy loss describes (dp_accounting's AdjacencyType).</summary>
+internal enum AdjacencyType
+{
+    /// <summary>The neighbour has one more record: μ_upper = μ, μ_lower = (1−q)μ + q·μ(· − Δ).</summary>
+    Add,
+
+    /// <summary>The neighbour has one record fewer: μ_upper = (1−q)μ + q·μ(· + Δ), μ_lower = μ.</summary>
+    Remove,
+}
+
+/// <summary>
+/// Privacy loss of an additive-noise mechanism with symmetric noise μ, sensitivity Δ and Poisson subsampling
+/// with probability q (Meiser &amp; Mohammadi 2018; Koskela et al. 2020; the layout of dp_accounting's
+/// <c>AdditiveNoisePrivacyLoss</c>). The loss L(x) = ln(μ_upper(x)/μ_lower(x)) is non-increasing in x.
+/// </summary>
+internal abstract class AdditiveNoisePrivacyLoss
+{
+    protected AdditiveNoisePrivacyLoss(double sensitivity, double samplingProbability, AdjacencyType adjacency)
+    {
+        if (!(sensitivity > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sensitivity), sensitivity, "Sensitivity must be > 0.");
+        }
+
+        if (!(samplingProbability > 0 && samplingProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(samplingProbability), samplingProbability, "Sampling probability must be in (0, 1].");
+        }
+
+        Sensitivity = sensitivity;
+        SamplingProbability = samplingProbability;
+        Adjacency = adjacency;
+        _log1MinusQ = PldMath.Log1P(-samplingProbability);
+    }
+
+    // ln(1 − q): REMOVE losses lie above it, ADD losses below its negation.
+    private readonly double _log1MinusQ;
+
+    /// <summary>Δ.</summary>
+    public double Sensitivity { get; }
+
+    /// <summary>q ∈ (0, 1].</summary>
+    public double SamplingProbability { get; }
+
+    /// <summary>ADD or REMOVE.</summary>
+    public AdjacencyType Adjacency { get; }
+
+    /// <summary>CDF and survival function of the noise μ at x, each accurate on its small side.</summary>
+    protected abstract (double Cdf, double Sf) NoiseCdfSf(double x);
+
+    /// <summary>Loss without subsampling for REMOVE: ln(μ(x + Δ)/μ(x)).</summary>
+    protected abstract double LossWithoutSubsamplingRemove(double x);
+
+    /// <summary>Largest x whose REMOVE loss without subsampling is ≥ <paramref name="loss"/> (±∞ allowed).</summary>
+    protected abstract double InverseLossWithoutSubsamplingRemove(double loss);
+
+    /// <summary>Range [ε_lower, ε_upper] of losses the connect-the-dots grid must cover.</summary>
+    public abstract (double Lower, double Upper) ConnectDotsBounds();
+
+    /// <summary>L(x) = ln(μ_upper(x)/μ_lower(x)).</summary>
+    public double PrivacyLoss(double x) =>
+        Adjacency == AdjacencyType.Add ? -LossRemove(-x) : LossRemove(x);
+
+    private double LossRemove(double x)
+    {
+        var plain = LossWithoutSubsamplingRemove(x);
+        var q = SamplingProbability;
+        return q == 1.0 ? plain : PldMath.LogATimesExpBPlusC(q, plain, 1 - q);
+    }
+
+    /// <summary>The largest x with L(x) ≥ <paramref name="loss"/>; ±∞ when no finite x is the answer.</summary>
+    public double InversePrivacyLoss(double loss)
+    {
+        var q = SamplingProbability;
+        if (Adjacency == AdjacencyType.Add)
+        {
+            if (q == 1.0)
+            {
+                return Sensitivity + InverseLossWithoutSubsamplingRemove(loss);
+            }
+
+            var cap = -_log1MinusQ;
+            if (loss > cap)
+            {
+                // ADD losses never reach −ln(1−q).
+                return double.NegativeInfinity;
+            }
+
+            if (PldMath.IsClose(loss, cap))
+            {
+                return Sensitivity + InverseLossWithoutSubsamplingRemove(double.PositiveInfinity);
+            }
+
+            // Solve −ln(1 − q + q·e^{−ℓ'}) = ℓ for the unsampled loss ℓ' = −ln(1 + (e^{−ℓ} − 1)/q).
+            return Sensitivity + InverseLossWithoutSubsamplingRemove(-PldMath.Log1P(PldMath.ExpM1(-loss) / q));
+        }
+
+        if (q == 1.0)
+        {
+            return InverseLossWithoutSubsamplingRemove(loss);
+        }
+
+        var floor = _log1MinusQ;
+        if (loss <= floor || PldMath.IsClose(loss, floor))
+        {
+            // Every REMOVE loss exceeds ln(1−q).
+            return double.PositiveInfinity;
+        }
+
+        // Solve ln(1 − q + q·e^{ℓ'}) = ℓ for ℓ' = ln(1 + (e^ℓ − 1)/q).
+        return InverseLossWithoutSubsamplingRemove(PldMath.Log1P(PldMath.ExpM1(loss) / q));
+    }
+
+    /// <summary>P[μ_upper ≤ x].</summary>
+    public double MuUpperCdf(double x) => CdfPair(x).Upper;
+
+    /// <summary>P[μ_lower ≤ x].</summary>
+    public double MuLowerCdf(double x) => CdfPair(x).Lower;
+
+    // Both CDFs at x from two noise-CDF evaluations (the unshifted one is shared).
+    private (double Upper, double Lower) CdfPair(double x)
+    {
+        var q = SamplingProbability;
+        if (Adjacency == AdjacencyType.Add)
+        {
+            var plain = NoiseCdfSf(x).Cdf;
+            var shifted = NoiseCdfSf(x - Sensitivity).Cdf;
+            return (plain, q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted));
+        }
+        else
+        {
+            var plain = NoiseCdfSf(x).Cdf;
+            var shifted = NoiseCdfSf(x + Sensitivity).Cdf;
+            return (q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted), plain);
+        }
+    }
+
+    /// <summary>ln P[μ_lower ≤ x]; overridden where the CDF can underflow.</summary>
+    public virtual double MuLowerLogCdf(double x) => Math.Log(MuLowerCdf(x));
+
+    /// <summary>
+    /// The exact hockey-stick divergence δ(ε) = sup_S μ_upper(S) − e^ε μ_lower(S) of the mechanism
+    /// (the set S = {x ≤ L⁻¹(ε)} attains it since L is monotone).
+    /// </summary>
+    /// <param name="epsilon">ε, any real (negative allowed).</param>
+    /// <returns>δ ∈ [0, 1].</returns>
+    public double GetDeltaForEpsilon(double epsilon)
+    {
+        var q = SamplingProbability;
+        if (q < 1.0)
+        {
+            if (Adjacency == AdjacencyType.Add && epsilon >= -_log1MinusQ)
+            {
+                return 0.0;
+            }
+
+            if (Adjacency == AdjacencyType.Remove && epsilon <= _log1MinusQ)
+            {
+                return Math.Clamp(-PldMath.ExpM1(epsilon), 0.0, 1.0);
+            }
+        }
+
+        var x = InversePrivacyLoss(epsilon);
+        var (upper, lower) = CdfPair(x);
+        var scaled = lower > 1e-290 && epsilon < 700 ? Math.Exp(epsilon) * lower : Math.Exp(epsilon + MuLowerLogCdf(x));
+        return Math.Clamp(upper - scaled, 0.0, 1.0);
+    }
+
+    /// <summary>
+    /// Masses of μ_upper and μ_lower on the cells (xs[i], xs[i+1]] of an increasing list of cut points (±∞ allowed),
+    /// each computed from the side of the distribution where it is small so tiny cells keep their relative accuracy.
+    /// </summary>
+    public (double[] Upper, double[] Lower) CellMasses(double[] xs)
+    {
+        var n = xs.Length;
+        var at0 = new (double Cdf, double Sf)[n];
+        var atPlus = new (double Cdf, double Sf)[n];
+        var atMinus = new (double Cdf, double Sf)[n];
+        var q = SamplingProbability;
+        for (var i = 0; i < n; i++)
+        {
+            at0[i] = NoiseCdfSf(xs[i]);
+
+            if (Adjacency == AdjacencyType.Remove)
+            {
+                atPlus[i] = NoiseCdfSf(xs[i] + Sensitivity);
+            }
+            else
+            {
+                atMinus[i] = NoiseCdfSf(xs[i] - Sensitivity);
+            }
+        }
+
+        var upper = new double[n - 1];
+        var lower = new double[n - 1];
+        for (var i = 0; i + 1 < n; i++)
+        {
+            var plain = Mass(at0[i], at0[i + 1]);
+            if (Adjacency == AdjacencyType.Remove)
+            {
+                var shifted = Mass(atPlus[i], atPlus[i + 1]);
+                upper[i] = q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted);
+                lower[i] = plain;
+            }
+            else
+            {
+                var shifted = Mass(atMinus[i], atMinus[i + 1]);
+                upper[i] = plain;
+                lower[i] = q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted);
+            }
+        }
+
+        return (upper, lower);
+    }
+
+    // Mass of (a, b] from CDF/SF pairs at a and b: use whichever side is small.
+    private static double Mass((double Cdf, double Sf) a, (double Cdf, double Sf) b)
+    {
+        double m;
+        if (b.Cdf <= 0.5)
+        {
+            m = b.Cdf - a.Cdf;
+        }
+        else if (a.Sf <= 0.5)
+        {
+            m = a.Sf - b.Sf;
+        }
+        else
+        {
+            m = 1.0 - a.Cdf - b.Sf;
+        }
+
+        return Math.Max(m, 0.0);
+    }
+}
+
+/// <summary>Privacy loss of the Gaussian mechanism N(0, σ²) with sensitivity Δ, optionally Poisson-subsampled.</summary>
+internal sealed class GaussianPrivacyLoss : AdditiveNoisePrivacyLoss
+{
+    private readonly double _sigma;
+    private readonly double _logMassTruncationBound;
+
+    /// <summary>Creates the loss.</summary>
+    /// <param name="standardDeviation">σ &gt; 0.</param>
+    /// <param name="sensitivity">Δ &gt; 0.</param>
+    /// <param name="samplingProbability">q ∈ (0, 1].</param>
+    /// <param name="adjacency">ADD or REMOVE.</param>
+    /// <param name="logMassTruncationBound">ln of the noise mass left out of the finite grid (dp_accounting's default −50).</param>
+    public GaussianPrivacyLoss(double standardDeviation, double sensitivity = 1, double samplingProbability = 1, AdjacencyType adjacency = AdjacencyType.Remove, double logMassTruncationBound = -50)
+        : base(sensitivity, samplingProbability, adjacency)
+    {
+        if (!(standardDeviation > 0) || double.IsInfinity(standardDeviation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "σ must be finite and > 0.");
+        }
+
+        _sigma = standardDeviation;
+        _logMassTruncationBound = logMassTruncationBound;
+    }
+
+    protected override (double Cdf, double Sf) NoiseCdfSf(double x) => NormalDistribution.CdfAndSf(x / _sigma);
+
+    protected override double LossWithoutSubsamplingRemove(double x) =>
+        Sensitivity * ((-0.5 * Sensitivity) - x) / (_sigma * _sigma);
+
+    protected override double InverseLossWithoutSubsamplingRemove(double loss) =>
+        (-0.5 * Sensitivity) - (loss * _sigma * _sigma / Sensitivity);
+
+    /// <inheritdoc />
+    public override double MuLowerLogCdf(double x)
+    {
+        var q = SamplingProbability;
+        if (Adjacency == AdjacencyType.Remove)
+        {
+            return NormalDistribution.LogCdf(x / _sigma);
+        }
+
+        var shifted = NormalDistribution.LogCdf((x - Sensitivity) / _sigma);
+        return q == 1.0 ? shifted : PldMath.LogAddExp(PldMath.Log1P(-q) + NormalDistribution.LogCdf(x / _sigma), Math.Log(q) + shifted);
+    }
+
+    /// <summary>
+    /// The x-range outside which the noise mass is below exp(logMassTruncationBound):
+    /// ±σ·Φ⁻¹(½e^bound), widened by Δ on the side the shifted component lives.
+    /// </summary>
+    public (double LowerX, double UpperX) TailBounds()
+    {
+        var lowerX = _sigma * NormalDistribution.InverseCdfFromLog(Math.Log(0.5) + _logMassTruncationBound);
+        var upperX = -lowerX;
+        if (Adjacency == AdjacencyType.Add)
+        {
+            upperX += Sensitivity;
+        }
+        else
+        {
+            lowerX -= Sensitivity;
+        }
+
+        return (lowerX, upperX);
+    }
+
+    /// <inheritdoc />
+    public override (double Lower, double Upper) ConnectDotsBounds()
+    {
+        var (lowerX, upperX) = TailBounds();
+        return (PrivacyLoss(upperX), PrivacyLoss(lowerX));
+    }
+}
+
+/// <summary>Privacy loss of the Laplace mechanism Lap(0, b) with sensitivity Δ, optionally Poisson-subsampled.</summary>
+internal sealed class LaplacePrivacyLoss : AdditiveNoisePrivacyLoss
+{
+    private readonly double _b;
+
+    /// <summary>Creates the loss.</summary>
+    /// <param name="parameter">b &gt; 0, the Laplace scale.</param>
+    /// <param name="sensitivity">Δ &gt; 0.</param>
+    /// <param name="samplingProbability">q ∈ (0, 1].</param>
+    /// <param name="adjacency">ADD or REMOVE.</param>
+    public LaplacePrivacyLoss(double parameter, double sensitivity = 1, double samplingProbability = 1, AdjacencyType adjacency = AdjacencyType.Remove)
+        : base(sensitivity, samplingProbability, adjacency)
+    {
+        if (!(parameter > 0) || double.IsInfinity(parameter))
+        {
+            throw new ArgumentOutOfRangeException(nameof(parameter), parameter, "b must be finite and > 0.");
+        }
+
+        _b = parameter;
+    }
+
+    protected override (double Cdf, double Sf) NoiseCdfSf(double x)
+    {
+        if (x <= 0)
+        {
+            var c = 0.5 * Math.Exp(x / _b);
+            return (c, 1.0 - c);
+        }
+
+        var s = 0.5 * Math.Exp(-x / _b);
+        return (1.0 - s, s);
+    }
+
+    protected override double LossWithoutSubsamplingRemove(double x) =>
+        (Math.Abs(x) - Math.Abs(x + Sensitivity)) / _b;
+
+    protected override double InverseLossWithoutSubsamplingRemove(double loss)
+    {
+        var threshold = loss * _b;
+        if (threshold > Sensitivity)
+        {
+            return double.NegativeInfinity;
+        }
+
+        if (threshold <= -Sensitivity)
+        {
+            return double.PositiveInfinity;
+        }
+
+        return 0.5 * (-Sensitivity - threshold);
+    }
+
+    /// <inheritdoc />
+    public override (double Lower, double Upper) ConnectDotsBounds()
+    {
+        var maxLoss = Sensitivity / _b;
+        var q = SamplingProbability;
+        if (q == 1.0)
+        {
+            return (-maxLoss, maxLoss);
+        }
+
+        return Adjacency == AdjacencyType.Add
+            ? (-Math.Log(1 - q + (q * Math.Exp(maxLoss))), -Math.Log(1 - q + (q * Math.Exp(-maxLoss))))
+            : (Math.Log(1 - q + (q * Math.Exp(-maxLoss))), Math.Log(1 - q + (q * Math.Exp(maxLoss))));
+    }
+}
