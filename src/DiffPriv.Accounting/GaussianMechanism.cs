@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 using DiffPriv.Accounting.Pld;
 
 namespace DiffPriv.Accounting;
@@ -15,7 +16,7 @@ public static class GaussianMechanism
         var tStar = (epsilon * sigma) + (1 / (2 * sigma));
         var x = NormalDistribution.LogCdf((1 / sigma) - tStar);
         var y = epsilon + NormalDistribution.LogCdf(-tStar);
-        return y <= x ? x + PldMath.Log1P(-Math.Exp(y - x)) : double.NegativeInfinity;
+        return y <= x ? x + LogMath.Log1p(-Math.Exp(y - x)) : double.NegativeInfinity;
     }
 
     /// <summary>The exact δ at ε for noise multiplier σ.</summary>

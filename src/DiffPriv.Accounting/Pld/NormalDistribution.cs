@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 namespace DiffPriv.Accounting.Pld;
 
 /// <summary>
@@ -111,7 +112,7 @@ internal static class NormalDistribution
         }
 
         // Φ(x) ≥ Φ(−√2) ≈ 0.079: log of the complement is accurate.
-        return PldMath.Log1P(-0.5 * Erfc(-z));
+        return LogMath.Log1p(-0.5 * Erfc(-z));
     }
 
     /// <summary>

@@ -1,57 +1,12 @@
+using DiffPriv.Accounting.Numerics;
+
 namespace DiffPriv.Accounting.Pld;
 
 /// <summary>Small numerically careful helpers shared by the PLD code.</summary>
 internal static class PldMath
 {
-    /// <summary>ln(1 + x) accurate for small x (Goldberg's correction; .NET's double.LogP1 is ln(x + 1)).</summary>
-    public static double Log1P(double x)
-    {
-        var u = 1.0 + x;
-        if (u == 1.0)
-        {
-            return x;
-        }
-
-        return double.IsInfinity(u) ? Math.Log(u) : Math.Log(u) * x / (u - 1.0);
-    }
-
-    /// <summary>eˣ − 1 accurate for small x (Kahan's correction; .NET's double.ExpM1 is eˣ − 1).</summary>
-    public static double ExpM1(double x)
-    {
-        if (Math.Abs(x) > 0.5)
-        {
-            return Math.Exp(x) - 1.0;
-        }
-
-        var u = Math.Exp(x);
-        if (u == 1.0)
-        {
-            return x;
-        }
-
-        var um1 = u - 1.0;
-        return um1 == -1.0 ? -1.0 : um1 * x / Math.Log(u);
-    }
-
-    /// <summary>ln(eᵃ + eᵇ).</summary>
-    public static double LogAddExp(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a))
-        {
-            return b;
-        }
-
-        if (double.IsNegativeInfinity(b))
-        {
-            return a;
-        }
-
-        var (lo, hi) = a < b ? (a, b) : (b, a);
-        return hi + Log1P(Math.Exp(lo - hi));
-    }
-
     /// <summary>ln(eᵃ − eᵇ) for a &gt; b.</summary>
-    private static double LogSubExp(double a, double b) => a + Log1P(-Math.Exp(b - a));
+    private static double LogSubExp(double a, double b) => a + LogMath.Log1p(-Math.Exp(b - a));
 
     /// <summary>ln(a·eᵇ + c), requiring a·eᵇ + c &gt; 0.</summary>
     public static double LogATimesExpBPlusC(double a, double b, double c)
@@ -77,7 +32,7 @@ internal static class PldMath
             return d;
         }
 
-        return c < 0 ? LogSubExp(d, Math.Log(-c)) : LogAddExp(d, Math.Log(c));
+        return c < 0 ? LogSubExp(d, Math.Log(-c)) : LogMath.LogAdd(d, Math.Log(c));
     }
 
     /// <summary>Python's math.isclose with its default relative tolerance 1e-9.</summary>

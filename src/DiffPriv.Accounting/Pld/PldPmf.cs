@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace DiffPriv.Accounting.Pld;
@@ -94,7 +95,7 @@ internal sealed class PldPmf
             if (Size == 1)
             {
                 // One finite loss: the composition is that loss times n with mass pⁿ (what repeated composition gives).
-                var infinity = -PldMath.ExpM1(times * PldMath.Log1P(-InfinityMass));
+                var infinity = -LogMath.Expm1(times * LogMath.Log1p(-InfinityMass));
                 return new PldPmf(Discretization, LowerIndex * times, [Math.Pow(Probs[0], times)], infinity, Pessimistic, isSparse: true);
             }
 
@@ -149,7 +150,7 @@ internal sealed class PldPmf
 
         // 1 − (1 − p∞)^times, stably; upstream also books the truncated tail mass at +∞. That keeps the
         // pessimistic PMF pessimistic; the optimistic PMF must not gain mass at +∞, so it only drops the tails.
-        var infinity = -PldMath.ExpM1(times * PldMath.Log1P(-InfinityMass));
+        var infinity = -LogMath.Expm1(times * LogMath.Log1p(-InfinityMass));
         if (Pessimistic)
         {
             infinity += tailMassTruncation;
@@ -332,7 +333,7 @@ internal sealed class PldPmf
                 break;
             }
 
-            delta += -PldMath.ExpM1(epsilon - loss) * Probs[i];
+            delta += -LogMath.Expm1(epsilon - loss) * Probs[i];
         }
 
         return InfinityMass + delta;

@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 namespace DiffPriv.Accounting.Pld;
 
 /// <summary>Discretisations of a mechanism's privacy loss onto the grid of multiples of the discretisation interval.</summary>
@@ -33,7 +34,7 @@ internal static class PmfBuilder
             deltas[i] = Math.Min(deltas[i], deltas[i - 1]);
         }
 
-        var expm1D = PldMath.ExpM1(d);
+        var expm1D = LogMath.Expm1(d);
         var expD = Math.Exp(d);
         var probs = new double[count];
         probs[0] = 1 - deltas[0] + ((deltas[1] - deltas[0]) / expm1D);
@@ -42,7 +43,7 @@ internal static class PmfBuilder
             probs[i] = ((deltas[i + 1] - deltas[i]) - ((deltas[i] - deltas[i - 1]) * expD)) / expm1D;
         }
 
-        probs[count - 1] = (deltas[count - 1] - deltas[count - 2]) / PldMath.ExpM1(-d);
+        probs[count - 1] = (deltas[count - 1] - deltas[count - 2]) / LogMath.Expm1(-d);
         for (var i = 0; i < count; i++)
         {
             probs[i] = Math.Max(0.0, probs[i]);

@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 namespace DiffPriv.Accounting.Pld;
 
 /// <summary>Which half of add/remove-one adjacency a privacy loss describes (dp_accounting's AdjacencyType).</summary>
@@ -32,7 +33,7 @@ internal abstract class AdditiveNoisePrivacyLoss
         Sensitivity = sensitivity;
         SamplingProbability = samplingProbability;
         Adjacency = adjacency;
-        _log1MinusQ = PldMath.Log1P(-samplingProbability);
+        _log1MinusQ = LogMath.Log1p(-samplingProbability);
     }
 
     // ln(1 − q): REMOVE losses lie above it, ADD losses below its negation.
@@ -94,7 +95,7 @@ internal abstract class AdditiveNoisePrivacyLoss
             }
 
             // Solve −ln(1 − q + q·e^{−ℓ'}) = ℓ for the unsampled loss ℓ' = −ln(1 + (e^{−ℓ} − 1)/q).
-            return Sensitivity + InverseLossWithoutSubsamplingRemove(-PldMath.Log1P(PldMath.ExpM1(-loss) / q));
+            return Sensitivity + InverseLossWithoutSubsamplingRemove(-LogMath.Log1p(LogMath.Expm1(-loss) / q));
         }
 
         if (q == 1.0)
@@ -110,7 +111,7 @@ internal abstract class AdditiveNoisePrivacyLoss
         }
 
         // Solve ln(1 − q + q·e^{ℓ'}) = ℓ for ℓ' = ln(1 + (e^ℓ − 1)/q).
-        return InverseLossWithoutSubsamplingRemove(PldMath.Log1P(PldMath.ExpM1(loss) / q));
+        return InverseLossWithoutSubsamplingRemove(LogMath.Log1p(LogMath.Expm1(loss) / q));
     }
 
     /// <summary>P[μ_upper ≤ x].</summary>
@@ -158,7 +159,7 @@ internal abstract class AdditiveNoisePrivacyLoss
 
             if (Adjacency == AdjacencyType.Remove && epsilon <= _log1MinusQ)
             {
-                return Math.Clamp(-PldMath.ExpM1(epsilon), 0.0, 1.0);
+                return Math.Clamp(-LogMath.Expm1(epsilon), 0.0, 1.0);
             }
         }
 
@@ -278,7 +279,7 @@ internal sealed class GaussianPrivacyLoss : AdditiveNoisePrivacyLoss
         }
 
         var shifted = NormalDistribution.LogCdf((x - Sensitivity) / _sigma);
-        return q == 1.0 ? shifted : PldMath.LogAddExp(PldMath.Log1P(-q) + NormalDistribution.LogCdf(x / _sigma), Math.Log(q) + shifted);
+        return q == 1.0 ? shifted : LogMath.LogAdd(LogMath.Log1p(-q) + NormalDistribution.LogCdf(x / _sigma), Math.Log(q) + shifted);
     }
 
     /// <summary>

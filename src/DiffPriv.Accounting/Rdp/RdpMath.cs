@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 namespace DiffPriv.Accounting.Rdp;
 
 /// <summary>

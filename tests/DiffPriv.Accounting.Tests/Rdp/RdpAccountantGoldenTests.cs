@@ -1,3 +1,4 @@
+using DiffPriv.Accounting.Numerics;
 using DiffPriv.Accounting.Events;
 using DiffPriv.Accounting.Rdp;
 using static DiffPriv.Accounting.Tests.Rdp.RdpTestHelpers;

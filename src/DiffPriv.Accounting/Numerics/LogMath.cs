@@ -1,7 +1,7 @@
-namespace DiffPriv.Accounting.Rdp;
+namespace DiffPriv.Accounting.Numerics;
 
 /// <summary>
-/// Log-space arithmetic and special functions the RDP formulas need, written to keep full double precision
+/// log-space arithmetic and special functions the accountants need, written to keep full double precision
 /// where the framework's own helpers do not (<c>double.LogP1</c>/<c>double.ExpM1</c> are computed as
 /// <c>Log(1 + x)</c> and <c>Exp(x) - 1</c>, which lose all digits for tiny x).
 /// </summary>

@@ -1,6 +1,6 @@
-using DiffPriv.Accounting.Rdp;
+using DiffPriv.Accounting.Numerics;
 
-namespace DiffPriv.Accounting.Tests.Rdp;
+namespace DiffPriv.Accounting.Tests.Numerics;
 
 /// <summary>
 /// The log-space helpers against reference values computed with mpmath at 50 digits (rounded to double).
