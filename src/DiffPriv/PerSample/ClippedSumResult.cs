@@ -7,6 +7,10 @@ namespace DiffPriv.PerSample;
 /// clip factors.
 /// </summary>
 /// <remarks>
+/// <para><b>Records.</b> Norms and clip factors are per record: a record is one example, or with microbatches
+/// (<see cref="GradSampleModule.ClipAndSum(Tensor, ClippingOptions, long)"/>, k &gt; 1) one microbatch of k consecutive
+/// examples whose gradient g_m is that of the group's mean loss. Their length is then M = B/k, and i below ranges over
+/// records.</para>
 /// <para><b>Ownership.</b> Like any TorchSharp operation result, every tensor here belongs to the dispose scope that was
 /// current when the result was produced (all intermediates are freed before returning). The tensors stay valid until that
 /// scope is disposed, or until <see cref="Dispose"/> is called. To keep them beyond the scope, call
@@ -36,7 +40,7 @@ public sealed class ClippedSumResult : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Gradients { get; }
 
-    /// <summary>‖g_i‖ before clipping, over all trainable parameters, shape [B], float64.</summary>
+    /// <summary>‖g_i‖ before clipping, over all trainable parameters, shape [B] (per record: [M] with microbatches), float64.</summary>
     public Tensor PerExampleNorms { get; }
 
     /// <summary>
@@ -54,7 +58,7 @@ public sealed class ClippedSumResult : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> LayerClipFactors { get; }
 
-    /// <summary>Number of examples B.</summary>
+    /// <summary>Number of records: the examples B, or the microbatches M = B/k.</summary>
     public long BatchSize => PerExampleNorms.shape[0];
 
     /// <summary>Removes every tensor of the result from its dispose scope: the caller then owns them and must dispose the result.</summary>

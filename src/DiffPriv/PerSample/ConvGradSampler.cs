@@ -8,10 +8,13 @@ namespace DiffPriv.PerSample;
 /// Per-example gradients of <c>nn.Conv1d</c> and <c>nn.Conv2d</c> (stride, padding including <c>Padding.Same</c> and
 /// non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
 /// G = ∂ℓ/∂y as [B, g, L, O/g], the per-example weight gradient of group k is G_kᵀA_k and the bias gradient is Σ_l G.
-/// Conv1d is treated as a Conv2d of height 1.
+/// Conv1d is treated as a Conv2d of height 1. Microbatches of k examples are grouped here (after unfolding, which needs
+/// the per-example layout): the k examples' positions are concatenated, [B, g, L, ·] → [B/k, g, k·L, ·].
 /// </summary>
 internal sealed class ConvGradSampler : IGradSampler
 {
+    public MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.InSampler;
+
     public void Validate(string path, nn.Module layer)
     {
         var conv = (Convolution)layer;
@@ -36,8 +39,9 @@ internal sealed class ConvGradSampler : IGradSampler
             gParts.Add(record.OutputGradient.reshape(b, groups, conv.out_channels / groups, l).transpose(2, 3)); // [B, g, L, O/g]
         }
 
-        var a = aParts.Count == 1 ? aParts[0] : torch.cat(aParts, 2);
-        var g = gParts.Count == 1 ? gParts[0] : torch.cat(gParts, 2);
+        var a = GroupPositions(aParts.Count == 1 ? aParts[0] : torch.cat(aParts, 2), context.MicrobatchSize);
+        var g = GroupPositions(gParts.Count == 1 ? gParts[0] : torch.cat(gParts, 2), context.MicrobatchSize);
+        b = context.RecordCount;
         var sample = new CompositeLayerGradSample();
         if (context.TrainableParameters.TryGetValue("weight", out var weight))
         {
@@ -62,6 +66,18 @@ internal sealed class ConvGradSampler : IGradSampler
         }
 
         return sample;
+    }
+
+    /// <summary>[B, g, L, D] → [B/k, g, k·L, D]: the positions of k consecutive examples become those of one record.</summary>
+    private static Tensor GroupPositions(Tensor x, long k)
+    {
+        if (k == 1)
+        {
+            return x;
+        }
+
+        var (groups, l, d) = (x.shape[1], x.shape[2], x.shape[3]);
+        return x.reshape(-1, k, groups, l, d).transpose(1, 2).reshape(-1, groups, k * l, d);
     }
 
     /// <summary>unfold(x) with the layer's geometry, [B, Cin·∏k, L]; 1-d convolutions become 2-d with height 1.</summary>
@@ -96,9 +112,10 @@ internal sealed class ConvGradSampler : IGradSampler
             }
         }
 
+        // Explicit padding, then im2col as a strided view copied once into [B, Cin, k…, L…] order: the same layout as
+        // F.unfold (channel, kernel offsets, then output positions), but measurably faster than libtorch's unfold on CPU.
         var x = input;
-        var symmetricZeros = conv.padding_mode == PaddingModes.Zeros && left.SequenceEqual(right);
-        if (!symmetricZeros)
+        if (left.Any(v => v != 0) || right.Any(v => v != 0))
         {
             // F.pad takes (left, right) pairs starting from the last dimension.
             var pad = new long[2 * spatial];
@@ -110,24 +127,35 @@ internal sealed class ConvGradSampler : IGradSampler
 
             var mode = conv.padding_mode == PaddingModes.Zeros ? PaddingModes.Constant : conv.padding_mode;
             x = nn.functional.pad(x, pad, mode);
-            Array.Clear(left);
         }
 
         if (spatial == 1)
         {
-            return nn.functional.unfold(
-                x.unsqueeze(2),
-                kernel_size: (1, conv.kernel_size[0]),
-                dilation: (1, conv.dilation[0]),
-                padding: (0, left[0]),
-                stride: (1, conv.stride[0]));
+            x = x.unsqueeze(2);
         }
 
-        return nn.functional.unfold(
-            x,
-            kernel_size: (conv.kernel_size[0], conv.kernel_size[1]),
-            dilation: (conv.dilation[0], conv.dilation[1]),
-            padding: (left[0], left[1]),
-            stride: (conv.stride[0], conv.stride[1]));
+        x = x.contiguous();
+        var kernel = spatial == 1 ? new[] { 1L, conv.kernel_size[0] } : new[] { conv.kernel_size[0], conv.kernel_size[1] };
+        var dilation = spatial == 1 ? new[] { 1L, conv.dilation[0] } : new[] { conv.dilation[0], conv.dilation[1] };
+        var stride = spatial == 1 ? new[] { 1L, conv.stride[0] } : new[] { conv.stride[0], conv.stride[1] };
+        var (b, channels) = (x.shape[0], x.shape[1]);
+        var positions = new long[2];
+        for (var i = 0; i < 2; i++)
+        {
+            positions[i] = ((x.shape[2 + i] - (dilation[i] * (kernel[i] - 1)) - 1) / stride[i]) + 1;
+        }
+
+        if (positions[0] <= 0 || positions[1] <= 0)
+        {
+            throw new ArgumentException(
+                $"The input [{string.Join(", ", input.shape)}] is smaller than the kernel of {conv.GetType().Name}.");
+        }
+
+        var s = x.stride();
+        var windows = x.as_strided(
+            [b, channels, kernel[0], kernel[1], positions[0], positions[1]],
+            [s[0], s[1], dilation[0] * s[2], dilation[1] * s[3], stride[0] * s[2], stride[1] * s[3]],
+            x.storage_offset());
+        return windows.reshape(b, channels * kernel[0] * kernel[1], positions[0] * positions[1]);
     }
 }

@@ -8,7 +8,9 @@ namespace DiffPriv.PerSample;
 /// <summary>
 /// Per-example gradients of <c>nn.Embedding</c>: row v of example i's gradient is Σ_{t: x_it = v} g_it, so repeated
 /// ids within an example are summed before squaring. Ghost: ‖·‖² = Σ_{t,s} [x_t = x_s] g_t·g_s (mask-Gram); clipped sum
-/// by <c>index_add_</c> of c_i·g_it. Materialise: index_add_ into [B·V, E].
+/// by <c>index_add_</c> of c_i·g_it. Materialise: index_add_ into [B·V, E]. Microbatches: the engine turns the k
+/// examples of a group into k·T positions of one example (<see cref="MicrobatchGrouping.ByPositions"/>), so ids repeated
+/// across the examples of a group are summed like ids repeated within an example.
 /// </summary>
 /// <remarks>
 /// TorchSharp's Embedding is a native module whose options cannot be read, so <c>Validate</c> probes the layer
@@ -19,6 +21,8 @@ namespace DiffPriv.PerSample;
 internal sealed class EmbeddingGradSampler : IGradSampler
 {
     private readonly ConditionalWeakTable<nn.Module, StrongBox<long?>> _paddingIndex = [];
+
+    public MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.ByPositions;
 
     public void Validate(string path, nn.Module layer)
     {

@@ -151,19 +151,41 @@ public sealed class GradSampleModule : IDisposable
     /// <summary>
     /// Runs the one backward pass of the step and returns Σ_i c_i·∂ℓ_i/∂θ for every trainable parameter, with
     /// c_i = min(1, C / (‖g_i‖ + 1e-6)) (per layer in <see cref="ClippingMode.PerLayer"/>). Can be called once per step.
+    /// Same as <see cref="ClipAndSum(Tensor, ClippingOptions, long)"/> with microbatch size 1.
     /// </summary>
     /// <param name="perExampleLoss">ℓ_i for each example, shape [B] (B may be 0), computed from this step's forward;
-    /// each ℓ_i must depend on example i only. A microbatch loss (TF Privacy) works the same: one entry per microbatch.</param>
+    /// each ℓ_i must depend on example i only.</param>
     /// <param name="clipping">The thresholds.</param>
     /// <returns>The clipped sum, norms and clip factors; see <see cref="ClippedSumResult"/> for ownership.</returns>
     /// <exception cref="NonFiniteGradientException">A per-example norm is NaN or ±∞; names the examples.</exception>
     /// <exception cref="UnrecordedLayerException">The loss depends on a layer that recorded nothing (called via <c>forward</c>).</exception>
     /// <exception cref="InvalidOperationException">No active step, or it was already used.</exception>
     /// <exception cref="ArgumentException">The loss is not [B], or the layers saw a different batch size.</exception>
-    public ClippedSumResult ClipAndSum(Tensor perExampleLoss, ClippingOptions clipping)
+    public ClippedSumResult ClipAndSum(Tensor perExampleLoss, ClippingOptions clipping) => ClipAndSum(perExampleLoss, clipping, 1);
+
+    /// <summary>
+    /// TF Privacy-style microbatches: the B examples are split into M = B/k consecutive groups of k; the record of group
+    /// m is the gradient of its mean loss, g_m = ∂((1/k) Σ_{i∈m} ℓ_i)/∂θ; each record is clipped with
+    /// c_m = min(1, C / (‖g_m‖ + 1e-6)) (per layer in <see cref="ClippingMode.PerLayer"/>) and the result is Σ_m c_m·g_m.
+    /// Exact, with the same single backward pass as per-example clipping (k = 1). Can be called once per step.
+    /// </summary>
+    /// <param name="perExampleLoss">ℓ_i for each example, shape [B] (B may be 0), computed from this step's forward;
+    /// each ℓ_i must depend on example i only.</param>
+    /// <param name="clipping">The thresholds, applied per record.</param>
+    /// <param name="microbatchSize">k ≥ 1, the number of examples per record; must divide B. 1 is per-example clipping.</param>
+    /// <returns>The clipped sum; <see cref="ClippedSumResult.PerExampleNorms"/>, the clip factors and the layer norms are
+    /// per record (a record being a microbatch), length M = B/k. See <see cref="ClippedSumResult"/> for ownership.</returns>
+    /// <exception cref="NonFiniteGradientException">A record norm is NaN or ±∞; names the records (microbatch indices).</exception>
+    /// <exception cref="UnrecordedLayerException">The loss depends on a layer that recorded nothing (called via <c>forward</c>).</exception>
+    /// <exception cref="InvalidOperationException">No active step, or it was already used.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="microbatchSize"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException">The loss is not [B], B is not a multiple of <paramref name="microbatchSize"/>,
+    /// the layers saw a different batch size, or (k &gt; 1) a layer's sampler does not support microbatches.</exception>
+    public ClippedSumResult ClipAndSum(Tensor perExampleLoss, ClippingOptions clipping, long microbatchSize)
     {
         ArgumentNullException.ThrowIfNull(perExampleLoss);
         ArgumentNullException.ThrowIfNull(clipping);
+        ArgumentOutOfRangeException.ThrowIfLessThan(microbatchSize, 1L);
         ObjectDisposedException.ThrowIf(_disposed, this);
         clipping.Validate();
         var step = _activeStep ?? throw new InvalidOperationException("ClipAndSum needs an active step: call BeginStep() before the forward.");
@@ -179,6 +201,25 @@ public sealed class GradSampleModule : IDisposable
                 nameof(perExampleLoss));
         }
 
+        if (perExampleLoss.shape[0] % microbatchSize != 0)
+        {
+            throw new ArgumentException(
+                $"The batch of {perExampleLoss.shape[0]} examples cannot be split into microbatches of {microbatchSize}: " +
+                "the batch size must be a multiple of the microbatch size.",
+                nameof(microbatchSize));
+        }
+
+        if (microbatchSize > 1)
+        {
+            var unsupported = _layers.Where(l => l.Sampler.MicrobatchGrouping == MicrobatchGrouping.Unsupported).Select(l => $"'{l.Path}'").ToList();
+            if (unsupported.Count > 0)
+            {
+                throw new ArgumentException(
+                    $"Microbatches (k = {microbatchSize}) are not supported by the grad samplers of layer(s) {string.Join(", ", unsupported)}.",
+                    nameof(microbatchSize));
+            }
+        }
+
         if (clipping.Mode == ClippingMode.PerLayer)
         {
             CheckLayerThresholds(clipping.LayerMaxGradNorms!);
@@ -189,7 +230,7 @@ public sealed class GradSampleModule : IDisposable
         using var scope = torch.NewDisposeScope();
         CheckTrainableSetUnchanged();
         var parameters = _layers.ToDictionary(l => l, l => l.TrainableParameters());
-        var result = b == 0 ? EmptyResult(parameters, clipping) : Compute(perExampleLoss, b, clipping, parameters);
+        var result = b == 0 ? EmptyResult(parameters, clipping) : Compute(perExampleLoss, b, microbatchSize, clipping, parameters);
         scope.MoveToOuter(result.AllTensors());
         return result;
     }
@@ -289,6 +330,7 @@ public sealed class GradSampleModule : IDisposable
     private ClippedSumResult Compute(
         Tensor perExampleLoss,
         long b,
+        long k,
         ClippingOptions clipping,
         Dictionary<HookedLayer, Dictionary<string, Tensor>> parameters)
     {
@@ -306,9 +348,10 @@ public sealed class GradSampleModule : IDisposable
             }
         }
 
+        var m = b / k; // records: examples (k = 1) or microbatches
         if (_layers.Count == 0)
         {
-            return EmptyLike(b, clipping);
+            return EmptyLike(m, clipping);
         }
 
         if (!perExampleLoss.requires_grad)
@@ -326,14 +369,16 @@ public sealed class GradSampleModule : IDisposable
         {
             if (layer.Records.Count == 0)
             {
-                squared[layer] = torch.zeros(b, dtype: ScalarType.Float64);
+                squared[layer] = torch.zeros(m, dtype: ScalarType.Float64);
                 continue;
             }
 
             var records = layer.Records
                 .Select(r => new LayerRecord(r.Input, r.Output.grad ?? torch.zeros_like(r.Output).detach()))
                 .ToList();
-            var context = new GradSampleContext(layer.Path, layer.Module, records, parameters[layer], b, _options.Method, _options.MaterializeBudgetBytes);
+            var context = k == 1
+                ? new GradSampleContext(layer.Path, layer.Module, records, parameters[layer], b, 1, _options.Method, _options.MaterializeBudgetBytes)
+                : MicrobatchContext(layer, records, parameters[layer], b, k);
             var sample = layer.Sampler.Compute(context);
             samples[layer] = sample;
             squared[layer] = sample.SquaredNorms.detach().to(ScalarType.Float64);
@@ -387,6 +432,26 @@ public sealed class GradSampleModule : IDisposable
         }
 
         return new ClippedSumResult(gradients, total, flatFactors, layerNorms, layerFactors);
+    }
+
+    /// <summary>
+    /// The context of a microbatched step (k &gt; 1). Output gradients are scaled by 1/k (the record is the gradient of the
+    /// group's mean loss); for <see cref="MicrobatchGrouping.ByPositions"/> every record tensor [B, …] becomes [B/k, k, …],
+    /// so that the k examples of a group are k positions of one example of a batch of B/k.
+    /// </summary>
+    private GradSampleContext MicrobatchContext(HookedLayer layer, List<LayerRecord> records, Dictionary<string, Tensor> parameters, long b, long k)
+    {
+        var scaled = records.Select(r => new LayerRecord(r.Input, r.OutputGradient.div(k))).ToList();
+        if (layer.Sampler.MicrobatchGrouping == MicrobatchGrouping.InSampler)
+        {
+            return new GradSampleContext(layer.Path, layer.Module, scaled, parameters, b, k, _options.Method, _options.MaterializeBudgetBytes);
+        }
+
+        var m = b / k;
+        var grouped = scaled
+            .Select(r => new LayerRecord(r.Input.reshape([m, k, .. r.Input.shape[1..]]), r.OutputGradient.reshape([m, k, .. r.OutputGradient.shape[1..]])))
+            .ToList();
+        return new GradSampleContext(layer.Path, layer.Module, grouped, parameters, m, 1, _options.Method, _options.MaterializeBudgetBytes);
     }
 
     private static ClippedSumResult EmptyLike(long b, ClippingOptions clipping)
@@ -447,10 +512,10 @@ public sealed class GradSampleModule : IDisposable
 
     internal static void ThrowIfNotFinite(Tensor norms)
     {
-        var bad = torch.isfinite(norms).logical_not();
-        if (bad.any().item<bool>())
+        var finite = torch.isfinite(norms);
+        if (!finite.all().item<bool>())
         {
-            var indices = bad.nonzero().flatten().data<long>().ToArray();
+            var indices = finite.logical_not().nonzero().flatten().data<long>().ToArray();
             throw new NonFiniteGradientException(indices);
         }
     }

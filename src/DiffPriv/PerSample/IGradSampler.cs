@@ -28,6 +28,12 @@ public interface IGradSampler
     }
 
     /// <summary>
+    /// How the sampler supports microbatches (<see cref="GradSampleModule.ClipAndSum(Tensor, ClippingOptions, long)"/> with
+    /// k &gt; 1). The default, <see cref="MicrobatchGrouping.Unsupported"/>, makes such calls fail for models with this layer.
+    /// </summary>
+    MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.Unsupported;
+
+    /// <summary>
     /// Computes the per-example squared gradient norms of the layer for the current step, and prepares the clipped sum.
     /// Runs inside a dispose scope owned by the engine: tensors created here may be left to it.
     /// </summary>
@@ -40,17 +46,43 @@ public interface IGradSampler
 public interface ILayerGradSample
 {
     /// <summary>
-    /// Per-example squared L2 norm of the gradient of the layer's trainable parameters (all of them together),
-    /// shape [B], in the layer's dtype. Must be exact: Σ_params ‖∂ℓ_i/∂θ‖².
+    /// Per-record squared L2 norm of the gradient of the layer's trainable parameters (all of them together),
+    /// shape [<see cref="GradSampleContext.RecordCount"/>] (a record is an example, or a microbatch), in the layer's dtype.
+    /// Must be exact: Σ_params ‖∂ℓ_r/∂θ‖².
     /// </summary>
     Tensor SquaredNorms { get; }
 
     /// <summary>
-    /// The weighted sum Σ_i c_i · ∂ℓ_i/∂θ for every trainable parameter θ of the layer.
+    /// The weighted sum Σ_r c_r · ∂ℓ_r/∂θ over records r for every trainable parameter θ of the layer.
     /// </summary>
-    /// <param name="clipFactors">The weights c, shape [B], same dtype as <see cref="SquaredNorms"/>.</param>
+    /// <param name="clipFactors">The weights c, shape [<see cref="GradSampleContext.RecordCount"/>], same dtype as <see cref="SquaredNorms"/>.</param>
     /// <returns>Parameter name relative to the module (e.g. <c>weight</c>) → tensor shaped like the parameter.</returns>
     IReadOnlyDictionary<string, Tensor> ClippedSum(Tensor clipFactors);
+}
+
+/// <summary>
+/// How an <see cref="IGradSampler"/> handles microbatches: consecutive groups of k examples whose summed (mean) gradient
+/// is one record, clipped as a whole. In every case the engine has already scaled the output gradients by 1/k.
+/// </summary>
+public enum MicrobatchGrouping
+{
+    /// <summary>The sampler cannot group examples; microbatch sizes k &gt; 1 are refused.</summary>
+    Unsupported,
+
+    /// <summary>
+    /// The engine groups: every record tensor [B, …] is reshaped to [B/k, k, …] (the k examples of a microbatch become k
+    /// positions of one example) and the sampler sees <see cref="GradSampleContext.BatchSize"/> = B/k with
+    /// <see cref="GradSampleContext.MicrobatchSize"/> = 1. Exact for layers that act position by position (every axis
+    /// before the feature axes indexes positions) and whose per-example gradient is a sum over positions: Linear,
+    /// Embedding.
+    /// </summary>
+    ByPositions,
+
+    /// <summary>
+    /// The sampler groups: records keep their batch axis of B = <see cref="GradSampleContext.BatchSize"/> examples and the
+    /// sampler must return one value per microbatch of <see cref="GradSampleContext.MicrobatchSize"/> consecutive examples.
+    /// </summary>
+    InSampler,
 }
 
 /// <summary>How a layer's per-example gradient norms are computed. Both methods are exact.</summary>
@@ -88,6 +120,7 @@ public sealed class GradSampleContext
         IReadOnlyList<LayerRecord> records,
         IReadOnlyDictionary<string, Tensor> trainableParameters,
         long batchSize,
+        long microbatchSize,
         GradSampleMethod method,
         long materializeBudgetBytes)
     {
@@ -96,6 +129,7 @@ public sealed class GradSampleContext
         Records = records;
         TrainableParameters = trainableParameters;
         BatchSize = batchSize;
+        MicrobatchSize = microbatchSize;
         Method = method;
         MaterializeBudgetBytes = materializeBudgetBytes;
     }
@@ -115,8 +149,20 @@ public sealed class GradSampleContext
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> TrainableParameters { get; }
 
-    /// <summary>Number of examples B.</summary>
+    /// <summary>
+    /// Length of the records' batch axis: the number of examples B, or the number of microbatches when the engine grouped
+    /// the records (<see cref="MicrobatchGrouping.ByPositions"/>).
+    /// </summary>
     public long BatchSize { get; }
+
+    /// <summary>
+    /// Number k of consecutive batch rows that form one record (their gradients are summed before the norm); 1 except for
+    /// samplers with <see cref="MicrobatchGrouping.InSampler"/> in a microbatched step. Divides <see cref="BatchSize"/>.
+    /// </summary>
+    public long MicrobatchSize { get; }
+
+    /// <summary>Number of records (rows of <see cref="ILayerGradSample.SquaredNorms"/>): <see cref="BatchSize"/> / <see cref="MicrobatchSize"/>.</summary>
+    public long RecordCount => BatchSize / MicrobatchSize;
 
     /// <summary>The method requested for this layer.</summary>
     public GradSampleMethod Method { get; }
@@ -128,8 +174,8 @@ public sealed class GradSampleContext
     /// The rule of <see cref="GradSampleMethod.Auto"/>, for a weight with <paramref name="perExampleSize"/> elements per
     /// example whose Gram matrices hold <paramref name="gramSize"/> elements per example (2·groups·T²).
     /// </summary>
-    /// <param name="positions">Positions T per example (all calls together).</param>
-    /// <param name="perExampleSize">Elements of one per-example gradient (p).</param>
+    /// <param name="positions">Positions T per record (all calls together).</param>
+    /// <param name="perExampleSize">Elements of one per-record gradient (p).</param>
     /// <param name="gramSize">Elements of the per-example Gram matrices of the ghost method.</param>
     /// <param name="elementSize">Bytes per element.</param>
     /// <returns><see cref="GradSampleMethod.Ghost"/> or <see cref="GradSampleMethod.Materialize"/>.</returns>
@@ -145,7 +191,7 @@ public sealed class GradSampleContext
             return GradSampleMethod.Ghost;
         }
 
-        var materializeBytes = (double)BatchSize * perExampleSize * elementSize;
+        var materializeBytes = (double)RecordCount * perExampleSize * elementSize;
         if (materializeBytes <= MaterializeBudgetBytes)
         {
             return GradSampleMethod.Materialize;

@@ -6,10 +6,14 @@ namespace DiffPriv.PerSample;
 /// <summary>
 /// Shared part of the elementwise-affine normalisation layers: with x̂ the normalised input recomputed from the kept input,
 /// ∂ℓ_i/∂γ = Σ_positions g ⊙ x̂ and ∂ℓ_i/∂β = Σ_positions g. These per-example gradients are never larger than the
-/// layer input, so they are always materialised (the requested method does not change the result).
+/// layer input, so they are always materialised (the requested method does not change the result). Microbatches: x̂ is
+/// computed per example (GroupNorm statistics span all positions of an example), then the materialised per-example
+/// gradients of each group of k consecutive examples are summed (<see cref="MicrobatchGrouping.InSampler"/>).
 /// </summary>
 internal abstract class AffineNormGradSampler : IGradSampler
 {
+    public MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.InSampler;
+
     public ILayerGradSample Compute(GradSampleContext context)
     {
         var b = context.BatchSize;
@@ -43,8 +47,11 @@ internal abstract class AffineNormGradSampler : IGradSampler
                 continue;
             }
 
-            parts[name] = (perExample, context.TrainableParameters[name].shape);
-            var s = PerSampleMath.RowSquaredNorms(perExample);
+            var perRecord = context.MicrobatchSize == 1
+                ? perExample
+                : perExample.reshape(context.RecordCount, context.MicrobatchSize, -1).sum(1L); // [M, P]
+            parts[name] = (perRecord, context.TrainableParameters[name].shape);
+            var s = PerSampleMath.RowSquaredNorms(perRecord);
             squared = squared is null ? s : squared.add_(s);
         }
 
