@@ -1,0 +1,202 @@
+using System.Collections;
+using System.Reflection;
+using DiffPriv.PerSample;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffPriv.Validation;
+
+/// <summary>One reason a model cannot be trained privately as it is.</summary>
+/// <param name="ModulePath">The module's path in the model (empty for the root).</param>
+/// <param name="ModuleType">Its type name.</param>
+/// <param name="Problem">What is wrong.</param>
+/// <param name="Fix">What to do about it.</param>
+public sealed record ModuleProblem(string ModulePath, string ModuleType, string Problem, string Fix)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{(ModulePath.Length == 0 ? "(root)" : ModulePath)} [{ModuleType}]: {Problem} Fix: {Fix}";
+}
+
+/// <summary>The model cannot be trained with DP-SGD as it is; <see cref="Problems"/> says why and how to fix it.</summary>
+public sealed class InvalidModuleException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="problems">The problems found (at least one).</param>
+    public InvalidModuleException(IReadOnlyList<ModuleProblem> problems)
+        : base("The model cannot be trained privately:" + Environment.NewLine +
+               string.Join(Environment.NewLine, (problems ?? []).Select(p => "  - " + p)))
+    {
+        Problems = problems ?? [];
+    }
+
+    /// <summary>Everything that must change.</summary>
+    public IReadOnlyList<ModuleProblem> Problems { get; }
+}
+
+/// <summary>
+/// Checks that a model can be trained with DP-SGD and repairs what can be repaired. Refused: layers that mix the
+/// examples of a batch (BatchNorm: its statistics, and its running buffers, depend on every example in the batch), and
+/// trainable parameters in a layer with no per-example gradient method.
+/// </summary>
+public static class ModuleValidator
+{
+    /// <summary>Lists every problem; an empty list means the model can be made private.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="registry">The per-example gradient methods available (default: <see cref="GradSamplerRegistry.Default"/>).</param>
+    /// <returns>The problems, in model order.</returns>
+    public static IReadOnlyList<ModuleProblem> Validate(nn.Module model, GradSamplerRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        registry ??= GradSamplerRegistry.Default;
+        var problems = new List<ModuleProblem>();
+        var coveredPrefixes = new List<string>();
+        foreach (var (path, module) in model.named_modules().Prepend((string.Empty, model)))
+        {
+            var type = module.GetType().Name;
+            if (module is BatchNorm)
+            {
+                problems.Add(new ModuleProblem(
+                    path,
+                    type,
+                    "BatchNorm normalises each example with statistics of the whole batch, so one example's gradient depends on the others and per-example clipping bounds nothing.",
+                    "replace it with GroupNorm (ModuleValidator.Fix does this) or LayerNorm."));
+                continue;
+            }
+
+            if (coveredPrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            if (registry.TryGetSampler(module.GetType(), out _))
+            {
+                coveredPrefixes.Add(path.Length == 0 ? string.Empty : path + ".");
+                continue;
+            }
+
+            var own = module.named_parameters(recurse: false).Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
+            if (own.Count > 0)
+            {
+                problems.Add(new ModuleProblem(
+                    path,
+                    type,
+                    $"it has trainable parameters ({string.Join(", ", own)}) but no per-example gradient method is registered for {type}.",
+                    $"freeze them (requires_grad = false), register an IGradSampler for {type}, or use the per-example loop (PerExampleLoopClipper)."));
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>Throws when <see cref="Validate"/> finds problems.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="registry">The per-example gradient methods available.</param>
+    /// <exception cref="InvalidModuleException">The model cannot be trained privately; the message lists every problem and its fix.</exception>
+    public static void ThrowIfInvalid(nn.Module model, GradSamplerRegistry? registry = null)
+    {
+        var problems = Validate(model, registry);
+        if (problems.Count > 0)
+        {
+            throw new InvalidModuleException(problems);
+        }
+    }
+
+    /// <summary>
+    /// Replaces every BatchNorm1d/2d/3d in <paramref name="model"/> (in place) by a GroupNorm over the same channels, with
+    /// the largest group count ≤ 32 that divides the channel count. The new layers start from the identity transform
+    /// (weight 1, bias 0); learned BatchNorm statistics are not carried over.
+    /// </summary>
+    /// <param name="model">The model; changed in place and returned.</param>
+    /// <returns>The same model.</returns>
+    /// <exception cref="NotSupportedException">A BatchNorm is held in a field whose type cannot hold a GroupNorm.</exception>
+    public static nn.Module Fix(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var (_, parent) in model.named_modules().Prepend((string.Empty, model)).ToList())
+        {
+            foreach (var (name, child) in parent.named_children().ToList())
+            {
+                if (child is BatchNorm bn)
+                {
+                    Replace(parent, name, bn, ToGroupNorm(bn));
+                }
+            }
+        }
+
+        return model;
+    }
+
+    private static GroupNorm ToGroupNorm(BatchNorm bn)
+    {
+        var channels = bn.num_features;
+        var groups = Enumerable.Range(1, 32).Where(g => channels % g == 0).Max();
+        var reference = bn.weight ?? bn.running_mean;
+        var gn = nn.GroupNorm(groups, channels, eps: bn.eps, affine: true, device: reference?.device, dtype: reference?.dtype);
+        // TorchSharp 0.107 leaves GroupNorm's affine parameters uninitialised (measured: weights of ±1e28): set the
+        // identity transform explicitly.
+        using (torch.no_grad())
+        {
+            gn.weight!.fill_(1.0);
+            gn.bias!.zero_();
+        }
+
+        gn.train(bn.training);
+        return gn;
+    }
+
+    private static void Replace(nn.Module parent, string name, nn.Module old, nn.Module replacement)
+    {
+        const BindingFlags Flags = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        var replaced = false;
+        if (parent is Sequential)
+        {
+            // Sequential keeps its children in a list that forward() walks.
+            for (var type = parent.GetType(); type is not null && !replaced; type = type.BaseType)
+            {
+                if (type.GetField("_modules", Flags)?.GetValue(parent) is IList list)
+                {
+                    for (var i = 0; i < list.Count; i++)
+                    {
+                        if (ReferenceEquals(list[i], old))
+                        {
+                            list[i] = replacement;
+                            replaced = true;
+                        }
+                    }
+                }
+            }
+        }
+
+        // Custom modules call their children through fields.
+        for (var type = parent.GetType(); type is not null && type != typeof(nn.Module); type = type.BaseType)
+        {
+            foreach (var field in type.GetFields(Flags | BindingFlags.DeclaredOnly))
+            {
+                if (!ReferenceEquals(field.GetValue(parent), old))
+                {
+                    continue;
+                }
+
+                if (!field.FieldType.IsInstanceOfType(replacement))
+                {
+                    throw new NotSupportedException(
+                        $"Cannot replace BatchNorm '{name}' in {parent.GetType().Name}: its field '{field.Name}' has type {field.FieldType.Name}, which cannot hold a GroupNorm. " +
+                        "Declare the field as Module<Tensor, Tensor>, or build the model with GroupNorm.");
+                }
+
+                field.SetValue(parent, replacement);
+                replaced = true;
+            }
+        }
+
+        if (!replaced)
+        {
+            throw new NotSupportedException(
+                $"Cannot replace BatchNorm '{name}' in {parent.GetType().Name}: no field or list holds it. Build the model with GroupNorm instead.");
+        }
+
+        parent.register_module(name, replacement);
+    }
+}

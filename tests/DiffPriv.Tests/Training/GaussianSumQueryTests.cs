@@ -1,0 +1,53 @@
+using DiffPriv.Accounting.Events;
+using DiffPriv.PerSample;
+using DiffPriv.Queries;
+
+namespace DiffPriv.Tests.Training;
+
+public sealed class GaussianSumQueryTests
+{
+    [Fact]
+    public void FlatClippingSensitivityIsC()
+    {
+        var query = new GaussianSumQuery(ClippingOptions.Flat(2.0), 1.5);
+        Assert.Equal(2.0, query.Sensitivity);
+        Assert.Equal(3.0, query.NoiseStandardDeviation);
+    }
+
+    [Fact]
+    public void PerLayerSensitivityIsTheNormOfTheThresholds()
+    {
+        var query = new GaussianSumQuery(ClippingOptions.PerLayer(new Dictionary<string, double> { ["a"] = 3.0, ["b"] = 4.0 }), 2.0);
+        Assert.Equal(5.0, query.Sensitivity, 12);
+        Assert.Equal(10.0, query.NoiseStandardDeviation, 12);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void NoiseMultiplierMustBePositiveAndFinite(double sigma)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GaussianSumQuery(ClippingOptions.Flat(1.0), sigma));
+    }
+
+    [Fact]
+    public void UnboundedClippingIsRefused()
+    {
+        // C = ∞ means unbounded sensitivity: no amount of noise makes that private.
+        Assert.Throws<ArgumentException>(() => new GaussianSumQuery(ClippingOptions.Flat(double.PositiveInfinity), 1.0));
+    }
+
+    [Fact]
+    public void ReleaseEmitsTheGaussianEvent()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var gate = DiffPriv.Noise.NoiseGate.CreateSeeded(1);
+        var query = new GaussianSumQuery(ClippingOptions.Flat(1.0), 0.8);
+        using var state = query.InitialSampleState();
+        var result = query.GetNoisedResult(state, gate);
+        Assert.Equal(new GaussianDpEvent(0.8), result.Event);
+        Assert.Equal(0, result.RecordCount);
+    }
+}
