@@ -1,0 +1,33 @@
+// Private MNIST in a few lines: load data, build a TorchSharp model, MakePrivate, train, print ε.
+// Run from the repository: dotnet run --project examples/MnistDpSgd (fetches MNIST into .cache/data/ on first use).
+using DiffPriv;
+using DiffPriv.Data;
+using static TorchSharp.torch;
+
+using var data = Datasets.Load(DatasetName.Mnist);
+var model = nn.Sequential(
+    nn.Conv2d(1, 16, 8, stride: 2, padding: 3), nn.Tanh(), nn.MaxPool2d(2, stride: 1),
+    nn.Conv2d(16, 32, 4, stride: 2), nn.Tanh(), nn.MaxPool2d(2, stride: 1),
+    nn.Flatten(), nn.Linear(512, 32), nn.Tanh(), nn.Linear(32, 10));
+
+var engine = new PrivacyEngine();
+using var training = engine.MakePrivate(
+    model, optim.SGD(model.parameters(), 0.5), data.TrainInputs, data.TrainTargets,
+    new DpSgdOptions { MaxGradNorm = 1.0, NoiseMultiplier = 1.1, ExpectedBatchSize = 256 });
+
+for (var epoch = 1; epoch <= 3; epoch++)
+{
+    foreach (var batch in training.Loader.Epoch())
+    {
+        using var scope = NewDisposeScope();
+        training.Optimizer.Step(batch, (x, y) => nn.functional.cross_entropy(model.call(x), y, reduction: nn.Reduction.None));
+    }
+
+    using (no_grad())
+    {
+        model.eval();
+        var accuracy = model.call(data.TestInputs).argmax(1).eq(data.TestTargets).to_type(ScalarType.Float32).mean().item<float>();
+        model.train();
+        Console.WriteLine($"epoch {epoch}: test accuracy {accuracy:P2}, ε = {engine.GetEpsilon(1e-5):F3} at δ = 1e-5");
+    }
+}

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using DiffPriv.Cli.Commands;
+
+namespace DiffPriv.Cli;
+
+/// <summary>The <c>diffpriv</c> command tree. Exit codes: 0 success, 1 failure, 2 invalid input.</summary>
+internal static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand(
+            "DiffPriv: differentially private training for TorchSharp, with privacy accounting you can report.");
+        root.Subcommands.Add(EpsilonCommand.Create(stdout, stderr));
+        root.Subcommands.Add(NoiseCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // One line naming the problem; usage with --help.
+            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            return ExitUsage;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return ExitUsage;
+        }
+        catch (Exception e)
+        {
+            // A failure is reported in plain words; the stack trace only on request.
+            stderr.WriteLine($"error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("DIFFPRIV_DEBUG") == "1")
+            {
+                stderr.WriteLine(e);
+            }
+
+            return ExitFailure;
+        }
+    }
+}
+
+/// <summary>Invalid command-line input: reported in one line with exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using DiffPriv.Accounting.Pld;
+using DiffPriv.Accounting.Rdp;
+
+namespace DiffPriv.Cli.Commands;
+
+/// <summary><c>diffpriv epsilon</c>: the (ε, δ) guarantee of a DP-SGD run.</summary>
+internal static class EpsilonCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var options = new AccountingOptions("pld", "Accountant: pld (privacy-loss distributions, an interval that brackets the true ε; default), rdp (Rényi DP), or all.");
+        var noise = new Option<double?>("--noise-multiplier", "-s")
+        {
+            Description = "Noise multiplier σ > 0: the noise standard deviation divided by the clipping norm.",
+        };
+        var command = new Command("epsilon", "Compute the (ε, δ) privacy guarantee of DP-SGD from its sampling rate, noise multiplier and number of steps.");
+        command.Options.Add(noise);
+        options.AddTo(command);
+        command.SetAction(result =>
+        {
+            var sigma = result.GetValue(noise) ?? throw new UsageException("--noise-multiplier is required: a finite number > 0");
+            if (!(sigma > 0 && double.IsFinite(sigma)))
+            {
+                throw new UsageException($"--noise-multiplier must be a finite number > 0 (got {AccountingOptions.Format(sigma)})");
+            }
+
+            var inputs = options.Read(result, stderr, allowAll: true);
+            var results = Compute(inputs, sigma);
+            if (inputs.Json)
+            {
+                stdout.WriteLine(ToJson(inputs, sigma, results).ToJsonString());
+            }
+            else
+            {
+                PrivacyStatement.Write(stdout, inputs, sigma, results);
+            }
+
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    internal static IReadOnlyList<AccountantResult> Compute(AccountingInputs inputs, double sigma)
+    {
+        var results = new List<AccountantResult>();
+        var run = inputs.RunEvent(sigma);
+        if (inputs.Accountant is AccountantChoice.Pld or AccountantChoice.All)
+        {
+            var pld = new PldAccountant();
+            pld.Compose(run);
+            var interval = pld.GetEpsilonInterval(inputs.Delta);
+            results.Add(new AccountantResult("pld", interval.Upper, interval.Lower, null));
+        }
+
+        if (inputs.Accountant is AccountantChoice.Rdp or AccountantChoice.All)
+        {
+            var rdp = new RdpAccountant();
+            rdp.Compose(run);
+            var r = rdp.GetEpsilonAndOrder(inputs.Delta);
+            results.Add(new AccountantResult("rdp", r.Epsilon, null, double.IsFinite(r.Epsilon) && inputs.Steps > 0 ? r.OptimalOrder : null));
+        }
+
+        return results;
+    }
+
+    internal static JsonObject ToJson(AccountingInputs inputs, double sigma, IReadOnlyList<AccountantResult> results)
+    {
+        var list = new JsonArray();
+        foreach (var r in results)
+        {
+            list.Add(new JsonObject
+            {
+                ["accountant"] = r.Accountant,
+                ["epsilon"] = JsonNumber(r.Epsilon),
+                ["epsilon_lower"] = r.EpsilonLower is { } lower ? JsonNumber(lower) : null,
+                ["optimal_order"] = r.OptimalOrder is { } order ? JsonValue.Create(order) : null,
+            });
+        }
+
+        var json = InputsJson(inputs);
+        json["noise_multiplier"] = sigma;
+        json["results"] = list;
+        return json;
+    }
+
+    internal static JsonObject InputsJson(AccountingInputs inputs) => new()
+    {
+        ["sampling_probability"] = inputs.SamplingProbability,
+        ["dataset_size"] = inputs.DatasetSize,
+        ["batch_size"] = inputs.BatchSize,
+        ["epochs"] = inputs.Epochs,
+        ["steps"] = inputs.Steps,
+        ["delta"] = inputs.Delta,
+    };
+
+    /// <summary>JSON has no infinity: an unbounded ε is written as the string "inf".</summary>
+    internal static JsonNode JsonNumber(double value) =>
+        double.IsFinite(value) ? JsonValue.Create(value) : JsonValue.Create("inf");
+}
+
+/// <summary>One accountant's answer.</summary>
+internal sealed record AccountantResult(string Accountant, double Epsilon, double? EpsilonLower, double? OptimalOrder);

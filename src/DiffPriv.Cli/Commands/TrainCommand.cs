@@ -1,0 +1,166 @@
+using System.CommandLine;
+using DiffPriv.Cli.Training;
+using DiffPriv.Data;
+using DiffPriv.Models;
+
+namespace DiffPriv.Cli.Commands;
+
+/// <summary><c>diffpriv train mnist|fashion-mnist</c>: DP-SGD (or <c>--no-dp</c>) with progress, ε and a run folder.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var d = TrainDefaults.Mnist;
+        var dataset = new Argument<string>("dataset") { Description = "The data set: mnist or fashion-mnist (fetched on first use into .cache/data/)." };
+        var noDp = new Option<bool>("--no-dp") { Description = "Ordinary (non-private) training: shuffled mini-batches, no clipping, no noise; ε = ∞." };
+        var noise = new Option<double?>("--noise-multiplier", "-s") { Description = "Noise multiplier σ > 0. Excludes --target-epsilon." };
+        var target = new Option<double?>("--target-epsilon") { Description = $"Calibrate σ so that the whole run has ε ≤ this at --delta (default {Format(d.TargetEpsilon)} when neither this nor --noise-multiplier is given)." };
+        var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(d.Delta)})." };
+        var clip = new Option<double?>("--max-grad-norm", "-c") { Description = $"Clipping norm C > 0 for every per-example gradient (default {Format(d.MaxGradNorm)})." };
+        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize})." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; 1 with --smoke)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)})." };
+        var optimizer = new Option<string?>("--optimizer") { Description = $"sgd or adam (default {d.Optimizer.ToString().ToLowerInvariant()})." };
+        var momentum = new Option<double?>("--momentum") { Description = $"SGD momentum in [0, 1) (default {Format(d.Momentum)})." };
+        var activation = new Option<string?>("--activation") { Description = $"relu (TF Privacy's tutorial CNN) or tanh (default {d.Activation.ToString().ToLowerInvariant()})." };
+        var seed = new Option<long?>("--seed") { Description = "Seeds the model initialisation and the noise and sampling: reproducible, for experiments only (the noise can be removed by anyone who knows the seed). Without it, noise is secure." };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/<dataset>-<timestamp>)." };
+        var smoke = new Option<bool>("--smoke") { Description = "A quick check: a small subset (2000 train / 1000 test examples) for 1 epoch." };
+        var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
+
+        var command = new Command("train", "Train a CNN on MNIST or Fashion-MNIST with DP-SGD (or --no-dp), with live progress, test accuracy, ε and a report folder.");
+        command.Arguments.Add(dataset);
+        foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, optimizer, momentum, activation, seed, outDir, smoke, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(result =>
+        {
+            var name = (result.GetValue(dataset) ?? "").ToLowerInvariant() switch
+            {
+                "mnist" => DatasetName.Mnist,
+                "fashion-mnist" or "fashion" => DatasetName.FashionMnist,
+                var other => throw new UsageException($"dataset must be mnist or fashion-mnist (got '{other}')"),
+            };
+            var defaults = TrainDefaults.For(name);
+            var isNoDp = result.GetValue(noDp);
+            var sigma = result.GetValue(noise);
+            var targetEps = result.GetValue(target);
+            if (sigma is not null && targetEps is not null)
+            {
+                throw new UsageException("give either --noise-multiplier or --target-epsilon, not both");
+            }
+
+            if (isNoDp && (sigma is not null || targetEps is not null || result.GetValue(clip) is not null || result.GetValue(delta) is not null))
+            {
+                throw new UsageException("--no-dp trains without privacy: --noise-multiplier, --target-epsilon, --max-grad-norm and --delta do not apply");
+            }
+
+            if (sigma is { } s && !(s > 0 && double.IsFinite(s)))
+            {
+                throw new UsageException($"--noise-multiplier must be a finite number > 0 (got {Format(s)})");
+            }
+
+            if (targetEps is { } t && !(t > 0 && double.IsFinite(t)))
+            {
+                throw new UsageException($"--target-epsilon must be a finite number > 0 (got {Format(t)})");
+            }
+
+            var deltaValue = result.GetValue(delta) ?? defaults.Delta;
+            if (!(deltaValue > 0 && deltaValue < 1))
+            {
+                throw new UsageException($"--delta must be in (0, 1) (got {Format(deltaValue)})");
+            }
+
+            var clipValue = result.GetValue(clip) ?? defaults.MaxGradNorm;
+            if (!(clipValue > 0 && double.IsFinite(clipValue)))
+            {
+                throw new UsageException($"--max-grad-norm must be a finite number > 0 (got {Format(clipValue)})");
+            }
+
+            var batchValue = result.GetValue(batch) ?? defaults.BatchSize;
+            if (batchValue < 1)
+            {
+                throw new UsageException($"--batch-size must be ≥ 1 (got {batchValue})");
+            }
+
+            var isSmoke = result.GetValue(smoke);
+            var epochsValue = result.GetValue(epochs) ?? (isSmoke ? defaults.SmokeEpochs : defaults.Epochs);
+            if (epochsValue < 1)
+            {
+                throw new UsageException($"--epochs must be ≥ 1 (got {epochsValue})");
+            }
+
+            var lrValue = result.GetValue(lr) ?? defaults.LearningRate;
+            if (!(lrValue > 0 && double.IsFinite(lrValue)))
+            {
+                throw new UsageException($"--learning-rate must be a finite number > 0 (got {Format(lrValue)})");
+            }
+
+            var optimizerText = result.GetValue(optimizer);
+            var optimizerValue = optimizerText is null ? defaults.Optimizer : optimizerText.ToLowerInvariant() switch
+            {
+                "sgd" => OptimizerKind.Sgd,
+                "adam" => OptimizerKind.Adam,
+                _ => throw new UsageException($"--optimizer must be sgd or adam (got '{optimizerText}')"),
+            };
+            var momentumGiven = result.GetValue(momentum);
+            if (momentumGiven is not null && optimizerValue != OptimizerKind.Sgd)
+            {
+                throw new UsageException("--momentum applies to --optimizer sgd only");
+            }
+
+            var momentumValue = momentumGiven ?? defaults.Momentum;
+            if (!(momentumValue >= 0 && momentumValue < 1))
+            {
+                throw new UsageException($"--momentum must be in [0, 1) (got {Format(momentumValue)})");
+            }
+
+            var activationText = result.GetValue(activation);
+            var activationValue = activationText is null ? defaults.Activation : activationText.ToLowerInvariant() switch
+            {
+                "relu" => Activation.Relu,
+                "tanh" => Activation.Tanh,
+                _ => throw new UsageException($"--activation must be relu or tanh (got '{activationText}')"),
+            };
+
+            if (!isNoDp && sigma is null && targetEps is null)
+            {
+                targetEps = defaults.TargetEpsilon;
+            }
+
+            var settings = new TrainSettings(
+                name,
+                isNoDp,
+                sigma,
+                targetEps,
+                deltaValue,
+                clipValue,
+                batchValue,
+                epochsValue,
+                lrValue,
+                optimizerValue,
+                momentumValue,
+                activationValue,
+                result.GetValue(seed),
+                result.GetValue(outDir),
+                isSmoke,
+                result.GetValue(json),
+                CommandLineOf(result));
+            return new TrainRunner(settings, stdout, stderr).Run();
+        });
+        return command;
+    }
+
+    /// <summary>The command as typed, re-quoted for a POSIX shell.</summary>
+    private static string CommandLineOf(ParseResult result) =>
+        "./diffpriv " + string.Join(" ", result.Tokens.Select(t => Quote(t.Value)));
+
+    private static string Quote(string token) =>
+        token.Length > 0 && token.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:+,@".Contains(c, StringComparison.Ordinal))
+            ? token
+            : "'" + token.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static string Format(double value) => AccountingOptions.Format(value);
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DiffPriv.Cli.Commands;
+using DiffPriv.Cli.Training;
+
+namespace DiffPriv.Cli.Reports;
+
+/// <summary>Writes a run folder: report.md, metrics.json, accuracy.png, epsilon.png and command.txt.</summary>
+internal static class RunReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Write(TrainResult r)
+    {
+        Directory.CreateDirectory(r.RunDir);
+        File.WriteAllText(Path.Combine(r.RunDir, "command.txt"), r.Settings.CommandLine + "\n");
+        File.WriteAllText(Path.Combine(r.RunDir, "metrics.json"), MetricsJson(r).ToJsonString(Indented) + "\n");
+        RunPlots.Write(r);
+        File.WriteAllText(Path.Combine(r.RunDir, "report.md"), Markdown(r));
+    }
+
+    /// <summary>The one-line JSON summary printed last with <c>--json</c>.</summary>
+    public static JsonObject SummaryJson(TrainResult r) => new()
+    {
+        ["dataset"] = r.Settings.DatasetId,
+        ["test_accuracy"] = r.TestAccuracy,
+        ["epsilon"] = EpsilonCommand.JsonNumber(r.Epsilon),
+        ["epsilon_lower"] = EpsilonCommand.JsonNumber(r.EpsilonLower ?? double.PositiveInfinity),
+        ["delta"] = r.Settings.NoDp ? null : r.Settings.Delta,
+        ["noise_multiplier"] = r.NoiseMultiplier,
+        ["max_grad_norm"] = r.Settings.NoDp ? null : r.Settings.MaxGradNorm,
+        ["sampling_probability"] = r.SamplingProbability,
+        ["steps"] = r.Steps,
+        ["epochs"] = r.Settings.Epochs,
+        ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
+        ["run_dir"] = r.RunDir,
+    };
+
+    private static JsonObject MetricsJson(TrainResult r)
+    {
+        var epochs = new JsonArray();
+        foreach (var m in r.History)
+        {
+            epochs.Add(new JsonObject
+            {
+                ["epoch"] = m.Epoch,
+                ["steps"] = m.Steps,
+                ["train_loss"] = Finite(m.TrainLoss),
+                ["train_accuracy"] = Finite(m.TrainAccuracy),
+                ["test_accuracy"] = m.TestAccuracy,
+                ["epsilon"] = m.Epsilon is { } e ? EpsilonCommand.JsonNumber(e) : "inf",
+                ["epsilon_lower"] = m.EpsilonLower is { } l ? EpsilonCommand.JsonNumber(l) : "inf",
+                ["seconds"] = Math.Round(m.Seconds, 3),
+            });
+        }
+
+        var summary = SummaryJson(r);
+        summary["private"] = !r.Settings.NoDp;
+        summary["epsilon_rdp"] = r.RdpEpsilon is { } rdp ? EpsilonCommand.JsonNumber(rdp) : null;
+        summary["rdp_order"] = r.RdpOrder;
+        summary["seeded"] = r.Settings.Seed is not null;
+        summary["train_examples"] = r.TrainExamples;
+        summary["test_examples"] = r.TestExamples;
+        summary["per_epoch"] = epochs;
+        return summary;
+    }
+
+    private static JsonValue? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
+    private static string Markdown(TrainResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var s = r.Settings;
+        var b = new StringBuilder();
+        b.AppendLine(CultureInfo.InvariantCulture, $"# diffpriv train {s.DatasetId}{(s.Smoke ? " (smoke run)" : "")}{(s.NoDp ? " — NOT PRIVATE (--no-dp)" : "")}");
+        b.AppendLine();
+        b.AppendLine("```bash");
+        b.AppendLine(s.CommandLine);
+        b.AppendLine("```");
+        b.AppendLine();
+        b.AppendLine("## Result");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"- Test accuracy: **{Pct(r.TestAccuracy)}** on {r.TestExamples} test examples");
+        if (s.NoDp)
+        {
+            b.AppendLine("- Privacy: **none** (ε = ∞): ordinary training");
+        }
+        else
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"- ε = **{r.Epsilon.ToString("F3", inv)}** at δ = {PrivacyStatement.Delta(s.Delta)} (PLD; the exact ε lies in [{r.EpsilonLower!.Value.ToString("F4", inv)}, {r.Epsilon.ToString("F4", inv)}]); RDP: {Num(r.RdpEpsilon)}{(r.RdpOrder is { } o ? $" (order {o.ToString("0.0##", inv)})" : "")}");
+        }
+
+        b.AppendLine(CultureInfo.InvariantCulture, $"- Steps: {r.Steps}; wall time: {r.WallSeconds.ToString("F1", inv)} s (data loading, training, evaluation, accounting)");
+        b.AppendLine();
+        b.AppendLine("## Settings");
+        b.AppendLine();
+        b.AppendLine("| setting | value |");
+        b.AppendLine("|---|---|");
+        Row(b, "data set", $"{s.DatasetId}: {r.TrainExamples} train / {r.TestExamples} test examples{(s.Smoke ? " (smoke subset)" : "")}");
+        Row(b, "model", $"TF Privacy's tutorial CNN (ModelZoo.MnistCnn), {s.Activation.ToString().ToLowerInvariant()} activations");
+        Row(b, "training", s.NoDp ? "ordinary (shuffled mini-batches, mean loss)" : "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)");
+        if (!s.NoDp)
+        {
+            Row(b, "noise multiplier σ", $"{r.NoiseMultiplier!.Value.ToString("G6", inv)}{(s.NoiseMultiplier is null ? $" (calibrated for ε ≤ {AccountingOptions.Format(s.TargetEpsilon!.Value)})" : "")}");
+            Row(b, "clipping norm C", AccountingOptions.Format(s.MaxGradNorm));
+            Row(b, "sampling probability q", r.SamplingProbability!.Value.ToString("G6", inv));
+            Row(b, "δ", PrivacyStatement.Delta(s.Delta));
+            Row(b, "noise", s.Seed is { } seed ? $"SEEDED ({seed}): reproducible, for experiments only — not secret" : "secure (OS CSPRNG)");
+        }
+        else if (s.Seed is { } seed)
+        {
+            Row(b, "seed", seed.ToString(inv));
+        }
+
+        Row(b, "expected batch size B", s.BatchSize.ToString(inv));
+        Row(b, "epochs", s.Epochs.ToString(inv));
+        Row(b, "optimizer", s.Optimizer == OptimizerKind.Sgd ? $"SGD, learning rate {AccountingOptions.Format(s.LearningRate)}, momentum {AccountingOptions.Format(s.Momentum)}" : $"Adam, learning rate {AccountingOptions.Format(s.LearningRate)}");
+        b.AppendLine();
+        b.AppendLine("## Per epoch");
+        b.AppendLine();
+        b.AppendLine("Train loss and accuracy are measured on the sampled training batches during the epoch (local diagnostics on");
+        b.AppendLine("private data; they are not covered by ε and should not be published). Test accuracy is on the test set.");
+        b.AppendLine();
+        b.AppendLine("| epoch | steps | train loss | train acc | test acc | ε (PLD upper) | seconds |");
+        b.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in r.History)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"| {m.Epoch} | {m.Steps} | {m.TrainLoss.ToString("F4", inv)} | {Pct(m.TrainAccuracy)} | {Pct(m.TestAccuracy)} | {(m.Epsilon is { } e ? e.ToString("F3", inv) : "∞")} | {m.Seconds.ToString("F1", inv)} |");
+        }
+
+        b.AppendLine();
+        b.AppendLine("![accuracy per epoch](accuracy.png)");
+        if (!s.NoDp)
+        {
+            b.AppendLine();
+            b.AppendLine("![ε per epoch](epsilon.png)");
+        }
+
+        b.AppendLine();
+        b.AppendLine("## Privacy statement");
+        b.AppendLine();
+        b.AppendLine("```text");
+        b.Append(r.PrivacyStatement);
+        b.AppendLine("```");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
+        return b.ToString();
+    }
+
+    private static void Row(StringBuilder b, string name, string value) => b.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} |");
+
+    private static string Pct(double fraction) =>
+        double.IsFinite(fraction) ? (100 * fraction).ToString("F2", CultureInfo.InvariantCulture) + "%" : "–";
+
+    private static string Num(double? value) => value is { } v
+        ? double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "∞"
+        : "–";
+}

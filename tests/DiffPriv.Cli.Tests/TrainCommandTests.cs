@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DiffPriv.Data;
+
+namespace DiffPriv.Cli.Tests;
+
+/// <summary>A fact that needs the real MNIST files: skipped, with the reason, when they cannot be fetched here.</summary>
+public sealed class MnistFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Unavailable = new(() =>
+    {
+        try
+        {
+            Datasets.EnsureAvailable(DatasetName.Mnist);
+            return null;
+        }
+        catch (DataFetchException e)
+        {
+            return e.Message;
+        }
+    });
+
+    public MnistFactAttribute()
+    {
+        if (Unavailable.Value is { } reason)
+        {
+            Skip = $"MNIST cannot be fetched on this machine ({reason}); the data-independent train tests still run.";
+        }
+    }
+}
+
+// One class: the tests that point DIFFPRIV_DATA at a broken cache must not run beside the ones that read the real cache.
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static double Number(JsonNode? node) => node!.GetValue<double>();
+
+    [MnistFact]
+    public void SmokeRunEndToEndPrintsJsonWritesTheRunFolderAndItsEpsilonEqualsTheEpsilonCommand()
+    {
+        var runDir = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--json", "--seed", "7", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        foreach (var key in new[] { "dataset", "test_accuracy", "epsilon", "epsilon_lower", "delta", "noise_multiplier", "max_grad_norm", "sampling_probability", "steps", "epochs", "wall_seconds", "run_dir" })
+        {
+            Assert.True(json.ContainsKey(key), key);
+        }
+
+        Assert.Equal("mnist", json["dataset"]!.GetValue<string>());
+        Assert.Equal(runDir, json["run_dir"]!.GetValue<string>());
+        Assert.Equal(8, json["steps"]!.GetValue<long>()); // ceil(1 epoch · 2000 / 256)
+        Assert.Equal(256.0 / 2000, Number(json["sampling_probability"]));
+        Assert.InRange(Number(json["test_accuracy"]), 0.0, 1.0);
+        Assert.InRange(Number(json["epsilon"]), 2.5, 3.0); // calibrated to the default target ε = 3
+        Assert.True(Number(json["epsilon_lower"]) <= Number(json["epsilon"]));
+        Assert.Contains("seeded noise", stderr.Replace("\n", " ", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+
+        foreach (var file in new[] { "report.md", "metrics.json", "accuracy.png", "epsilon.png", "checkpoint.bin", "command.txt" })
+        {
+            Assert.True(File.Exists(Path.Combine(runDir, file)), file);
+        }
+
+        Assert.StartsWith("./diffpriv train mnist --smoke", File.ReadAllText(Path.Combine(runDir, "command.txt")), StringComparison.Ordinal);
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!;
+        Assert.Single(metrics["per_epoch"]!.AsArray());
+        Assert.Equal(Number(json["epsilon"]), Number(metrics["per_epoch"]![0]!["epsilon"]));
+        Assert.Contains("Privacy statement", File.ReadAllText(Path.Combine(runDir, "report.md")), StringComparison.Ordinal);
+
+        // The ε printed is the ε of `diffpriv epsilon` for the same q, σ and steps actually taken.
+        var inv = CultureInfo.InvariantCulture;
+        var (epsCode, epsOut, epsErr) = CliRunner.Run(
+            "epsilon", "--sampling-probability", Number(json["sampling_probability"]).ToString("R", inv),
+            "--noise-multiplier", Number(json["noise_multiplier"]).ToString("R", inv),
+            "--steps", json["steps"]!.GetValue<long>().ToString(inv),
+            "--delta", Number(json["delta"]).ToString("R", inv), "--accountant", "pld", "--json");
+        Assert.True(epsCode == 0, epsErr);
+        var pld = JsonNode.Parse(epsOut)!["results"]![0]!;
+        Assert.Equal(Number(pld["epsilon"]), Number(json["epsilon"]));
+        Assert.Equal(Number(pld["epsilon_lower"]), Number(json["epsilon_lower"]));
+    }
+
+    [MnistFact]
+    public void NoDpSmokeRunIsLabelledNotPrivate()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--no-dp", "--json", "--seed", "1", "--out", Path.Combine(_dir, "plain"));
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal("inf", json["epsilon"]!.GetValue<string>());
+        Assert.Null(json["noise_multiplier"]);
+        Assert.Contains("NOT PRIVATE", stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dir, "plain", "model.bin")));
+    }
+
+    [Fact]
+    public void TruncatedIdxFileInTheCacheGivesOneClearLineAndExitCode1()
+    {
+        var mnist = WriteSyntheticMnist();
+        var images = Path.Combine(mnist, "train-images-idx3-ubyte");
+        var bytes = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, bytes[..^100]);
+
+        var (code, stdout, stderr) = RunWithData("train", "mnist", "--smoke", "--json", "--out", Path.Combine(_dir, "never"));
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        var lines = stderr.TrimEnd().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(images, lines[0], StringComparison.Ordinal);
+        Assert.Contains("truncated", lines[0], StringComparison.Ordinal);
+        Assert.Contains("fetch-data.sh", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", stderr.Replace("at most", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WellFormedFileWithTheWrongChecksumIsRejected()
+    {
+        WriteSyntheticMnist();
+        var (code, _, stderr) = RunWithData("train", "mnist", "--smoke", "--out", Path.Combine(_dir, "never"));
+        Assert.Equal(1, code);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Contains("does not match the pinned", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--noise-multiplier", "train", "mnist", "--noise-multiplier", "1", "--target-epsilon", "3")]
+    [InlineData("--noise-multiplier", "train", "mnist", "--noise-multiplier", "-1")]
+    [InlineData("--target-epsilon", "train", "mnist", "--target-epsilon", "0")]
+    [InlineData("--delta", "train", "mnist", "--delta", "1")]
+    [InlineData("--max-grad-norm", "train", "mnist", "--max-grad-norm", "0")]
+    [InlineData("--batch-size", "train", "mnist", "--batch-size", "0")]
+    [InlineData("--epochs", "train", "mnist", "--epochs", "0")]
+    [InlineData("--learning-rate", "train", "mnist", "--learning-rate", "-0.1")]
+    [InlineData("--optimizer", "train", "mnist", "--optimizer", "rmsprop")]
+    [InlineData("--momentum", "train", "mnist", "--momentum", "1")]
+    [InlineData("--momentum", "train", "mnist", "--optimizer", "adam", "--momentum", "0.9")]
+    [InlineData("--activation", "train", "mnist", "--activation", "gelu")]
+    [InlineData("--no-dp", "train", "mnist", "--no-dp", "--noise-multiplier", "1")]
+    [InlineData("dataset", "train", "cifar10")]
+    [InlineData("--epochs", "train", "mnist", "--epochs", "many")]
+    public void InvalidOptionsExitWithCode2AndOneLineNamingTheOption(string named, params string[] args)
+    {
+        var (code, stdout, stderr) = CliRunner.Run(args);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Contains(named, stderr, StringComparison.Ordinal);
+    }
+
+    [MnistFact]
+    public void BatchLargerThanTheDataSetIsAUsageError()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--batch-size", "5000", "--out", Path.Combine(_dir, "never"));
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("--batch-size must be in [1, N = 2000]", stderr, StringComparison.Ordinal);
+    }
+
+    private (int, string, string) RunWithData(params string[] args)
+    {
+        var previous = Environment.GetEnvironmentVariable(Datasets.DataEnvironmentVariable);
+        Environment.SetEnvironmentVariable(Datasets.DataEnvironmentVariable, _dir);
+        try
+        {
+            return CliRunner.Run(args);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Datasets.DataEnvironmentVariable, previous);
+        }
+    }
+
+    /// <summary>A well-formed but fake MNIST cache (64 train / 32 test images) under the test folder.</summary>
+    private string WriteSyntheticMnist()
+    {
+        var mnist = Path.Combine(_dir, "mnist");
+        Directory.CreateDirectory(mnist);
+        File.WriteAllBytes(Path.Combine(mnist, "train-images-idx3-ubyte"), Images(64));
+        File.WriteAllBytes(Path.Combine(mnist, "train-labels-idx1-ubyte"), Labels(64));
+        File.WriteAllBytes(Path.Combine(mnist, "t10k-images-idx3-ubyte"), Images(32));
+        File.WriteAllBytes(Path.Combine(mnist, "t10k-labels-idx1-ubyte"), Labels(32));
+        return mnist;
+    }
+
+    private static byte[] Images(int count)
+    {
+        var bytes = new byte[16 + count * 784];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 0x803);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), 28);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(12), 28);
+        return bytes;
+    }
+
+    private static byte[] Labels(int count)
+    {
+        var bytes = new byte[8 + count];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 0x801);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
+        return bytes;
+    }
+}
