@@ -80,6 +80,51 @@ public sealed class NoiseGate : IDisposable
     }
 
     /// <summary>
+    /// Draws one tensor of independent N(0, <paramref name="standardDeviation"/>²) samples per requested shape. Same
+    /// distribution as calling <see cref="Gaussian"/> once per shape (and, for a seeded gate, the same stream); a secure
+    /// gate draws all coordinates in one CSPRNG pass instead of one per tensor.
+    /// </summary>
+    /// <param name="tensors">Shape, element type and device of every tensor to draw.</param>
+    /// <param name="standardDeviation">The noise std; finite, ≥ 0.</param>
+    /// <returns>New tensors, in the order requested, owned by the caller's dispose scope.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The standard deviation is negative or not finite.</exception>
+    public IReadOnlyList<Tensor> Gaussians(IReadOnlyList<(long[] Shape, ScalarType Type, Device? Device)> tensors, double standardDeviation)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!(standardDeviation >= 0 && double.IsFinite(standardDeviation)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Noise standard deviation must be finite and ≥ 0.");
+        }
+
+        if (_generator is not null || tensors.Count <= 1)
+        {
+            return tensors.Select(t => Gaussian(t.Shape, standardDeviation, t.Type, t.Device)).ToList();
+        }
+
+        var counts = tensors.Select(t => t.Shape.Aggregate(1L, (a, d) => checked(a * d))).ToArray();
+        var total = counts.Aggregate(0L, (a, c) => checked(a + c));
+        var results = new List<Tensor>(tensors.Count);
+        using var scope = torch.NewDisposeScope();
+        var flat = SecureStandardNormal([total]).mul_(standardDeviation);
+        var offset = 0L;
+        for (var i = 0; i < tensors.Count; i++)
+        {
+            var (shape, type, device) = tensors[i];
+            var result = flat.narrow(0, offset, counts[i]).reshape(shape).to(type).contiguous();
+            if (device is not null)
+            {
+                result = result.to(device);
+            }
+
+            offset += counts[i];
+            results.Add(result.MoveToOuterDisposeScope());
+        }
+
+        return results;
+    }
+
+    /// <summary>
     /// Poisson sampling: every index in [0, <paramref name="populationSize"/>) is kept independently with probability
     /// <paramref name="probability"/>. The randomness of sampling is part of the privacy guarantee (amplification by
     /// sampling), so it comes from this gate like the noise.

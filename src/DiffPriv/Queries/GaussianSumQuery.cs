@@ -91,9 +91,11 @@ public sealed class GaussianSumQuery : IDpQuery
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(shapes);
         var noised = new Dictionary<string, Tensor>(shapes.Count);
-        foreach (var (name, (shape, type, device)) in shapes)
+        var entries = shapes.ToList();
+        var noises = gate.Gaussians(entries.Select(e => (e.Value.Shape, e.Value.Type, (Device?)e.Value.Device)).ToList(), NoiseStandardDeviation);
+        for (var i = 0; i < entries.Count; i++)
         {
-            var noise = gate.Gaussian(shape, NoiseStandardDeviation, type, device);
+            var (name, noise) = (entries[i].Key, noises[i]);
             noised[name] = state.Sums.TryGetValue(name, out var sum) ? noise.add_(sum) : noise;
         }
 

@@ -65,6 +65,19 @@ public static class ModuleValidator
                 continue;
             }
 
+            var nonFinite = module.named_parameters(recurse: false)
+                .Where(p => !p.parameter.detach().isfinite().all().item<bool>())
+                .Select(p => p.name)
+                .ToList();
+            if (nonFinite.Count > 0)
+            {
+                problems.Add(new ModuleProblem(
+                    path,
+                    type,
+                    $"its parameters ({string.Join(", ", nonFinite)}) contain NaN or infinite values, so every gradient would be refused.",
+                    "initialise them (TorchSharp 0.107 leaves nn.GroupNorm's weight and bias uninitialised: fill the weight with 1 and the bias with 0 under no_grad)."));
+            }
+
             if (coveredPrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
             {
                 continue;

@@ -76,6 +76,13 @@ internal static class Cases
             case "groupnorm":
             case "groupnorm-frozen-bias":
                 var gn = nn.GroupNorm(3, 6);
+                using (torch.no_grad())
+                {
+                    // TorchSharp 0.107 leaves GroupNorm's affine parameters uninitialised (garbage, sometimes NaN).
+                    gn.weight!.fill_(1.0);
+                    gn.bias!.zero_();
+                }
+
                 model = nn.Sequential(nn.Conv2d(2, 6, 3), gn, nn.Tanh(), nn.Flatten(), nn.Linear(54, 2));
                 if (name == "groupnorm-frozen-bias")
                 {

@@ -68,6 +68,24 @@ public sealed class PrivacyEngineTests
     }
 
     [Fact]
+    public void NonFiniteParametersAreReported()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        var gn = nn.GroupNorm(2, 4);
+        using (torch.no_grad())
+        {
+            gn.weight!.fill_(1.0);
+            gn.bias!.fill_(double.NaN);
+        }
+
+        var model = nn.Sequential(("fc", nn.Linear(3, 4)), ("gn", gn));
+        var problem = Assert.Single(ModuleValidator.Validate(model));
+        Assert.Equal("gn", problem.ModulePath);
+        Assert.Contains("NaN", problem.Problem);
+    }
+
+    [Fact]
     public void FrozenBatchNormIsStillRefusedBecauseItMixesExamples()
     {
         TorchRuntime.EnsureLoaded();
