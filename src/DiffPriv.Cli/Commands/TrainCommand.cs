@@ -17,10 +17,11 @@ internal static class TrainCommand
         var target = new Option<double?>("--target-epsilon") { Description = $"Calibrate σ so that the whole run has ε ≤ this at --delta (default {Format(d.TargetEpsilon)} when neither this nor --noise-multiplier is given)." };
         var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(d.Delta)})." };
         var clip = new Option<double?>("--max-grad-norm", "-c") { Description = $"Clipping norm C > 0 for every per-example gradient (default {Format(d.MaxGradNorm)})." };
-        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize})." };
-        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; 1 with --smoke)." };
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)})." };
+        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(d.NoDpLearningRate)} with --no-dp)." };
         var optimizer = new Option<string?>("--optimizer") { Description = $"sgd or adam (default {d.Optimizer.ToString().ToLowerInvariant()})." };
+        var schedule = new Option<string?>("--lr-schedule") { Description = $"constant or cosine (lr·½(1 + cos(π·t/T)) over the run) (default {d.Schedule.ToString().ToLowerInvariant()})." };
         var momentum = new Option<double?>("--momentum") { Description = $"SGD momentum in [0, 1) (default {Format(d.Momentum)})." };
         var activation = new Option<string?>("--activation") { Description = $"relu (TF Privacy's tutorial CNN) or tanh (default {d.Activation.ToString().ToLowerInvariant()})." };
         var seed = new Option<long?>("--seed") { Description = "Seeds the model initialisation and the noise and sampling: reproducible, for experiments only (the noise can be removed by anyone who knows the seed). Without it, noise is secure." };
@@ -30,7 +31,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a CNN on MNIST or Fashion-MNIST with DP-SGD (or --no-dp), with live progress, test accuracy, ε and a report folder.");
         command.Arguments.Add(dataset);
-        foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, optimizer, momentum, activation, seed, outDir, smoke, json })
+        foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, json })
         {
             command.Options.Add(option);
         }
@@ -79,20 +80,20 @@ internal static class TrainCommand
                 throw new UsageException($"--max-grad-norm must be a finite number > 0 (got {Format(clipValue)})");
             }
 
-            var batchValue = result.GetValue(batch) ?? defaults.BatchSize;
+            var isSmoke = result.GetValue(smoke);
+            var batchValue = result.GetValue(batch) ?? (isSmoke ? defaults.SmokeBatchSize : isNoDp ? defaults.NoDpBatchSize : defaults.BatchSize);
             if (batchValue < 1)
             {
                 throw new UsageException($"--batch-size must be ≥ 1 (got {batchValue})");
             }
 
-            var isSmoke = result.GetValue(smoke);
-            var epochsValue = result.GetValue(epochs) ?? (isSmoke ? defaults.SmokeEpochs : defaults.Epochs);
+            var epochsValue = result.GetValue(epochs) ?? (isSmoke ? defaults.SmokeEpochs : isNoDp ? defaults.NoDpEpochs : defaults.Epochs);
             if (epochsValue < 1)
             {
                 throw new UsageException($"--epochs must be ≥ 1 (got {epochsValue})");
             }
 
-            var lrValue = result.GetValue(lr) ?? defaults.LearningRate;
+            var lrValue = result.GetValue(lr) ?? (isNoDp ? defaults.NoDpLearningRate : defaults.LearningRate);
             if (!(lrValue > 0 && double.IsFinite(lrValue)))
             {
                 throw new UsageException($"--learning-rate must be a finite number > 0 (got {Format(lrValue)})");
@@ -125,6 +126,14 @@ internal static class TrainCommand
                 _ => throw new UsageException($"--activation must be relu or tanh (got '{activationText}')"),
             };
 
+            var scheduleText = result.GetValue(schedule);
+            var scheduleValue = scheduleText is null ? defaults.Schedule : scheduleText.ToLowerInvariant() switch
+            {
+                "constant" => LrSchedule.Constant,
+                "cosine" => LrSchedule.Cosine,
+                _ => throw new UsageException($"--lr-schedule must be constant or cosine (got '{scheduleText}')"),
+            };
+
             if (!isNoDp && sigma is null && targetEps is null)
             {
                 targetEps = defaults.TargetEpsilon;
@@ -143,6 +152,7 @@ internal static class TrainCommand
                 optimizerValue,
                 momentumValue,
                 activationValue,
+                scheduleValue,
                 result.GetValue(seed),
                 result.GetValue(outDir),
                 isSmoke,
