@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Collections.Concurrent;
 
 namespace DiffPriv.Accounting.Pld;
 

@@ -1,5 +1,5 @@
-using DiffPriv.Accounting.Numerics;
 using System.Runtime.Intrinsics;
+using DiffPriv.Accounting.Numerics;
 
 namespace DiffPriv.Accounting.Pld;
 

@@ -26,7 +26,6 @@ public sealed class DpOptimizer : IDisposable
     private readonly GradSampleModule _module;
     private readonly IDpQuery _query;
     private readonly NoiseGate _gate;
-    
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
     private DpQueryState _state;
     private bool _hasGradient;

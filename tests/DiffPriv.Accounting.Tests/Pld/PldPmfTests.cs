@@ -57,15 +57,15 @@ public sealed class PldPmfTests
         {
             foreach (var loss in new AdditiveNoisePrivacyLoss[] { new GaussianPrivacyLoss(sigma, 1.0, q, adjacency), new LaplacePrivacyLoss(sigma, 1.0, q, adjacency) })
             {
-            var optimistic = PmfBuilder.OptimisticMixing(loss, 1e-2);
-            var pessimistic = PmfBuilder.ConnectDots(loss, 1e-2);
-            Assert.InRange(optimistic.Probs.Sum(), 1 - 1e-9, 1 + 1e-12);
-            foreach (var epsilon in new[] { 0.0, 0.005, 0.1, 0.5, 1.0, 2.0 })
-            {
-                var exact = loss.GetDeltaForEpsilon(epsilon);
-                Assert.True(optimistic.GetDeltaForEpsilon(epsilon) <= exact + 1e-12, $"optimistic δ({epsilon}) > {exact}");
-                Assert.True(pessimistic.GetDeltaForEpsilon(epsilon) >= exact - 1e-12, $"pessimistic δ({epsilon}) < {exact}");
-            }
+                var optimistic = PmfBuilder.OptimisticMixing(loss, 1e-2);
+                var pessimistic = PmfBuilder.ConnectDots(loss, 1e-2);
+                Assert.InRange(optimistic.Probs.Sum(), 1 - 1e-9, 1 + 1e-12);
+                foreach (var epsilon in new[] { 0.0, 0.005, 0.1, 0.5, 1.0, 2.0 })
+                {
+                    var exact = loss.GetDeltaForEpsilon(epsilon);
+                    Assert.True(optimistic.GetDeltaForEpsilon(epsilon) <= exact + 1e-12, $"optimistic δ({epsilon}) > {exact}");
+                    Assert.True(pessimistic.GetDeltaForEpsilon(epsilon) >= exact - 1e-12, $"pessimistic δ({epsilon}) < {exact}");
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
-using DiffPriv.Accounting.Numerics;
 using DiffPriv.Accounting.Events;
+using DiffPriv.Accounting.Numerics;
 using DiffPriv.Accounting.Rdp;
 using static DiffPriv.Accounting.Tests.Rdp.RdpTestHelpers;
 
