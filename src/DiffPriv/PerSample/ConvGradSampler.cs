@@ -41,30 +41,49 @@ internal sealed class ConvGradSampler : IGradSampler
         // they exist, instead of staying alive until every layer has been processed.
         using (var inner = torch.NewDisposeScope())
         {
-            var aParts = new List<Tensor>(context.Records.Count);
-            var gParts = new List<Tensor>(context.Records.Count);
+            // Natural layouts, no copies: columns [B, g, K, L] (K = Cin/g·∏k) and output gradients [B, g, O/g, L].
+            var colParts = new List<Tensor>(context.Records.Count);
+            var gradParts = new List<Tensor>(context.Records.Count);
             foreach (var record in context.Records)
             {
                 var cols = Unfold(conv, record.Input); // [B, Cin·k, L]
                 var l = cols.shape[2];
-                aParts.Add(cols.reshape(b, groups, -1, l).transpose(2, 3)); // [B, g, L, K]
-                gParts.Add(record.OutputGradient.reshape(b, groups, conv.out_channels / groups, l).transpose(2, 3)); // [B, g, L, O/g]
+                colParts.Add(cols.reshape(b, groups, -1, l));
+                gradParts.Add(record.OutputGradient.reshape(b, groups, conv.out_channels / groups, l));
             }
 
-            var aAll = GroupPositions(aParts.Count == 1 ? aParts[0] : torch.cat(aParts, 2), context.MicrobatchSize);
-            g = GroupPositions(gParts.Count == 1 ? gParts[0] : torch.cat(gParts, 2), context.MicrobatchSize).MoveToOuterDisposeScope();
+            var colsAll = colParts.Count == 1 ? colParts[0] : torch.cat(colParts, 3);
+            var gradAll = gradParts.Count == 1 ? gradParts[0] : torch.cat(gradParts, 3);
+            var k = context.MicrobatchSize;
+            var (positions, width, outWidth) = (k * colsAll.shape[3], colsAll.shape[2], gradAll.shape[2]);
             if (hasWeight)
             {
-                var t = aAll.shape[2];
-                var p = groups * aAll.shape[3] * g.shape[3];
-                ghost = context.Resolve(t, p, 2 * groups * t * t, aAll.ElementSize) == GradSampleMethod.Ghost;
-                if (ghost)
+                ghost = context.Resolve(positions, groups * width * outWidth, 2 * groups * positions * positions, colsAll.ElementSize) == GradSampleMethod.Ghost;
+            }
+
+            if (hasWeight && !ghost && k == 1)
+            {
+                // psg = G·Aᵀ per example and group straight from the natural layouts: bmm reads the transposed operand
+                // through its strides, so neither operand is copied.
+                var bg = b * groups;
+                psg = gradAll.reshape(bg, outWidth, -1).bmm(colsAll.reshape(bg, width, -1).transpose(1, 2)).reshape(b, -1)
+                    .MoveToOuterDisposeScope();
+                g = gradAll.transpose(2, 3).MoveToOuterDisposeScope(); // [B, g, L, O/g], for the bias
+            }
+            else
+            {
+                var aAll = GroupPositions(colsAll.transpose(2, 3), k); // [B/k, g, k·L, K]
+                g = GroupPositions(gradAll.transpose(2, 3), k).MoveToOuterDisposeScope(); // [B/k, g, k·L, O/g]
+                if (hasWeight)
                 {
-                    a = aAll.MoveToOuterDisposeScope();
-                }
-                else
-                {
-                    psg = PerSampleMath.Materialize(aAll, g).MoveToOuterDisposeScope();
+                    if (ghost)
+                    {
+                        a = aAll.MoveToOuterDisposeScope();
+                    }
+                    else
+                    {
+                        psg = PerSampleMath.Materialize(aAll, g).MoveToOuterDisposeScope();
+                    }
                 }
             }
         }
