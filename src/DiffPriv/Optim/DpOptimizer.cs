@@ -27,6 +27,7 @@ public sealed class DpOptimizer : IDisposable
     private readonly IDpQuery _query;
     private readonly NoiseGate _gate;
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
+    private readonly Dictionary<string, (long[] Shape, ScalarType Type, Device Device)> _shapes;
     private DpQueryState _state;
     private bool _hasGradient;
     private bool _disposed;
@@ -79,6 +80,7 @@ public sealed class DpOptimizer : IDisposable
         _parameters = module.Module.named_parameters()
             .Where(p => p.parameter.requires_grad)
             .ToDictionary(p => p.name, p => p.parameter);
+        _shapes = _parameters.ToDictionary(kv => kv.Key, kv => (kv.Value.shape, kv.Value.dtype, kv.Value.device));
 
         // Every parameter the inner optimizer updates must get a private gradient, and vice versa.
         // Identify parameters by their storage: some TorchSharp modules (Embedding) hand out a new wrapper per read.
@@ -116,9 +118,6 @@ public sealed class DpOptimizer : IDisposable
     /// <summary>Private steps taken so far.</summary>
     public long Steps { get; internal set; }
 
-    /// <summary>The per-example norms before clipping of the last physical batch, float64 [B] (for diagnostics; private data).</summary>
-    public double[] LastPerExampleNorms { get; private set; } = [];
-
     /// <summary>Starts a physical batch: layer inputs and outputs are recorded until the returned step is disposed.</summary>
     /// <returns>The step scope; dispose it after <see cref="Backward"/>.</returns>
     public GradSampleStep BeginPhysicalBatch()
@@ -146,7 +145,6 @@ public sealed class DpOptimizer : IDisposable
         using var scope = torch.NewDisposeScope();
         var clipped = _module.ClipAndSum(perExampleLoss, _query.RecordClipping, microbatchSize);
         _query.Accumulate(_state, clipped);
-        LastPerExampleNorms = clipped.PerExampleNorms.data<double>().ToArray();
         _hasGradient = true;
     }
 
@@ -253,9 +251,8 @@ public sealed class DpOptimizer : IDisposable
     {
         using (var scope = torch.NewDisposeScope())
         {
-            var shapes = _parameters.ToDictionary(kv => kv.Key, kv => (kv.Value.shape, kv.Value.dtype, kv.Value.device));
             var result = _query is GaussianSumQuery gaussian
-                ? gaussian.GetNoisedResult(_state, _gate, shapes)
+                ? gaussian.GetNoisedResult(_state, _gate, _shapes)
                 : _query.GetNoisedResult(_state, _gate);
             foreach (var (name, p) in _parameters)
             {
