@@ -251,9 +251,7 @@ public sealed class DpOptimizer : IDisposable
     {
         using (var scope = torch.NewDisposeScope())
         {
-            var result = _query is GaussianSumQuery gaussian
-                ? gaussian.GetNoisedResult(_state, _gate, _shapes)
-                : _query.GetNoisedResult(_state, _gate);
+            var result = _query.GetNoisedResult(_state, _gate, _shapes);
             foreach (var (name, p) in _parameters)
             {
                 if (!result.NoisedSum.TryGetValue(name, out var noised))

@@ -77,14 +77,8 @@ public sealed class GaussianSumQuery : IDpQuery
         state.Add(clipped.Gradients, clipped.BatchSize);
     }
 
-    /// <summary>
-    /// Adds N(0, (σ·C)²) to every coordinate of the sum. Parameters that never received a record (an empty batch) are
-    /// released as pure noise shaped by <paramref name="shapes"/>.
-    /// </summary>
-    /// <param name="state">The sample state.</param>
-    /// <param name="gate">The noise source.</param>
-    /// <param name="shapes">Parameter name → (shape, dtype, device) for every parameter that must be released.</param>
-    /// <returns>The noised sums and <c>GaussianDpEvent(σ)</c>.</returns>
+    /// <inheritdoc />
+    /// <remarks>Adds N(0, (σ·C)²) to every coordinate; emits <see cref="Event"/>.</remarks>
     public DpQueryResult GetNoisedResult(DpQueryState state, NoiseGate gate, IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -100,13 +94,5 @@ public sealed class GaussianSumQuery : IDpQuery
         }
 
         return new DpQueryResult(noised, Event, state.RecordCount);
-    }
-
-    /// <inheritdoc />
-    public DpQueryResult GetNoisedResult(DpQueryState state, NoiseGate gate)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        var shapes = state.Sums.ToDictionary(kv => kv.Key, kv => (kv.Value.shape, kv.Value.dtype, kv.Value.device));
-        return GetNoisedResult(state, gate, shapes);
     }
 }

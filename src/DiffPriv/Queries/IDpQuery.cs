@@ -24,11 +24,15 @@ public interface IDpQuery
     /// <param name="clipped">Σ of clipped records per parameter.</param>
     void Accumulate(DpQueryState state, ClippedSumResult clipped);
 
-    /// <summary>Releases the accumulated sum with noise, through <paramref name="gate"/>.</summary>
+    /// <summary>
+    /// Releases the accumulated sum with noise, through <paramref name="gate"/>, for every entry of
+    /// <paramref name="shapes"/> — also those that received no record (an empty Poisson batch is released as pure noise).
+    /// </summary>
     /// <param name="state">The sample state (left unchanged).</param>
     /// <param name="gate">The only source of noise.</param>
+    /// <param name="shapes">Parameter name → (shape, dtype, device) of everything that must be released.</param>
     /// <returns>The noised sum and the event it caused.</returns>
-    DpQueryResult GetNoisedResult(DpQueryState state, NoiseGate gate);
+    DpQueryResult GetNoisedResult(DpQueryState state, NoiseGate gate, IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes);
 }
 
 /// <summary>The running sum of clipped records. Owns its tensors.</summary>

@@ -46,8 +46,14 @@ public sealed class GaussianSumQueryTests
         using var gate = DiffPriv.Noise.NoiseGate.CreateSeeded(1);
         var query = new GaussianSumQuery(ClippingOptions.Flat(1.0), 0.8);
         using var state = query.InitialSampleState();
-        var result = query.GetNoisedResult(state, gate);
+        var shapes = new Dictionary<string, (long[] Shape, TorchSharp.torch.ScalarType Type, TorchSharp.torch.Device Device)>
+        {
+            ["w"] = ([3, 2], TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU),
+        };
+        var result = query.GetNoisedResult(state, gate, shapes);
         Assert.Equal(new GaussianDpEvent(0.8), result.Event);
         Assert.Equal(0, result.RecordCount);
+        // No records: the release is pure noise, of the requested shape.
+        Assert.Equal([3L, 2], result.NoisedSum["w"].shape);
     }
 }
