@@ -92,7 +92,7 @@ internal static class Cases
                 x = torch.randn([batch, 2, 5, 5], generator: g);
                 break;
             case "mnist-cnn":
-                model = Models.MnistCnn();
+                model = DiffPriv.Models.ModelZoo.MnistCnn(DiffPriv.Models.Activation.Tanh); // the shipped tutorial CNN
                 x = torch.randn([batch, 1, 28, 28], generator: g);
                 break;
             default:

@@ -90,19 +90,3 @@ internal sealed class ScaleGradSampler : DiffPriv.PerSample.IGradSampler
             new Dictionary<string, Tensor> { ["_scale"] = clipFactors.unsqueeze(0).mm(psg).squeeze(0) };
     }
 }
-
-internal static class Models
-{
-    /// <summary>conv 16 8×8 s2 p3 → tanh → maxpool 2 s1 → conv 32 4×4 s2 → tanh → maxpool 2 s1 → flatten → 512→32 → tanh → 32→10.</summary>
-    public static nn.Module<Tensor, Tensor> MnistCnn() => nn.Sequential(
-        ("conv1", nn.Conv2d(1, 16, 8, stride: 2, padding: 3)),
-        ("tanh1", nn.Tanh()),
-        ("pool1", nn.MaxPool2d(2, stride: 1)),
-        ("conv2", nn.Conv2d(16, 32, 4, stride: 2)),
-        ("tanh2", nn.Tanh()),
-        ("pool2", nn.MaxPool2d(2, stride: 1)),
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(512, 32)),
-        ("tanh3", nn.Tanh()),
-        ("fc2", nn.Linear(32, 10)));
-}
