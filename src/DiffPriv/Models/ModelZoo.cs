@@ -1,3 +1,4 @@
+using DiffPriv.Layers;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Models;
@@ -46,6 +47,34 @@ public static class ModelZoo
     public static nn.Module<Tensor, Tensor> EmbeddingBag(long vocabularySize = 10_000, long embeddingDimension = 64, long classes = 2) =>
         new EmbeddingBagClassifier(vocabularySize, embeddingDimension, classes);
 
+    /// <summary>
+    /// The character-level language model of TF Privacy's language-model tutorial, trainable privately: for [B, T] token
+    /// ids, embedding (vocabulary × embedding) → <see cref="DpLstm"/> (hidden, layers, batch-first) → linear to the
+    /// vocabulary at every step; returns the next-token logits [B, T, vocabulary]. Children: <c>embedding</c>,
+    /// <c>lstm</c>, <c>output</c>. With V = 64 and the defaults it has 350 272 parameters.
+    /// </summary>
+    /// <param name="vocabularySize">Number of token ids V, ≥ 1.</param>
+    /// <param name="embeddingDimension">Embedding width E, ≥ 1 (64 in the tutorial).</param>
+    /// <param name="hiddenSize">LSTM hidden size H, ≥ 1 (256 in the tutorial).</param>
+    /// <param name="numLayers">Stacked LSTM layers, ≥ 1.</param>
+    /// <returns>A new model (float32, CPU) initialised from the global torch generator.</returns>
+    public static nn.Module<Tensor, Tensor> CharLstm(long vocabularySize, long embeddingDimension = 64, long hiddenSize = 256, long numLayers = 1) =>
+        new CharLanguageModel(vocabularySize, embeddingDimension, new DpLstm(embeddingDimension, hiddenSize, numLayers), hiddenSize);
+
+    /// <summary>
+    /// The non-private twin of <see cref="CharLstm"/>: the same shapes and children with TorchSharp's fused
+    /// <c>nn.LSTM</c> (faster, but it has no per-example gradients). It is the baseline of <c>bench dp-sgd --model
+    /// char-lstm</c>; <see cref="Validation.ModuleValidator.Fix"/> turns it into a privately trainable model with the same
+    /// weights.
+    /// </summary>
+    /// <param name="vocabularySize">Number of token ids V, ≥ 1.</param>
+    /// <param name="embeddingDimension">Embedding width E, ≥ 1.</param>
+    /// <param name="hiddenSize">LSTM hidden size H, ≥ 1.</param>
+    /// <param name="numLayers">Stacked LSTM layers, ≥ 1.</param>
+    /// <returns>A new model (float32, CPU) initialised from the global torch generator.</returns>
+    public static nn.Module<Tensor, Tensor> CharLstmFused(long vocabularySize, long embeddingDimension = 64, long hiddenSize = 256, long numLayers = 1) =>
+        new CharLanguageModel(vocabularySize, embeddingDimension, nn.LSTM(embeddingDimension, hiddenSize, numLayers, batchFirst: true), hiddenSize);
+
     private static nn.Module<Tensor, Tensor> Act(Activation activation) => activation switch
     {
         Activation.Relu => nn.ReLU(),
@@ -72,5 +101,36 @@ public static class ModelZoo
 
         public override Tensor forward(Tensor input) =>
             _output.call(_embedding.call(input).mean([1L])); // [B, T, E] → [B, E] → [B, classes]
+    }
+
+    private sealed class CharLanguageModel : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> _embedding;
+        private readonly nn.Module _lstm;
+        private readonly nn.Module<Tensor, Tensor> _output;
+
+        public CharLanguageModel(long vocabularySize, long embeddingDimension, nn.Module lstm, long hiddenSize)
+            : base(nameof(CharLanguageModel))
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+            _embedding = nn.Embedding(vocabularySize, embeddingDimension);
+            _lstm = lstm;
+            _output = nn.Linear(hiddenSize, vocabularySize);
+            register_module("embedding", _embedding);
+            register_module("lstm", _lstm);
+            register_module("output", _output);
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var embedded = _embedding.call(input); // [B, T, E]
+            var hidden = _lstm switch
+            {
+                nn.Module<Tensor, Tensor> layer => layer.call(embedded),
+                nn.Module<Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)> fused => fused.call(embedded, null).Item1,
+                _ => throw new InvalidOperationException($"Unexpected recurrent layer {_lstm.GetType().Name}."),
+            };
+            return _output.call(hidden); // [B, T, V]
+        }
     }
 }

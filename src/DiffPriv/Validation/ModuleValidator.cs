@@ -1,8 +1,10 @@
 using System.Collections;
 using System.Reflection;
+using DiffPriv.Layers;
 using DiffPriv.PerSample;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Validation;
@@ -37,8 +39,9 @@ public sealed class InvalidModuleException : InvalidOperationException
 
 /// <summary>
 /// Checks that a model can be trained with DP-SGD and repairs what can be repaired. Refused: layers that mix the
-/// examples of a batch (BatchNorm: its statistics, and its running buffers, depend on every example in the batch), and
-/// trainable parameters in a layer with no per-example gradient method.
+/// examples of a batch (BatchNorm: its statistics, and its running buffers, depend on every example in the batch),
+/// trainable fused recurrent layers (<c>nn.LSTM</c>, <c>nn.GRU</c>, <c>nn.RNN</c>: their weights are used inside one native
+/// kernel that no hook can see), and trainable parameters in a layer with no per-example gradient method.
 /// </summary>
 public static class ModuleValidator
 {
@@ -62,6 +65,12 @@ public static class ModuleValidator
                     type,
                     "BatchNorm normalises each example with statistics of the whole batch, so one example's gradient depends on the others and per-example clipping bounds nothing.",
                     "replace it with GroupNorm (ModuleValidator.Fix does this) or LayerNorm."));
+                continue;
+            }
+
+            if (RecurrentProblem(module) is { } recurrent)
+            {
+                problems.Add(new ModuleProblem(path, type, recurrent.Problem, recurrent.Fix));
                 continue;
             }
 
@@ -117,13 +126,23 @@ public static class ModuleValidator
     }
 
     /// <summary>
-    /// Replaces every BatchNorm1d/2d/3d in <paramref name="model"/> (in place) by a GroupNorm over the same channels, with
-    /// the largest group count ≤ 32 that divides the channel count. The new layers start from the identity transform
-    /// (weight 1, bias 0); learned BatchNorm statistics are not carried over.
+    /// Repairs <paramref name="model"/> in place:
+    /// <list type="bullet">
+    /// <item>every BatchNorm1d/2d/3d becomes a GroupNorm over the same channels, with the largest group count ≤ 32 that
+    /// divides the channel count. The new layers start from the identity transform (weight 1, bias 0); learned BatchNorm
+    /// statistics are not carried over;</item>
+    /// <item>every <c>nn.LSTM</c> / <c>nn.GRU</c> with a trainable parameter becomes a <see cref="DpLstmDropIn"/> /
+    /// <see cref="DpGruDropIn"/>: the same function with the same weights, requires_grad flags, batch-first setting and
+    /// call signature, built from Linear layers that have per-example gradients. TorchSharp does not expose the fused
+    /// module's inter-layer dropout, so the replacement has none. The parent must hold the layer in a field whose type
+    /// can hold the replacement, e.g. <c>nn.Module&lt;Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)&gt;</c> for an
+    /// LSTM (a field declared as <c>LSTM</c> cannot).</item>
+    /// </list>
+    /// <c>nn.RNN</c> is left as it is (its nonlinearity cannot be read): <see cref="Validate"/> names the way out.
     /// </summary>
     /// <param name="model">The model; changed in place and returned.</param>
     /// <returns>The same model.</returns>
-    /// <exception cref="NotSupportedException">A BatchNorm is held in a field whose type cannot hold a GroupNorm.</exception>
+    /// <exception cref="NotSupportedException">A layer to replace is held in a field whose type cannot hold its replacement.</exception>
     public static nn.Module Fix(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -131,14 +150,54 @@ public static class ModuleValidator
         {
             foreach (var (name, child) in parent.named_children().ToList())
             {
-                if (child is BatchNorm bn)
+                switch (child)
                 {
-                    Replace(parent, name, bn, ToGroupNorm(bn));
+                    case BatchNorm bn:
+                        Replace(parent, name, bn, ToGroupNorm(bn));
+                        break;
+                    case LSTM lstm when HasTrainable(lstm):
+                        Replace(parent, name, lstm, DpLstmDropIn.FromTorch(lstm));
+                        break;
+                    case GRU gru when HasTrainable(gru):
+                        Replace(parent, name, gru, DpGruDropIn.FromTorch(gru));
+                        break;
+                    default:
+                        break;
                 }
             }
         }
 
         return model;
+    }
+
+    private static bool HasTrainable(nn.Module module)
+    {
+        using var scope = torch.NewDisposeScope();
+        return module.named_parameters().Any(p => p.parameter.requires_grad);
+    }
+
+    /// <summary>The problem and fix for a trainable fused recurrent layer, or null for any other module.</summary>
+    private static (string Problem, string Fix)? RecurrentProblem(nn.Module module)
+    {
+        if (module is not (LSTM or GRU or RNN) || !HasTrainable(module))
+        {
+            return null;
+        }
+
+        var type = module.GetType().Name;
+        const string Why = "runs its weights inside one fused native kernel that forward hooks cannot see, so it has no per-example gradients.";
+        return module switch
+        {
+            LSTM => ($"the fused nn.LSTM {Why}",
+                "replace it with DpLstm (same equations and weight layout; DpLstm.FromTorch copies the weights). ModuleValidator.Fix " +
+                "does this in place with DpLstmDropIn, which keeps nn.LSTM's call signature."),
+            GRU => ($"the fused nn.GRU {Why}",
+                "replace it with DpGru (same equations and weight layout; DpGru.FromTorch copies the weights). ModuleValidator.Fix " +
+                "does this in place with DpGruDropIn, which keeps nn.GRU's call signature."),
+            _ => ($"the fused nn.{type} {Why}",
+                "rebuild the model with DpGru or DpLstm (gated cells, per-example gradients supported), freeze the layer, or use the " +
+                "per-example loop (PerExampleLoopClipper)."),
+        };
     }
 
     private static GroupNorm ToGroupNorm(BatchNorm bn)
@@ -195,8 +254,8 @@ public static class ModuleValidator
                 if (!field.FieldType.IsInstanceOfType(replacement))
                 {
                     throw new NotSupportedException(
-                        $"Cannot replace BatchNorm '{name}' in {parent.GetType().Name}: its field '{field.Name}' has type {field.FieldType.Name}, which cannot hold a GroupNorm. " +
-                        "Declare the field as Module<Tensor, Tensor>, or build the model with GroupNorm.");
+                        $"Cannot replace {old.GetType().Name} '{name}' in {parent.GetType().Name}: its field '{field.Name}' has type {field.FieldType.Name}, " +
+                        $"which cannot hold a {replacement.GetType().Name}. {FieldAdvice(old)}");
                 }
 
                 field.SetValue(parent, replacement);
@@ -207,9 +266,38 @@ public static class ModuleValidator
         if (!replaced)
         {
             throw new NotSupportedException(
-                $"Cannot replace BatchNorm '{name}' in {parent.GetType().Name}: no field or list holds it. Build the model with GroupNorm instead.");
+                $"Cannot replace {old.GetType().Name} '{name}' in {parent.GetType().Name}: no field or list holds it. {FieldAdvice(old)}");
         }
 
+        Reregister(parent, name, replacement);
+    }
+
+    /// <summary>Points the parent's registered child <paramref name="name"/> at <paramref name="replacement"/>, in the same position.</summary>
+    private static void Reregister(nn.Module parent, string name, nn.Module replacement)
+    {
+        if (parent is Sequential)
+        {
+            parent.register_module(name, replacement); // Sequential replaces its entry
+            return;
+        }
+
+        // Module.register_module refuses a name that is already registered: replace the entry of TorchSharp's ordered child
+        // table in place (the order of children, hence of parameters(), is kept), or else unregister and register again.
+        var table = typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(parent);
+        if (table is OrderedDict<string, nn.Module> children && children.ContainsKey(name))
+        {
+            children[name] = replacement;
+            return;
+        }
+
+        parent.register_module(name, null!);
         parent.register_module(name, replacement);
     }
+
+    private static string FieldAdvice(nn.Module old) => old switch
+    {
+        LSTM => "Declare the field as Module<Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)>, or build the model with DpLstm.",
+        GRU => "Declare the field as Module<Tensor, Tensor?, (Tensor, Tensor)>, or build the model with DpGru.",
+        _ => "Declare the field as Module<Tensor, Tensor>, or build the model with GroupNorm.",
+    };
 }
