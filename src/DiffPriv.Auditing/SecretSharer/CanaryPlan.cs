@@ -1,0 +1,260 @@
+namespace DiffPriv.Auditing.SecretSharer;
+
+/// <summary>One canary: a secret of the plan's format and how many times it is inserted into the training data.</summary>
+/// <param name="Secret">The canary text, e.g. <c>"my pin is 281974"</c>.</param>
+/// <param name="Repetitions">r ≥ 1: copies inserted into the training data.</param>
+public sealed record Canary(string Secret, int Repetitions);
+
+/// <summary>What to generate for a Secret Sharer experiment (Carlini et al. 2019).</summary>
+public sealed record CanaryPlanOptions
+{
+    /// <summary>The canary format, e.g. <c>"my pin is {d}{d}{d}{d}{d}{d}"</c> (see <see cref="CanaryFormat"/>).</summary>
+    public required string Format { get; init; }
+
+    /// <summary>The repetition counts r (each ≥ 1, distinct); every canary is inserted r times.</summary>
+    public IReadOnlyList<int> Repetitions { get; init; } = [1, 2, 4, 8, 16, 32];
+
+    /// <summary>Distinct canaries per repetition count, ≥ 1.</summary>
+    public int CanariesPerRepetition { get; init; } = 5;
+
+    /// <summary>
+    /// Reference candidates: secrets of the format that are never inserted, ≥ 3 (the skew-normal fit needs 3). The
+    /// exposure by rank is at most log2 of this; 2¹⁴ = 16 384 by default, since scoring all 10⁶ six-digit secrets is
+    /// too slow on a CPU — the rank in the sample estimates the rank in the full space, and the skew-normal
+    /// extrapolation extends the scale beyond log2 |references|.
+    /// </summary>
+    public int References { get; init; } = 16_384;
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="ArgumentException">A value is out of range, or the format has fewer secrets than requested; the message names it.</exception>
+    public void Validate()
+    {
+        var format = new CanaryFormat(Format);
+        if (Repetitions is null || Repetitions.Count == 0)
+        {
+            throw new ArgumentException("Repetitions must list at least one repetition count.");
+        }
+
+        if (Repetitions.Any(r => r < 1) || Repetitions.Distinct().Count() != Repetitions.Count)
+        {
+            throw new ArgumentException($"Repetitions must be distinct counts ≥ 1 (got [{string.Join(", ", Repetitions)}]).");
+        }
+
+        if (CanariesPerRepetition < 1)
+        {
+            throw new ArgumentException($"CanariesPerRepetition must be ≥ 1 (got {CanariesPerRepetition}).");
+        }
+
+        if (References < 3)
+        {
+            throw new ArgumentException($"References must be ≥ 3 (got {References}).");
+        }
+
+        var needed = ((double)Repetitions.Count * CanariesPerRepetition) + References;
+        if (needed > format.SpaceSize)
+        {
+            throw new ArgumentException(
+                $"The format \"{Format}\" has {format.SpaceSize} distinct secrets, fewer than the {needed} canaries and references requested.");
+        }
+    }
+}
+
+/// <summary>
+/// The canaries of a Secret Sharer experiment and the reference candidates they are ranked against: all distinct
+/// secrets of one <see cref="CanaryFormat"/>, drawn uniformly without replacement, canaries first (repetition counts
+/// in the order given, <see cref="CanaryPlanOptions.CanariesPerRepetition"/> each), then references. Insert the
+/// canaries with <see cref="InsertInto(IReadOnlyList{string}, Func{int, int})"/>, score canaries and references
+/// with the trained model, and compute exposures with <see cref="SecretSharerResult.Compute"/>.
+/// </summary>
+public sealed class CanaryPlan
+{
+    private CanaryPlan(CanaryFormat format, IReadOnlyList<Canary> canaries, IReadOnlyList<string> references)
+    {
+        Format = format;
+        Canaries = canaries;
+        References = references;
+    }
+
+    /// <summary>The format every canary and reference follows.</summary>
+    public CanaryFormat Format { get; }
+
+    /// <summary>The canaries with their repetition counts.</summary>
+    public IReadOnlyList<Canary> Canaries { get; }
+
+    /// <summary>The reference candidates: never inserted, disjoint from <see cref="Canaries"/>.</summary>
+    public IReadOnlyList<string> References { get; }
+
+    /// <summary>Σ r over the canaries: the sequences <see cref="InsertInto(IReadOnlyList{string}, Func{int, int})"/> adds.</summary>
+    public int TotalInsertions => Canaries.Sum(c => c.Repetitions);
+
+    /// <summary>Draws a plan from a random source.</summary>
+    /// <param name="options">What to draw; validated.</param>
+    /// <param name="nextInt">
+    /// Returns a uniform integer in [0, n) for its argument n ≥ 1. Canaries must be unpredictable to the model's
+    /// trainer, not secret from the auditor: a seeded generator is fine (see <see cref="Create(CanaryPlanOptions, int)"/>).
+    /// </param>
+    /// <returns>The plan; the same source state gives the same plan.</returns>
+    public static CanaryPlan Create(CanaryPlanOptions options, Func<int, int> nextInt)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(nextInt);
+        options.Validate();
+        var format = new CanaryFormat(options.Format);
+        var count = (options.Repetitions.Count * options.CanariesPerRepetition) + options.References;
+        var secrets = DrawDistinct(format, count, nextInt);
+        var canaries = new List<Canary>();
+        var k = 0;
+        foreach (var r in options.Repetitions)
+        {
+            for (var i = 0; i < options.CanariesPerRepetition; i++)
+            {
+                canaries.Add(new Canary(secrets[k++], r));
+            }
+        }
+
+        return new CanaryPlan(format, canaries, secrets[k..]);
+    }
+
+    /// <summary>
+    /// Draws a plan from <c>new System.Random(seed)</c>. System.Random is not a cryptographic generator, and need not
+    /// be here: this is an audit, not privacy noise; the canaries only have to be independent of the training data
+    /// and of the model, and a seed makes the experiment replayable.
+    /// </summary>
+    /// <param name="options">What to draw; validated.</param>
+    /// <param name="seed">The seed.</param>
+    public static CanaryPlan Create(CanaryPlanOptions options, int seed)
+    {
+#pragma warning disable CA5394 // Auditing, not noise: canaries need independence from the data, not secrecy.
+        var random = new Random(seed);
+        return Create(options, random.Next);
+#pragma warning restore CA5394
+    }
+
+    /// <summary>
+    /// The training sequences with every canary inserted r times at uniformly random positions: the N originals keep
+    /// their order, and the Σ r copies occupy a uniformly random set of positions among the N + Σ r, in random order.
+    /// </summary>
+    /// <param name="trainingSequences">The original training sequences (not modified).</param>
+    /// <param name="nextInt">Returns a uniform integer in [0, n) for its argument n ≥ 1.</param>
+    /// <returns>The new sequence list and where each canary went.</returns>
+    public CanaryInsertionResult InsertInto(IReadOnlyList<string> trainingSequences, Func<int, int> nextInt)
+    {
+        ArgumentNullException.ThrowIfNull(trainingSequences);
+        ArgumentNullException.ThrowIfNull(nextInt);
+        var n = trainingSequences.Count;
+        var m = TotalInsertions;
+        var total = checked(n + m);
+
+        // Which canary each copy is, in random order (Fisher–Yates).
+        var copies = new int[m];
+        var c = 0;
+        for (var i = 0; i < Canaries.Count; i++)
+        {
+            for (var j = 0; j < Canaries[i].Repetitions; j++)
+            {
+                copies[c++] = i;
+            }
+        }
+
+        for (var i = m - 1; i > 0; i--)
+        {
+            var j = CanaryFormat.Draw(nextInt, i + 1);
+            (copies[i], copies[j]) = (copies[j], copies[i]);
+        }
+
+        // A uniformly random m-subset of the positions (partial Fisher–Yates).
+        var slots = new int[total];
+        for (var i = 0; i < total; i++)
+        {
+            slots[i] = i;
+        }
+
+        var isCanary = new bool[total];
+        for (var i = 0; i < m; i++)
+        {
+            var j = i + CanaryFormat.Draw(nextInt, total - i);
+            (slots[i], slots[j]) = (slots[j], slots[i]);
+            isCanary[slots[i]] = true;
+        }
+
+        var sequences = new string[total];
+        var positions = Canaries.Select(_ => new List<int>()).ToArray();
+        var original = 0;
+        var copy = 0;
+        for (var p = 0; p < total; p++)
+        {
+            if (isCanary[p])
+            {
+                var which = copies[copy++];
+                sequences[p] = Canaries[which].Secret;
+                positions[which].Add(p);
+            }
+            else
+            {
+                sequences[p] = trainingSequences[original++];
+            }
+        }
+
+        return new CanaryInsertionResult(this, sequences, positions);
+    }
+
+    /// <summary>
+    /// <see cref="InsertInto(IReadOnlyList{string}, Func{int, int})"/> with <c>new System.Random(seed)</c> (an audit
+    /// choice, not privacy noise; see <see cref="Create(CanaryPlanOptions, int)"/>).
+    /// </summary>
+    /// <param name="trainingSequences">The original training sequences (not modified).</param>
+    /// <param name="seed">The seed.</param>
+    public CanaryInsertionResult InsertInto(IReadOnlyList<string> trainingSequences, int seed)
+    {
+#pragma warning disable CA5394 // Auditing, not noise: positions need independence from the data, not secrecy.
+        var random = new Random(seed);
+        return InsertInto(trainingSequences, random.Next);
+#pragma warning restore CA5394
+    }
+
+    /// <summary><paramref name="count"/> distinct secrets, uniformly without replacement, in draw order.</summary>
+    private static string[] DrawDistinct(CanaryFormat format, int count, Func<int, int> nextInt)
+    {
+        if (2.0 * count <= format.SpaceSize)
+        {
+            // Sparse: rejection sampling; each draw succeeds with probability ≥ 1/2.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var result = new string[count];
+            var k = 0;
+            while (k < count)
+            {
+                var secret = format.Sample(nextInt);
+                if (seen.Add(secret))
+                {
+                    result[k++] = secret;
+                }
+            }
+
+            return result;
+        }
+
+        // Dense (the space is less than twice the request, so it fits in an int): partial Fisher–Yates over indices.
+        var size = (int)format.SpaceSize;
+        var indices = new int[size];
+        for (var i = 0; i < size; i++)
+        {
+            indices[i] = i;
+        }
+
+        var chosen = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var j = i + CanaryFormat.Draw(nextInt, size - i);
+            (indices[i], indices[j]) = (indices[j], indices[i]);
+            chosen[i] = format.FromIndex(indices[i]);
+        }
+
+        return chosen;
+    }
+}
+
+/// <summary>Training sequences with the canaries inserted, and where each canary went (for the report).</summary>
+/// <param name="Plan">The plan that was inserted.</param>
+/// <param name="Sequences">The N + Σ r training sequences.</param>
+/// <param name="Positions">For each canary of <see cref="CanaryPlan.Canaries"/> (same order), the r indices into <paramref name="Sequences"/> that hold it, ascending.</param>
+public sealed record CanaryInsertionResult(CanaryPlan Plan, IReadOnlyList<string> Sequences, IReadOnlyList<IReadOnlyList<int>> Positions);
