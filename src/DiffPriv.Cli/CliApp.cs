@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(NoiseCommand.Create(stdout, stderr));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ExperimentCommand.Create(stdout, stderr));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using DiffPriv.Cli.Experiments;
+
+namespace DiffPriv.Cli.Commands;
+
+/// <summary><c>diffpriv experiment secret-sharer</c>: private vs non-private character language model with canaries.</summary>
+internal static class ExperimentCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var command = new Command("experiment", "Reproducible experiments that show what differential privacy does to a model.");
+        command.Subcommands.Add(SecretSharer(stdout, stderr));
+        return command;
+    }
+
+    private static Command SecretSharer(TextWriter stdout, TextWriter stderr)
+    {
+        var full = SecretSharerSettings.Full;
+        var quick = SecretSharerSettings.Quick;
+        var epsilon = new Option<double?>("--epsilon") { Description = $"ε of the private model at --delta; σ is calibrated for it (default {Format(full.TargetEpsilon)})." };
+        var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(full.Delta)})." };
+        var isQuick = new Option<bool>("--quick") { Description = $"A few minutes instead of tens: {quick.TrainSequences} training sequences, {quick.References} references, {quick.CanariesPerRepetition} canaries per r, {quick.PrivateEpochs} epochs." };
+        var trainSequences = new Option<int?>("--train-sequences") { Description = "Train on a seeded random subset of this many sequences (default: all; the quick run's subset with --quick)." };
+        var testSequences = new Option<int?>("--test-sequences") { Description = "Evaluate on a seeded random subset of this many test sequences (default: all)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs of both models (default {full.PrivateEpochs}; {quick.PrivateEpochs} with --quick)." };
+        var references = new Option<int?>("--references") { Description = $"Reference candidates per canary format, ≥ 2 (default {full.References}; {quick.References} with --quick)." };
+        var canaries = new Option<int?>("--canaries-per-repetition") { Description = $"Canaries per repetition count r, ≥ 1 (default {full.CanariesPerRepetition})." };
+        var hidden = new Option<int?>("--hidden-size") { Description = $"LSTM hidden units, ≥ 1 (default {full.HiddenSize})." };
+        var batch = new Option<int?>("--batch-size") { Description = $"Expected batch size of the private model (default {full.PrivateBatchSize})." };
+        var seed = new Option<long?>("--seed") { Description = "Seeds initialisation, canaries, subsets and the noise: reproducible, for experiments only (the noise is then not secret)." };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/secret-sharer-<timestamp>)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
+        var command = new Command(
+            "secret-sharer",
+            "Train a character-level LSTM on Reuters newswire with inserted canaries, non-privately and with DP-SGD; report perplexity, accepted sentences, canary exposure and ε.");
+        foreach (var option in new Option[] { epsilon, delta, isQuick, trainSequences, testSequences, epochs, references, canaries, hidden, batch, seed, outDir, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(result =>
+        {
+            var s = result.GetValue(isQuick) ? SecretSharerSettings.Quick : SecretSharerSettings.Full;
+            if (result.GetValue(epsilon) is { } e)
+            {
+                s = s with { TargetEpsilon = e > 0 && double.IsFinite(e) ? e : throw new UsageException($"--epsilon must be a finite number > 0 (got {Format(e)})") };
+            }
+
+            if (result.GetValue(delta) is { } d)
+            {
+                s = s with { Delta = d is > 0 and < 1 ? d : throw new UsageException($"--delta must be in (0, 1) (got {Format(d)})") };
+            }
+
+            if (result.GetValue(trainSequences) is { } n)
+            {
+                s = s with { TrainSequences = n >= 10 ? n : throw new UsageException($"--train-sequences must be ≥ 10 (got {n})") };
+            }
+
+            if (result.GetValue(testSequences) is { } m)
+            {
+                s = s with { TestSequences = m >= 10 ? m : throw new UsageException($"--test-sequences must be ≥ 10 (got {m})") };
+            }
+
+            if (result.GetValue(epochs) is { } ep)
+            {
+                s = ep >= 1 ? s with { PrivateEpochs = ep, NonPrivateEpochs = ep } : throw new UsageException($"--epochs must be ≥ 1 (got {ep})");
+            }
+
+            if (result.GetValue(references) is { } r)
+            {
+                s = s with { References = r >= 2 ? r : throw new UsageException($"--references must be ≥ 2 (got {r})") };
+            }
+
+            if (result.GetValue(canaries) is { } c)
+            {
+                s = s with { CanariesPerRepetition = c >= 1 ? c : throw new UsageException($"--canaries-per-repetition must be ≥ 1 (got {c})") };
+            }
+
+            if (result.GetValue(hidden) is { } h)
+            {
+                s = s with { HiddenSize = h >= 1 ? h : throw new UsageException($"--hidden-size must be ≥ 1 (got {h})") };
+            }
+
+            if (result.GetValue(batch) is { } b)
+            {
+                s = s with { PrivateBatchSize = b >= 1 ? b : throw new UsageException($"--batch-size must be ≥ 1 (got {b})") };
+            }
+
+            s = s with
+            {
+                Seed = result.GetValue(seed),
+                OutDir = result.GetValue(outDir),
+                Json = result.GetValue(json),
+                CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
+            };
+            return new SecretSharerRunner(s, stdout, stderr).Run();
+        });
+        return command;
+    }
+
+    private static string Format(double value) => AccountingOptions.Format(value);
+}

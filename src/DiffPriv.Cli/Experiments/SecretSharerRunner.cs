@@ -1,0 +1,421 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using DiffPriv.Accounting;
+using DiffPriv.Accounting.Pld;
+using DiffPriv.Accounting.Rdp;
+using DiffPriv.Auditing.SecretSharer;
+using DiffPriv.Cli.Commands;
+using DiffPriv.Data;
+using DiffPriv.Data.Text;
+using DiffPriv.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPriv.Cli.Experiments;
+
+/// <summary>The scores of one trained language model.</summary>
+/// <param name="Name">"non-private" or "private".</param>
+/// <param name="TestScores">Log-perplexity (nats per character) of every test sequence.</param>
+/// <param name="TrainScores">Log-perplexity of every original training sequence (canaries excluded).</param>
+/// <param name="CanaryScores">Log-perplexity of every canary, in plan order.</param>
+/// <param name="ReferenceScores">Log-perplexity of every reference candidate.</param>
+/// <param name="TestNatsPerChar">Mean negative log-likelihood per predicted test character (all characters pooled).</param>
+/// <param name="Seconds">Training wall time.</param>
+/// <param name="History">Per epoch: (epoch, mean train loss of the epoch's batches, test nats per character).</param>
+internal sealed record LanguageModelScores(
+    string Name,
+    double[] TestScores,
+    double[] TrainScores,
+    double[] CanaryScores,
+    double[] ReferenceScores,
+    double TestNatsPerChar,
+    double Seconds,
+    IReadOnlyList<(int Epoch, double TrainLoss, double TestNatsPerChar)> History)
+{
+    /// <summary>Perplexity per character, e^(nats per char).</summary>
+    public double Perplexity => Math.Exp(TestNatsPerChar);
+
+    /// <summary>Bits per character.</summary>
+    public double BitsPerChar => TestNatsPerChar / Math.Log(2);
+}
+
+/// <summary>What the private model's accounting says.</summary>
+internal sealed record PrivateRunAccounting(double NoiseMultiplier, double SamplingProbability, long Steps, double Epsilon, double EpsilonLower, double RdpEpsilon, string Statement);
+
+/// <summary>Everything <c>experiment secret-sharer</c> reports.</summary>
+internal sealed record SecretSharerOutcome(
+    SecretSharerSettings Settings,
+    TextCorpus Corpus,
+    int TrainSequences,
+    int TestSequences,
+    CanaryPlan Plan,
+    LanguageModelScores NonPrivate,
+    LanguageModelScores Private,
+    PrivateRunAccounting Accounting,
+    SecretSharerResult NonPrivateExposure,
+    SecretSharerResult PrivateExposure,
+    AcceptanceSummary Acceptance,
+    IReadOnlyList<(string Sequence, double NonPrivate, double Private)> Disagreements,
+    double WallSeconds,
+    string RunDir);
+
+/// <summary>Which training sentences each model accepts (log-perplexity at or below its test quantile).</summary>
+internal sealed record AcceptanceSummary(double Quantile, double NonPrivateThreshold, double PrivateThreshold, double Both, double OnlyNonPrivate, double OnlyPrivate, double Neither);
+
+/// <summary>
+/// Runs the Secret Sharer experiment: a character-level LSTM language model trained on Reuters newswire with canaries
+/// inserted, once normally and once with DP-SGD, then compared on perplexity, accepted sentences and canary exposure.
+/// </summary>
+internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWriter stdout, TextWriter stderr)
+{
+    private const int ScoreBatch = 512;
+    private readonly CharVocabulary _vocabulary = CharVocabulary.Default;
+
+    private TextWriter Log => settings.Json ? stderr : stdout;
+
+    public int Run()
+    {
+        var clock = Stopwatch.StartNew();
+        TorchRuntime.EnsureLoaded();
+        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var dataSeed = (int)(seed & 0x7fffffff);
+        torch.manual_seed(seed);
+
+        var corpus = ReutersCorpus.Load(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
+        var train = Subset(corpus.Train.Sequences, settings.TrainSequences, dataSeed);
+        var test = Subset(corpus.Test.Sequences, settings.TestSequences, dataSeed + 1);
+        var plan = CanaryPlan.Create(
+            new CanaryPlanOptions
+            {
+                Format = settings.CanaryFormat,
+                Repetitions = settings.Repetitions,
+                CanariesPerRepetition = settings.CanariesPerRepetition,
+                References = settings.References,
+            },
+            dataSeed + 2);
+        var withCanaries = plan.InsertInto(train, dataSeed + 3).Sequences;
+
+        var runDir = RunDirectory();
+        Directory.CreateDirectory(runDir);
+        Log.WriteLine(
+            $"diffpriv experiment secret-sharer{(settings.IsQuick ? " --quick" : "")}: {corpus.Name}, {train.Count} training sequences + " +
+            $"{plan.TotalInsertions} canary insertions ({plan.Canaries.Count} canaries × r ∈ {{{string.Join(", ", settings.Repetitions)}}}), " +
+            $"{test.Count} test sequences, {plan.References.Count} reference candidates; run folder {runDir}");
+        if (settings.Seed is not null)
+        {
+            Log.WriteLine($"note: --seed {settings.Seed} seeds the noise too: reproducible, for experiments only (not secret).");
+        }
+
+        var length = settings.SequenceLength + 1; // start token + up to T characters + end token → T + 1 positions
+        var trainEncoded = withCanaries.Select(Encode).ToList();
+        var (inputs, targets) = CharLmData.ToTensors(trainEncoded, length, CharVocabulary.PadId);
+        var testEncoded = test.Select(Encode).ToList();
+        var originalEncoded = train.Select(Encode).ToList();
+        var canaryEncoded = plan.Canaries.Select(c => Encode(c.Secret)).ToList();
+        var referenceEncoded = plan.References.Select(Encode).ToList();
+
+        LanguageModelScores Score(string name, nn.Module<Tensor, Tensor> model, double seconds, List<(int, double, double)> history)
+        {
+            var testScores = SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch);
+            return new LanguageModelScores(
+                name,
+                testScores,
+                SequenceScorer.LogPerplexities(model, originalEncoded, CharVocabulary.PadId, ScoreBatch),
+                SequenceScorer.LogPerplexities(model, canaryEncoded, CharVocabulary.PadId, ScoreBatch),
+                SequenceScorer.LogPerplexities(model, referenceEncoded, CharVocabulary.PadId, ScoreBatch),
+                PooledNatsPerChar(testScores, testEncoded),
+                seconds,
+                history);
+        }
+
+        // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).
+        var nonPrivateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        var (npSeconds, npHistory) = TrainNonPrivate(nonPrivateModel, inputs, targets, testEncoded);
+        var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory);
+        nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
+        nonPrivateModel.Dispose();
+
+        // 2. The private model (DpLstm built from Linear layers, DP-SGD with Poisson sampling).
+        torch.manual_seed(seed + 1);
+        var privateModel = ModelZoo.CharLstm(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        var (pSeconds, pHistory, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);
+        var privateScores = Score("private", privateModel, pSeconds, pHistory);
+        privateModel.Dispose();
+        inputs.Dispose();
+        targets.Dispose();
+
+        var outcome = new SecretSharerOutcome(
+            settings,
+            corpus,
+            train.Count,
+            test.Count,
+            plan,
+            nonPrivate,
+            privateScores,
+            accounting,
+            SecretSharerResult.Compute(plan, nonPrivate.CanaryScores, nonPrivate.ReferenceScores),
+            SecretSharerResult.Compute(plan, privateScores.CanaryScores, privateScores.ReferenceScores),
+            Acceptance(nonPrivate, privateScores),
+            Disagreements(train, nonPrivate.TrainScores, privateScores.TrainScores, 10),
+            clock.Elapsed.TotalSeconds,
+            runDir);
+        SecretSharerReport.Write(outcome);
+        SecretSharerReport.WriteSummary(outcome, Log);
+        if (settings.Json)
+        {
+            stdout.WriteLine(SecretSharerReport.Json(outcome).ToJsonString());
+        }
+
+        return CliApp.ExitOk;
+    }
+
+    private long[] Encode(string text) => _vocabulary.Encode(text, appendEnd: true);
+
+    /// <summary>A seeded random subset (which sequences are used is a public choice, independent of their content).</summary>
+    private static IReadOnlyList<string> Subset(IReadOnlyList<string> all, int? count, int seed)
+    {
+        if (count is not { } k || k >= all.Count)
+        {
+            return all;
+        }
+
+        var order = Enumerable.Range(0, all.Count).ToArray();
+#pragma warning disable CA5394 // Not a secret: which public subset to train on.
+        new Random(seed).Shuffle(order);
+#pragma warning restore CA5394
+        return order.Take(k).Order().Select(i => all[i]).ToList();
+    }
+
+    /// <summary>Pools per-sequence log-perplexities into nats per predicted character over the whole set.</summary>
+    private static double PooledNatsPerChar(double[] scores, IReadOnlyList<long[]> sequences)
+    {
+        double nats = 0, chars = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var predicted = sequences[i].Length - 1;
+            nats += scores[i] * predicted;
+            chars += predicted;
+        }
+
+        return nats / chars;
+    }
+
+    private static double TestNatsPerChar(nn.Module<Tensor, Tensor> model, IReadOnlyList<long[]> testEncoded) =>
+        PooledNatsPerChar(SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch), testEncoded);
+
+    private (double Seconds, List<(int, double, double)> History) TrainNonPrivate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded)
+    {
+        var clock = Stopwatch.StartNew();
+        var n = inputs.shape[0];
+        var b = settings.NonPrivateBatchSize;
+        var perEpoch = (n + b - 1) / b;
+        var total = perEpoch * settings.NonPrivateEpochs;
+        using var optimizer = optim.Adam(model.parameters(), settings.NonPrivateLearningRate);
+        Log.WriteLine($"[non-private] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)}, shuffled batches of {b}, {settings.NonPrivateEpochs} epochs = {total} steps");
+        var progress = new StepReporter(Log, "non-private", total);
+        var history = new List<(int, double, double)>();
+        long step = 0;
+        for (var epoch = 1; epoch <= settings.NonPrivateEpochs; epoch++)
+        {
+            model.train();
+            double lossSum = 0;
+            long batches = 0;
+            using var order = torch.randperm(n);
+            for (long start = 0; start < n; start += b)
+            {
+                using var scope = torch.NewDisposeScope();
+                var idx = order.narrow(0, start, Math.Min(b, n - start));
+                var x = inputs.index_select(0, idx);
+                var y = targets.index_select(0, idx);
+                optimizer.zero_grad();
+                var loss = CharLmData.PerExampleLoss(model.call(x), y, CharVocabulary.PadId).mean();
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                batches++;
+                step++;
+                progress.Step(epoch, step, lossSum / batches);
+            }
+
+            var testNats = TestNatsPerChar(model, testEncoded);
+            history.Add((epoch, lossSum / batches, testNats));
+            Log.WriteLine($"[non-private] epoch {epoch}/{settings.NonPrivateEpochs}: train loss {Fmt4(lossSum / batches)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), {clock.Elapsed.TotalSeconds:F0} s");
+        }
+
+        return (clock.Elapsed.TotalSeconds, history);
+    }
+
+    private (double Seconds, List<(int, double, double)> History, PrivateRunAccounting Accounting) TrainPrivate(
+        nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir)
+    {
+        var clock = Stopwatch.StartNew();
+        var n = inputs.shape[0];
+        using var optimizer = optim.Adam(model.parameters(), settings.PrivateLearningRate);
+        var engine = new PrivacyEngine(AccountantKind.Pld);
+        var options = new DpSgdOptions
+        {
+            MaxGradNorm = settings.MaxGradNorm,
+            ExpectedBatchSize = settings.PrivateBatchSize,
+            MaxPhysicalBatchSize = settings.MaxPhysicalBatchSize,
+            Seed = settings.Seed,
+        };
+        using var training = engine.MakePrivateWithEpsilon(model, optimizer, inputs, targets, options, settings.TargetEpsilon, settings.Delta, settings.PrivateEpochs);
+        var q = training.Loader.SamplingProbability;
+        var sigma = training.Options.NoiseMultiplier;
+        var total = (long)Math.Ceiling(settings.PrivateEpochs * n / (double)settings.PrivateBatchSize);
+        Log.WriteLine(
+            $"[private] DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)} (calibrated for ε ≤ {Fmt(settings.TargetEpsilon)} at δ = {PrivacyStatement.Delta(settings.Delta)}), " +
+            $"C = {Fmt(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.PrivateBatchSize}), Adam lr {Fmt(settings.PrivateLearningRate)}, {total} steps");
+        var progress = new StepReporter(Log, "private", total);
+        double lossSum = 0;
+        long batches = 0;
+        Tensor LossFunction(Tensor x, Tensor y)
+        {
+            var losses = CharLmData.PerExampleLoss(model.call(x), y, CharVocabulary.PadId);
+            using (torch.no_grad())
+            {
+                if (losses.shape[0] > 0)
+                {
+                    lossSum += losses.mean().item<float>();
+                    batches++;
+                }
+            }
+
+            return losses;
+        }
+
+        var history = new List<(int, double, double)>();
+        long step = 0;
+        for (var epoch = 1; epoch <= settings.PrivateEpochs; epoch++)
+        {
+            model.train();
+            lossSum = 0;
+            batches = 0;
+            var end = total * epoch / settings.PrivateEpochs;
+            for (; step < end; step++)
+            {
+                using (torch.NewDisposeScope())
+                {
+                    training.Optimizer.Step(training.Loader.NextBatch(), LossFunction);
+                }
+
+                progress.Step(epoch, step + 1, batches > 0 ? lossSum / batches : double.NaN);
+            }
+
+            var testNats = TestNatsPerChar(model, testEncoded);
+            history.Add((epoch, batches > 0 ? lossSum / batches : double.NaN, testNats));
+            var eps = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta).Upper;
+            Log.WriteLine($"[private] epoch {epoch}/{settings.PrivateEpochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
+        }
+
+        var steps = engine.Ledger.TotalCount;
+        if (steps != training.Optimizer.Steps || steps != total)
+        {
+            throw new InvalidOperationException($"The ledger holds {steps} steps but {training.Optimizer.Steps} were taken.");
+        }
+
+        var final = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta);
+        var rdp = ((RdpAccountant)engine.Ledger.CreateAccountant(AccountantKind.Rdp)).GetEpsilonAndOrder(settings.Delta);
+        var inputsForStatement = new AccountingInputs(q, n, settings.PrivateBatchSize, settings.PrivateEpochs, steps, settings.Delta, AccountantChoice.All, settings.Json);
+        using var statement = new StringWriter();
+        PrivacyStatement.Write(statement, inputsForStatement, sigma, [new("pld", final.Upper, final.Lower, null), new("rdp", rdp.Epsilon, null, rdp.OptimalOrder)]);
+        statement.WriteLine("  - The privacy unit is one training sequence (at most " + settings.SequenceLength.ToString(CultureInfo.InvariantCulture) + " characters); a canary inserted r times is r units.");
+        if (settings.Seed is not null)
+        {
+            statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret (experiments only).");
+        }
+
+        engine.SaveCheckpoint(Path.Combine(runDir, "private-checkpoint.bin"), training);
+        return (clock.Elapsed.TotalSeconds, history, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
+    }
+
+    private AcceptanceSummary Acceptance(LanguageModelScores nonPrivate, LanguageModelScores privateScores)
+    {
+        var np = Quantile(nonPrivate.TestScores, settings.AcceptQuantile);
+        var dp = Quantile(privateScores.TestScores, settings.AcceptQuantile);
+        double both = 0, onlyNp = 0, onlyDp = 0, neither = 0;
+        for (var i = 0; i < nonPrivate.TrainScores.Length; i++)
+        {
+            var a = nonPrivate.TrainScores[i] <= np;
+            var c = privateScores.TrainScores[i] <= dp;
+            if (a && c)
+            {
+                both++;
+            }
+            else if (a)
+            {
+                onlyNp++;
+            }
+            else if (c)
+            {
+                onlyDp++;
+            }
+            else
+            {
+                neither++;
+            }
+        }
+
+        var n = (double)nonPrivate.TrainScores.Length;
+        return new AcceptanceSummary(settings.AcceptQuantile, np, dp, both / n, onlyNp / n, onlyDp / n, neither / n);
+    }
+
+    /// <summary>The q-quantile by linear interpolation between order statistics (numpy's default).</summary>
+    internal static double Quantile(IReadOnlyList<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        var position = q * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(lower + 1, sorted.Length - 1);
+        return sorted[lower] + ((position - lower) * (sorted[upper] - sorted[lower]));
+    }
+
+    /// <summary>The training sequences the non-private model finds much likelier than the private model does.</summary>
+    private static List<(string, double, double)> Disagreements(IReadOnlyList<string> train, double[] nonPrivate, double[] privateScores, int count) =>
+        Enumerable.Range(0, train.Count)
+            .OrderByDescending(i => privateScores[i] - nonPrivate[i])
+            .Take(count)
+            .Select(i => (train[i], nonPrivate[i], privateScores[i]))
+            .ToList();
+
+    private string RunDirectory()
+    {
+        if (settings.OutDir is { } outDir)
+        {
+            return Path.GetFullPath(outDir);
+        }
+
+        var root = Datasets.FindRepositoryRoot() ?? Directory.GetCurrentDirectory();
+        var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var dir = Path.Combine(root, "runs", $"secret-sharer-{stamp}");
+        for (var i = 2; Directory.Exists(dir); i++)
+        {
+            dir = Path.Combine(root, "runs", $"secret-sharer-{stamp}-{i}");
+        }
+
+        return dir;
+    }
+
+    private static string Fmt(double v) => AccountingOptions.Format(v);
+
+    private static string Fmt4(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+
+    /// <summary>A progress line about every 10% of the steps (and time left).</summary>
+    private sealed class StepReporter(TextWriter log, string name, long total)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly long _every = Math.Max(1, total / 10);
+
+        public void Step(int epoch, long step, double loss)
+        {
+            if (step % _every != 0 && step != total)
+            {
+                return;
+            }
+
+            var left = TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / step * (total - step));
+            log.WriteLine($"[{name}] epoch {epoch}, step {step}/{total}, loss {Fmt4(loss)}, ~{(int)left.TotalMinutes}:{left.Seconds:00} left");
+        }
+    }
+}

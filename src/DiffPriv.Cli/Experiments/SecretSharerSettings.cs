@@ -1,0 +1,99 @@
+namespace DiffPriv.Cli.Experiments;
+
+/// <summary>
+/// Settings of <c>diffpriv experiment secret-sharer</c>: THE place for its defaults. <see cref="Full"/> is the
+/// experiment as reported in the README; <see cref="Quick"/> the few-minute version (<c>--quick</c>).
+/// </summary>
+internal sealed record SecretSharerSettings
+{
+    /// <summary>The full experiment.</summary>
+    public static SecretSharerSettings Full { get; } = new();
+
+    /// <summary>A few minutes on 2 cores: a subset of the corpus, fewer canaries and references, fewer epochs.</summary>
+    public static SecretSharerSettings Quick { get; } = new()
+    {
+        IsQuick = true,
+        TrainSequences = 4000,
+        TestSequences = 800,
+        CanariesPerRepetition = 2,
+        References = 1024,
+        NonPrivateEpochs = 4,
+        PrivateEpochs = 4,
+        PrivateBatchSize = 256,
+    };
+
+    /// <summary>Whether this is the quick version.</summary>
+    public bool IsQuick { get; init; }
+
+    /// <summary>ε of the private model (σ is calibrated with the PLD accountant for the whole run).</summary>
+    public double TargetEpsilon { get; init; } = 8.0;
+
+    /// <summary>δ of the private model.</summary>
+    public double Delta { get; init; } = 1e-5;
+
+    /// <summary>Characters per training sequence (T); the privacy unit is one sequence.</summary>
+    public int SequenceLength { get; init; } = 80;
+
+    /// <summary>Training sequences used (null: all); the canaries come on top.</summary>
+    public int? TrainSequences { get; init; }
+
+    /// <summary>Test sequences used (null: all).</summary>
+    public int? TestSequences { get; init; }
+
+    /// <summary>The canary format: <c>{d}</c> is a random digit.</summary>
+    public string CanaryFormat { get; init; } = "my pin is {d}{d}{d}{d}{d}{d}";
+
+    /// <summary>How often canaries are inserted.</summary>
+    public IReadOnlyList<int> Repetitions { get; init; } = [1, 2, 4, 8, 16, 32];
+
+    /// <summary>Distinct canaries per repetition count.</summary>
+    public int CanariesPerRepetition { get; init; } = 4;
+
+    /// <summary>Reference candidates of the canary format that are never inserted (exposure is at most log2 of this).</summary>
+    public int References { get; init; } = 16384;
+
+    /// <summary>Embedding width of the char-LSTM.</summary>
+    public int EmbeddingSize { get; init; } = 64;
+
+    /// <summary>LSTM hidden units.</summary>
+    public int HiddenSize { get; init; } = 256;
+
+    /// <summary>Epochs of the non-private model.</summary>
+    public int NonPrivateEpochs { get; init; } = 12;
+
+    /// <summary>Mini-batch size of the non-private model.</summary>
+    public int NonPrivateBatchSize { get; init; } = 64;
+
+    /// <summary>Adam learning rate of the non-private model.</summary>
+    public double NonPrivateLearningRate { get; init; } = 2e-3;
+
+    /// <summary>Epochs of the private model (Poisson sampling, steps = ⌈epochs·N/B⌉).</summary>
+    public int PrivateEpochs { get; init; } = 12;
+
+    /// <summary>Expected batch size of the private model.</summary>
+    public int PrivateBatchSize { get; init; } = 256;
+
+    /// <summary>Clipping norm C of the private model.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Adam learning rate of the private model.</summary>
+    public double PrivateLearningRate { get; init; } = 4e-3;
+
+    /// <summary>Largest physical batch of the private model (memory bound; does not change the result).</summary>
+    public int MaxPhysicalBatchSize { get; init; } = 256;
+
+    /// <summary>A sentence is accepted by a model when its log-perplexity is at or below this quantile of the model's test scores.</summary>
+    public double AcceptQuantile { get; init; } = 0.95;
+
+    /// <summary>Seeds model initialisation, canaries, references and (for experiments only) the noise; null: secure noise.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Run folder (null: runs/secret-sharer-&lt;timestamp&gt;).</summary>
+    public string? OutDir { get; init; }
+
+    /// <summary>Print one JSON object on stdout.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>The command line as typed (for the report).</summary>
+    public string CommandLine { get; init; } = "";
+}

@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using DiffPriv.Data;
+using DiffPriv.Data.Text;
+
+namespace DiffPriv.Cli.Tests;
+
+/// <summary>A fact that needs the Reuters corpus: skipped, with the reason, when it cannot be fetched here.</summary>
+public sealed class ReutersFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Unavailable = new(() =>
+    {
+        try
+        {
+            ReutersCorpus.Load();
+            return null;
+        }
+        catch (DataFetchException e)
+        {
+            return e.Message;
+        }
+    });
+
+    public ReutersFactAttribute()
+    {
+        if (Unavailable.Value is { } reason)
+        {
+            Skip = $"The Reuters corpus cannot be fetched on this machine ({reason}); the experiment's input checks still run.";
+        }
+    }
+}
+
+public sealed class ExperimentCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-experiment-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static double Number(JsonNode? node) => node!.GetValue<double>();
+
+    [ReutersFact]
+    public void TinySecretSharerRunPrintsTheIssueJsonAndWritesTheRunFolder()
+    {
+        var runDir = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = CliRunner.Run(
+            "experiment", "secret-sharer", "--quick", "--train-sequences", "300", "--test-sequences", "60", "--epochs", "1",
+            "--references", "64", "--canaries-per-repetition", "1", "--hidden-size", "16", "--epsilon", "4", "--seed", "5",
+            "--json", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        foreach (var key in new[] { "perplexity", "bits_per_char", "accepted_by_both", "exposure", "epsilon", "delta", "run_dir" })
+        {
+            Assert.True(json.ContainsKey(key), key);
+        }
+
+        var ppl = json["perplexity"]!;
+        Assert.Equal(Number(ppl["private"]) / Number(ppl["non_private"]), Number(ppl["ratio"]), 12);
+        var bits = json["bits_per_char"]!;
+        // Perplexity per character and bits per character describe the same mean log-loss: ppl = 2^bits.
+        Assert.Equal(Math.Pow(2, Number(bits["non_private"])), Number(ppl["non_private"]), 6);
+        Assert.Equal(Math.Pow(2, Number(bits["private"])), Number(ppl["private"]), 6);
+        Assert.InRange(Number(ppl["non_private"]), 1.0, 73.0 * 2); // a barely trained model is near uniform over 73 ids
+        Assert.InRange(Number(json["accepted_by_both"]), 0.0, 1.0);
+
+        var exposure = json["exposure"]!.AsArray();
+        Assert.Equal([1, 2, 4, 8, 16, 32], exposure.Select(e => e!["repetitions"]!.GetValue<int>()));
+        foreach (var e in exposure)
+        {
+            // Exposure by rank among 64 references lies in [log2 64 − log2 65, log2 64].
+            Assert.InRange(Number(e!["non_private"]), 6 - Math.Log2(65), 6.0);
+            Assert.InRange(Number(e["private"]), 6 - Math.Log2(65), 6.0);
+        }
+
+        Assert.InRange(Number(json["epsilon"]), 3.9, 4.0); // calibrated to ε = 4, never above
+        Assert.Equal(1e-5, Number(json["delta"]));
+        Assert.Equal(runDir, json["run_dir"]!.GetValue<string>());
+        foreach (var file in new[] { "report.md", "results.json", "exposure.png", "command.txt", "non-private-model.bin", "private-checkpoint.bin" })
+        {
+            Assert.True(File.Exists(Path.Combine(runDir, file)), file);
+        }
+
+        var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
+        foreach (var section in new[] { "## Test perplexity", "## Which training sentences each model accepts", "## Canary exposure", "## Privacy of the private model" })
+        {
+            Assert.Contains(section, report, StringComparison.Ordinal);
+        }
+
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "results.json")))!;
+        Assert.Equal(6, results["canaries"]!.AsArray().Count); // one canary per r
+        Assert.Equal(10, results["disagreements"]!.AsArray().Count);
+        Assert.Equal(300, results["train_sequences"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("--epsilon", "0", "--epsilon must be a finite number > 0")]
+    [InlineData("--delta", "1", "--delta must be in (0, 1)")]
+    [InlineData("--epochs", "0", "--epochs must be ≥ 1")]
+    [InlineData("--references", "1", "--references must be ≥ 2")]
+    [InlineData("--train-sequences", "5", "--train-sequences must be ≥ 10")]
+    [InlineData("--hidden-size", "0", "--hidden-size must be ≥ 1")]
+    public void BadInputExitsWithCodeTwoAndNamesTheOption(string option, string value, string message)
+    {
+        var (code, _, stderr) = CliRunner.Run("experiment", "secret-sharer", option, value, "--out", Path.Combine(_dir, "never"));
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+    }
+}
