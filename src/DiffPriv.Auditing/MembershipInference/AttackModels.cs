@@ -93,6 +93,7 @@ internal sealed class LogisticRegressionModel : IAttackModel
                 break;
             }
 
+            // Newton step with backtracking; a candidate is accepted when the objective does not rise beyond rounding.
             var step = Cholesky.Solve(hessian, gradient);
             var t = 1.0;
             double[] candidate;
@@ -101,7 +102,7 @@ internal sealed class LogisticRegressionModel : IAttackModel
             {
                 candidate = [.. beta.Select((b, j) => b - (t * step[j]))];
                 candidateObjective = Objective(x, isMember, candidate);
-                if (candidateObjective <= objective || t < 1e-10)
+                if (candidateObjective <= objective + (1e-13 * Math.Abs(objective)) || t < 1e-10)
                 {
                     break;
                 }
@@ -109,10 +110,10 @@ internal sealed class LogisticRegressionModel : IAttackModel
                 t /= 2;
             }
 
-            var improvement = objective - candidateObjective;
+            var moved = step.Max(Math.Abs) * t;
             beta = candidate;
             objective = candidateObjective;
-            if (improvement >= 0 && improvement < 1e-14 * Math.Max(1, Math.Abs(objective)))
+            if (moved < 1e-13 * (1 + beta.Max(Math.Abs)))
             {
                 FinalGradient = Derivatives(x, isMember, beta).Gradient;
                 break;

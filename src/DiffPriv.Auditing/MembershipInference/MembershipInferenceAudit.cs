@@ -38,7 +38,9 @@ public static class MembershipInferenceAudit
 
             foreach (var attack in attacks)
             {
-                var seed = Mix((ulong)(uint)options.Seed, Fnv1a(slice.Name), (ulong)attack);
+                // Threshold attacks of one slice share the ε split (equal scores ⇒ equal bounds); trained attacks each
+                // get their own balancing, folds and initialisation.
+                var seed = Mix((ulong)(uint)options.Seed, Fnv1a(slice.Name), attack.IsTrained() ? (ulong)attack + 1 : 0);
                 if (attack.IsTrained())
                 {
                     if (memberRows.Length < 2 || nonMemberRows.Length < 2)

@@ -40,27 +40,27 @@ internal static class TrainedAttack
         var nonMemberScores = new double[nonMembers.Length];
         foreach (var i in fold1.Members)
         {
-            memberScores[i] = model2.Score(members[i]);
+            memberScores[i] = model2(members[i]);
         }
 
         foreach (var i in fold1.NonMembers)
         {
-            nonMemberScores[i] = model2.Score(nonMembers[i]);
+            nonMemberScores[i] = model2(nonMembers[i]);
         }
 
         foreach (var i in fold2.Members.Concat(leftOut.Members))
         {
-            memberScores[i] = model1.Score(members[i]);
+            memberScores[i] = model1(members[i]);
         }
 
         foreach (var i in fold2.NonMembers.Concat(leftOut.NonMembers))
         {
-            nonMemberScores[i] = model1.Score(nonMembers[i]);
+            nonMemberScores[i] = model1(nonMembers[i]);
         }
 
         var epsilon = EmpiricalEpsilon.SelectAndBound(
-            [.. fold1.Members.Select(i => model1.Score(members[i]))],
-            [.. fold1.NonMembers.Select(i => model1.Score(nonMembers[i]))],
+            [.. fold1.Members.Select(i => model1(members[i]))],
+            [.. fold1.NonMembers.Select(i => model1(nonMembers[i]))],
             [.. fold2.Members.Concat(leftOut.Members).Select(i => memberScores[i])],
             [.. fold2.NonMembers.Concat(leftOut.NonMembers).Select(i => nonMemberScores[i])],
             delta,
@@ -75,13 +75,28 @@ internal static class TrainedAttack
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a trained attack."),
     };
 
-    private static IAttackModel Train(AttackKind kind, double[][] members, double[][] nonMembers, int[] memberRows, int[] nonMemberRows, ulong seed)
+    // Trains a model on the given rows and returns its scorer, put on a common scale: (logit − median) / IQR of the
+    // model's scores on its own training rows.
+    private static Func<double[], double> Train(AttackKind kind, double[][] members, double[][] nonMembers, int[] memberRows, int[] nonMemberRows, ulong seed)
     {
         var x = memberRows.Select(i => members[i]).Concat(nonMemberRows.Select(i => nonMembers[i])).ToArray();
         var y = memberRows.Select(_ => true).Concat(nonMemberRows.Select(_ => false)).ToArray();
         var model = CreateModel(kind, seed);
         model.Fit(x, y);
-        return model;
+        var own = x.Select(model.Score).Order().ToArray();
+        var median = Quantile(own, 0.5);
+        var spread = Quantile(own, 0.75) - Quantile(own, 0.25);
+        var scale = spread > 0 && double.IsFinite(spread) ? 1 / spread : 1;
+        return row => (model.Score(row) - median) * scale;
+    }
+
+    // Linear-interpolation quantile of sorted values (numpy's default).
+    private static double Quantile(double[] sorted, double q)
+    {
+        var position = q * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(lower + 1, sorted.Length - 1);
+        return sorted[lower] + ((position - lower) * (sorted[upper] - sorted[lower]));
     }
 
     private static int[] Permutation(int n, SplitMix64 rng)
