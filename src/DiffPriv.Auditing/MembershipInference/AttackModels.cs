@@ -261,14 +261,16 @@ internal static class Cholesky
 
 /// <summary>
 /// A one-hidden-layer perceptron (ReLU, <see cref="HiddenUnits"/> units, He initialisation) with a logistic output,
-/// trained by Adam (lr 0.01) on mini-batches of 64 for <see cref="Steps"/> steps with L2 weight decay 1e-4 (scikit-learn's
-/// MLPClassifier alpha default), on standardised features. Seeded, so deterministic; fixed step count, so its cost does
-/// not grow with the number of examples.
+/// trained by Adam (lr 0.01) on mini-batches of 64 for about 30 epochs, clamped to [100, 1000] steps, with L2 weight
+/// decay 1e-4 (scikit-learn's MLPClassifier alpha default), on standardised features. Seeded, so deterministic; the step
+/// cap bounds its cost on large inputs, and the epoch budget keeps it from memorising small folds.
 /// </summary>
 internal sealed class MlpModel(ulong seed) : IAttackModel
 {
     public const int HiddenUnits = 32;
     public const int Steps = 1000;
+    public const int MinSteps = 100;
+    public const int Epochs = 30;
     private const int BatchSize = 64;
     private const double LearningRate = 0.01;
     private const double WeightDecay = 1e-4;
@@ -282,6 +284,10 @@ internal sealed class MlpModel(ulong seed) : IAttackModel
     private double[] _w2 = [];   // [H]
     private double _b2;
     private int _d;
+
+    /// <summary>Adam steps for n training rows: about <see cref="Epochs"/> passes over the data, at least
+    /// <see cref="MinSteps"/> and at most <see cref="Steps"/> (small folds would otherwise be memorised).</summary>
+    public static int StepsFor(int n) => Math.Clamp((int)Math.Ceiling(Epochs * n / (double)BatchSize), MinSteps, Steps);
 
     public void Fit(double[][] features, bool[] isMember)
     {
@@ -317,7 +323,8 @@ internal sealed class MlpModel(ulong seed) : IAttackModel
         rng.Shuffle(order);
         var cursor = 0;
         var batch = Math.Min(BatchSize, n);
-        for (var step = 1; step <= Steps; step++)
+        var steps = StepsFor(n);
+        for (var step = 1; step <= steps; step++)
         {
             Array.Clear(g);
             for (var bi = 0; bi < batch; bi++)
