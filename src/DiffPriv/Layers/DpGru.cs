@@ -5,9 +5,9 @@ namespace DiffPriv.Layers;
 
 /// <summary>
 /// A multi-layer GRU that the per-example gradient engine supports: numerically the same function as TorchSharp's
-/// fused <c>nn.GRU</c> (PyTorch's equations and gate order r, z, n), built from <c>nn.Linear</c> layers so that every
-/// parameter has exact per-example gradients. The fused module cannot be trained privately: its weights are used inside
-/// one native kernel that no forward hook can see.
+/// fused <c>nn.GRU</c> (PyTorch's equations and gate order r, z, n), with the same parameters, written with ordinary
+/// tensor operations so that every parameter has exact per-example gradients. The fused module cannot be trained
+/// privately: its weights are used inside one native kernel that no forward hook can see.
 /// </summary>
 /// <remarks>
 /// <para>Per layer ℓ and direction, with x_t the layer input at time t and h_0 = 0 unless given:</para>
@@ -15,12 +15,13 @@ namespace DiffPriv.Layers;
 /// [x_r, x_z, x_n] = W_ih x_t + b_ih,      [h_r, h_z, h_n] = W_hh h_{t−1} + b_hh      (three chunks of H)
 /// r = σ(x_r + h_r),   z = σ(x_z + h_z),   n = tanh(x_n + r ⊙ h_n),   h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
 /// </code>
-/// <para>Note that r multiplies the whole hidden part of n, bias b_hn included, which is why the hidden-to-hidden Linear's
-/// output is split per gate rather than added to the input projection. The input-to-hidden Linear <c>ih_l{ℓ}</c> runs once
-/// on the whole sequence [B, T, in]; the hidden-to-hidden Linear <c>hh_l{ℓ}</c> runs T times on [B, H]. Reverse directions
-/// are <c>ih_l{ℓ}_reverse</c>, <c>hh_l{ℓ}_reverse</c>. Weights are laid out as PyTorch's <c>weight_ih_l{ℓ}</c> [3H, in],
-/// <c>weight_hh_l{ℓ}</c> [3H, H], <c>bias_ih_l{ℓ}</c>, <c>bias_hh_l{ℓ}</c> [3H], so <see cref="CopyFrom(GRU)"/> and
-/// <see cref="CopyTo(GRU)"/> move weights both ways unchanged.</para>
+/// <para>Note that r multiplies the whole hidden part of n, bias b_hn included, so the hidden-side product is kept per
+/// gate rather than added to the input projection. Parameters: child <c>l{ℓ}</c> (and <c>l{ℓ}_reverse</c>) holds
+/// <c>weight_ih</c> [3H, in], <c>weight_hh</c> [3H, H], <c>bias_ih</c> and <c>bias_hh</c> [3H] — PyTorch's
+/// <c>weight_ih_l{ℓ}</c>, … with the same layout, so <see cref="CopyFrom(GRU)"/> and <see cref="CopyTo(GRU)"/> move
+/// weights both ways unchanged. W_ih multiplies the whole sequence [B, T, in] at once; W_hh runs once per time step.
+/// Per-example gradients come from a single record per sequence: the hidden side's gradient is the input side's, with
+/// the n block multiplied by r_t.</para>
 /// <para>Use it as a building block: <c>call(x)</c> returns the last layer's hidden states; <see cref="ForwardWithState"/>
 /// also returns the final h and accepts an initial state.</para>
 /// </remarks>
@@ -32,7 +33,7 @@ public sealed class DpGru : nn.Module<Tensor, Tensor>
     /// <param name="inputSize">Features per time step of the input, ≥ 1.</param>
     /// <param name="hiddenSize">H, features of the hidden state, ≥ 1.</param>
     /// <param name="numLayers">Stacked layers, ≥ 1; layer ℓ &gt; 0 reads layer ℓ − 1's hidden states.</param>
-    /// <param name="bias">Whether the Linear layers have biases (b_ih, b_hh).</param>
+    /// <param name="bias">Whether the layers have the biases b_ih and b_hh.</param>
     /// <param name="batchFirst">True (default): input and output are [B, T, …]; false: [T, B, …], as <c>nn.GRU</c>'s default.
     /// States are [layers·directions, B, H] either way.</param>
     /// <param name="dropout">Dropout probability in [0, 1) on the outputs of every layer but the last, in training mode.</param>
@@ -63,7 +64,7 @@ public sealed class DpGru : nn.Module<Tensor, Tensor>
     /// <summary>Number of stacked layers.</summary>
     public long NumLayers => _core.NumLayers;
 
-    /// <summary>Whether the Linear layers have biases.</summary>
+    /// <summary>Whether the layers have the biases b_ih and b_hh.</summary>
     public bool HasBias => _core.HasBias;
 
     /// <summary>Whether inputs and outputs are [B, T, …] (true) or [T, B, …].</summary>

@@ -18,7 +18,7 @@ public sealed class DpGruDropIn : nn.Module<Tensor, Tensor?, (Tensor, Tensor)>
     /// <param name="inputSize">Features per time step of the input, ≥ 1.</param>
     /// <param name="hiddenSize">H, features of the hidden state, ≥ 1.</param>
     /// <param name="numLayers">Stacked layers, ≥ 1.</param>
-    /// <param name="bias">Whether the Linear layers have biases.</param>
+    /// <param name="bias">Whether the layers have the biases b_ih and b_hh.</param>
     /// <param name="batchFirst">Whether input and output are [B, T, …] (nn.GRU's default is false: [T, B, …]).</param>
     /// <param name="dropout">Dropout probability in [0, 1) between layers in training mode.</param>
     /// <param name="bidirectional">Whether each layer also runs backwards in time.</param>

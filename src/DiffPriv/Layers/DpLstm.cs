@@ -5,9 +5,9 @@ namespace DiffPriv.Layers;
 
 /// <summary>
 /// A multi-layer LSTM that the per-example gradient engine supports: numerically the same function as TorchSharp's
-/// fused <c>nn.LSTM</c> (PyTorch's equations and gate order i, f, g, o), built from <c>nn.Linear</c> layers so that
-/// every parameter has exact per-example gradients. The fused module cannot be trained privately: its weights are
-/// used inside one native kernel that no forward hook can see.
+/// fused <c>nn.LSTM</c> (PyTorch's equations and gate order i, f, g, o), with the same parameters, written with ordinary
+/// tensor operations so that every parameter has exact per-example gradients. The fused module cannot be trained
+/// privately: its weights are used inside one native kernel that no forward hook can see.
 /// </summary>
 /// <remarks>
 /// <para>Per layer ℓ and direction, with x_t the layer input at time t and h_0 = c_0 = 0 unless given:</para>
@@ -15,14 +15,15 @@ namespace DiffPriv.Layers;
 /// [i, f, g, o] = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh        (four chunks of H)
 /// c_t = σ(f) ⊙ c_{t−1} + σ(i) ⊙ tanh(g),    h_t = σ(o) ⊙ tanh(c_t)
 /// </code>
-/// <para>The input-to-hidden Linear <c>ih_l{ℓ}</c> runs once on the whole sequence [B, T, in]; the hidden-to-hidden
-/// Linear <c>hh_l{ℓ}</c> runs T times on [B, H] (the engine concatenates its T records along a position axis). Reverse
-/// directions of a bidirectional LSTM are <c>ih_l{ℓ}_reverse</c> and <c>hh_l{ℓ}_reverse</c>. Their weights are laid out
-/// as PyTorch's <c>weight_ih_l{ℓ}</c> [4H, in], <c>weight_hh_l{ℓ}</c> [4H, H], <c>bias_ih_l{ℓ}</c>, <c>bias_hh_l{ℓ}</c>
-/// [4H], so <see cref="CopyFrom(LSTM)"/> and <see cref="CopyTo(LSTM)"/> move weights both ways unchanged.</para>
+/// <para>Parameters: child <c>l{ℓ}</c> (and <c>l{ℓ}_reverse</c> for the backward direction of a bidirectional LSTM) holds
+/// <c>weight_ih</c> [4H, in], <c>weight_hh</c> [4H, H], <c>bias_ih</c> and <c>bias_hh</c> [4H] — PyTorch's
+/// <c>weight_ih_l{ℓ}</c>, … with the same layout, so <see cref="CopyFrom(LSTM)"/> and <see cref="CopyTo(LSTM)"/> move
+/// weights both ways unchanged. W_ih multiplies the whole sequence [B, T, in] at once; W_hh runs once per time step.</para>
+/// <para>Per-example gradients: the gate pre-activation gradient G_t is shared by both weights, so a layer's weights act
+/// as one weight [W_ih | W_hh] on [x_t, h_{t−1}] at T positions, and the engine computes ‖Σ_t G_t [x_t, h_{t−1}]ᵀ‖ with
+/// one T×T Gram of G (ghost norm) from a single record per sequence — no per-step hooks.</para>
 /// <para>Use it as a building block: <c>call(x)</c> returns the last layer's hidden states; <see cref="ForwardWithState"/>
-/// also returns the final (h, c), and accepts initial states. Both run the Linear layers through <c>call</c>, so the
-/// engine records them either way.</para>
+/// also returns the final (h, c), and accepts initial states. The engine records either.</para>
 /// </remarks>
 public sealed class DpLstm : nn.Module<Tensor, Tensor>
 {
@@ -32,7 +33,7 @@ public sealed class DpLstm : nn.Module<Tensor, Tensor>
     /// <param name="inputSize">Features per time step of the input, ≥ 1.</param>
     /// <param name="hiddenSize">H, features of the hidden and cell states, ≥ 1.</param>
     /// <param name="numLayers">Stacked layers, ≥ 1; layer ℓ &gt; 0 reads layer ℓ − 1's hidden states.</param>
-    /// <param name="bias">Whether the Linear layers have biases (b_ih, b_hh).</param>
+    /// <param name="bias">Whether the layers have the biases b_ih and b_hh.</param>
     /// <param name="batchFirst">True (default): input and output are [B, T, …]; false: [T, B, …], as <c>nn.LSTM</c>'s default.
     /// States are [layers·directions, B, H] either way.</param>
     /// <param name="dropout">Dropout probability in [0, 1) on the outputs of every layer but the last, in training mode.</param>
@@ -63,7 +64,7 @@ public sealed class DpLstm : nn.Module<Tensor, Tensor>
     /// <summary>Number of stacked layers.</summary>
     public long NumLayers => _core.NumLayers;
 
-    /// <summary>Whether the Linear layers have biases.</summary>
+    /// <summary>Whether the layers have the biases b_ih and b_hh.</summary>
     public bool HasBias => _core.HasBias;
 
     /// <summary>Whether inputs and outputs are [B, T, …] (true) or [T, B, …].</summary>

@@ -7,7 +7,7 @@ namespace DiffPriv.Layers;
 /// <see cref="DpLstm"/> behind TorchSharp <c>nn.LSTM</c>'s call signature, <c>(input, (h_0, c_0)?) → (output, h_n, c_n)</c>,
 /// for models written against the fused module: <see cref="Validation.ModuleValidator.Fix"/> puts it where an
 /// <c>nn.LSTM</c> was, in a field declared as <c>nn.Module&lt;Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)&gt;</c>.
-/// Same equations, parameters (<c>ih_l{ℓ}</c>, <c>hh_l{ℓ}</c> Linear layers) and per-example gradient support as
+/// Same equations, parameters (<c>l{ℓ}.weight_ih</c>, …) and per-example gradient support as
 /// <see cref="DpLstm"/>; new models should use <see cref="DpLstm"/>, which composes with <c>nn.Sequential</c>.
 /// </summary>
 public sealed class DpLstmDropIn : nn.Module<Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)>
@@ -18,7 +18,7 @@ public sealed class DpLstmDropIn : nn.Module<Tensor, (Tensor, Tensor)?, (Tensor,
     /// <param name="inputSize">Features per time step of the input, ≥ 1.</param>
     /// <param name="hiddenSize">H, features of the hidden and cell states, ≥ 1.</param>
     /// <param name="numLayers">Stacked layers, ≥ 1.</param>
-    /// <param name="bias">Whether the Linear layers have biases.</param>
+    /// <param name="bias">Whether the layers have the biases b_ih and b_hh.</param>
     /// <param name="batchFirst">Whether input and output are [B, T, …] (nn.LSTM's default is false: [T, B, …]).</param>
     /// <param name="dropout">Dropout probability in [0, 1) between layers in training mode.</param>
     /// <param name="bidirectional">Whether each layer also runs backwards in time.</param>

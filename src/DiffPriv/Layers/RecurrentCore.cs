@@ -1,6 +1,5 @@
 using System.Reflection;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Layers;
@@ -16,10 +15,13 @@ internal enum RecurrentCell
 }
 
 /// <summary>
-/// What <see cref="DpLstm"/> and <see cref="DpGru"/> share: the stack of input-to-hidden and hidden-to-hidden
-/// <c>nn.Linear</c> pairs, the layer and direction loop, initial states, and weight copies to and from TorchSharp's fused
-/// modules. Each direction of each layer applies its input-to-hidden Linear once to the whole sequence and its
-/// hidden-to-hidden Linear once per time step, both through <c>call</c> (so the per-example gradient engine sees every use).
+/// What <see cref="DpLstm"/> and <see cref="DpGru"/> share: the stack of <see cref="RecurrentWeights"/> (one per layer
+/// and direction, children <c>l0</c>, <c>l0_reverse</c>, <c>l1</c>, …), the layer and direction loop, initial states,
+/// and weight copies to and from TorchSharp's fused modules. Each direction of each layer projects the whole input
+/// sequence with W_ih in one matrix product, then runs T steps of one <c>addmm</c> with W_hh and the gate
+/// nonlinearities, slicing the projection with <c>unbind</c> (one autograd node, where <c>select</c> per step would
+/// materialise a full-size zero gradient per step in backward), and finally records the sequence for the per-example
+/// gradient engine (<see cref="RecurrentWeights.Record"/>).
 /// </summary>
 internal sealed class RecurrentCore
 {
@@ -57,19 +59,15 @@ internal sealed class RecurrentCore
         Dropout = dropout;
         Bidirectional = bidirectional;
         var directions = Directions;
-        InputToHidden = new Linear[numLayers * directions];
-        HiddenToHidden = new Linear[numLayers * directions];
+        Weights = new RecurrentWeights[numLayers * directions];
         for (var layer = 0L; layer < numLayers; layer++)
         {
             var layerInput = layer == 0 ? inputSize : hiddenSize * directions;
             for (var d = 0L; d < directions; d++)
             {
                 var k = (layer * directions) + d;
-                var suffix = Suffix(layer, d);
-                InputToHidden[k] = nn.Linear(layerInput, _gates * hiddenSize, hasBias: bias, device: device, dtype: dtype);
-                HiddenToHidden[k] = nn.Linear(hiddenSize, _gates * hiddenSize, hasBias: bias, device: device, dtype: dtype);
-                owner.register_module("ih" + suffix, InputToHidden[k]);
-                owner.register_module("hh" + suffix, HiddenToHidden[k]);
+                Weights[k] = new RecurrentWeights(cell, layerInput, hiddenSize, bias, device, dtype);
+                owner.register_module(ChildName(layer, d), Weights[k]);
             }
         }
 
@@ -92,23 +90,23 @@ internal sealed class RecurrentCore
 
     public long Directions => Bidirectional ? 2 : 1;
 
-    /// <summary>Input-to-hidden Linear of (layer, direction) k = layer·directions + direction.</summary>
-    public Linear[] InputToHidden { get; }
-
-    /// <summary>Hidden-to-hidden Linear of (layer, direction) k = layer·directions + direction.</summary>
-    public Linear[] HiddenToHidden { get; }
+    /// <summary>The weights of (layer, direction) k = layer·directions + direction.</summary>
+    public RecurrentWeights[] Weights { get; }
 
     /// <summary>PyTorch's parameter suffix: <c>_l0</c>, <c>_l0_reverse</c>, …</summary>
     public static string Suffix(long layer, long direction) => $"_l{layer}" + (direction == 1 ? "_reverse" : string.Empty);
+
+    /// <summary>The child holding (layer, direction)'s weights: <c>l0</c>, <c>l0_reverse</c>, …</summary>
+    public static string ChildName(long layer, long direction) => Suffix(layer, direction)[1..];
 
     /// <summary>PyTorch's initialisation of recurrent layers: every weight and bias uniform in ±1/√H.</summary>
     public void ResetParameters()
     {
         var bound = 1.0 / Math.Sqrt(HiddenSize);
         using var noGrad = torch.no_grad();
-        foreach (var linear in InputToHidden.Concat(HiddenToHidden))
+        foreach (var weights in Weights)
         {
-            foreach (var (_, p) in linear.named_parameters())
+            foreach (var p in weights.parameters())
             {
                 p.uniform_(-bound, bound);
             }
@@ -185,13 +183,9 @@ internal sealed class RecurrentCore
         for (var k = 0L; k < NumLayers * Directions; k++)
         {
             var suffix = Suffix(k / Directions, k % Directions);
-            foreach (var (kind, linear) in new[] { ("ih", InputToHidden[k]), ("hh", HiddenToHidden[k]) })
+            foreach (var (name, p) in Weights[k].named_parameters())
             {
-                linear.weight!.requires_grad = theirs[$"weight_{kind}{suffix}"];
-                if (HasBias)
-                {
-                    linear.bias!.requires_grad = theirs[$"bias_{kind}{suffix}"];
-                }
+                p.requires_grad = theirs[name + suffix];
             }
         }
     }
@@ -248,19 +242,12 @@ internal sealed class RecurrentCore
 
         var theirs = other.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using var noGrad = torch.no_grad();
-        for (var layer = 0L; layer < NumLayers; layer++)
+        for (var k = 0L; k < NumLayers * Directions; k++)
         {
-            for (var d = 0L; d < Directions; d++)
+            var suffix = Suffix(k / Directions, k % Directions);
+            foreach (var (name, p) in Weights[k].named_parameters())
             {
-                var k = (layer * Directions) + d;
-                var suffix = Suffix(layer, d);
-                Copy(InputToHidden[k].weight!, theirs["weight_ih" + suffix], toSource);
-                Copy(HiddenToHidden[k].weight!, theirs["weight_hh" + suffix], toSource);
-                if (HasBias)
-                {
-                    Copy(InputToHidden[k].bias!, theirs["bias_ih" + suffix], toSource);
-                    Copy(HiddenToHidden[k].bias!, theirs["bias_hh" + suffix], toSource);
-                }
+                Copy(p, theirs[name + suffix], toSource);
             }
         }
     }
@@ -294,53 +281,87 @@ internal sealed class RecurrentCore
         return state;
     }
 
-    /// <summary>One direction of one layer over the whole sequence x [B, T, in].</summary>
+    /// <summary>One direction of one layer over the whole sequence x [B, T, in]; records it for the engine.</summary>
     private (Tensor Output, Tensor H, Tensor? C) RunDirection(long k, Tensor x, Tensor h, Tensor? c, bool reverse)
     {
-        // The input projection of every time step in one matmul; unbind (one autograd node) rather than select per step,
-        // which would materialise a full-size zero gradient per step in backward.
-        var projected = InputToHidden[k].call(x).unbind(1);
-        var hh = HiddenToHidden[k];
+        var weights = Weights[k];
+        var weightHh = weights.WeightHh.t();
+        Tensor projection;
+        Tensor? hiddenBias = null;
+        if (_cell == RecurrentCell.Lstm)
+        {
+            // Both biases enter every gate pre-activation additively: add them once, to the input projection.
+            projection = nn.functional.linear(x, weights.WeightIh, HasBias ? weights.BiasIh!.add(weights.BiasHh!) : null);
+        }
+        else
+        {
+            projection = nn.functional.linear(x, weights.WeightIh, weights.BiasIh);
+            hiddenBias = weights.BiasHh;
+        }
+
+        var projected = projection.unbind(1);
         var steps = projected.Length;
         var outputs = new Tensor[steps];
+        var previous = new Tensor[steps];
+        var resets = _cell == RecurrentCell.Gru ? new Tensor[steps] : null;
         for (var s = 0; s < steps; s++)
         {
             var t = reverse ? steps - 1 - s : s;
+            previous[t] = h;
             if (_cell == RecurrentCell.Lstm)
             {
-                (h, c) = LstmStep(projected[t], hh.call(h), c!);
+                (h, c) = LstmStep(torch.addmm(projected[t], h, weightHh, beta: 1, alpha: 1), c!);
             }
             else
             {
-                h = GruStep(projected[t], hh.call(h), h);
+                var recurrent = hiddenBias is null ? h.mm(weightHh) : torch.addmm(hiddenBias, h, weightHh, beta: 1, alpha: 1);
+                (h, resets![t]) = GruStep(projected[t], recurrent, h);
             }
 
             outputs[t] = h;
         }
 
+        if (torch.is_grad_enabled() && projection.requires_grad)
+        {
+            // Per step: [x_t, h_{t−1}] (GRU: and the reset gate r_t), with the state before the step in the direction of time.
+            Tensor record;
+            using (torch.no_grad())
+            {
+                var parts = new List<Tensor> { x.detach(), torch.stack(previous, 1) };
+                if (resets is not null)
+                {
+                    parts.Add(torch.stack(resets, 1));
+                }
+
+                record = torch.cat(parts, 2);
+            }
+
+            weights.Record(record, projection);
+        }
+
         return (torch.stack(outputs, 1), h, c);
     }
 
-    // i, f, g, o = chunks of W_ih x + b_ih + W_hh h + b_hh; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c').
-    private static (Tensor H, Tensor C) LstmStep(Tensor projected, Tensor recurrent, Tensor c)
+    // gates = W_ih x + b_ih + W_hh h + b_hh = [i, f, g, o]; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c').
+    private static (Tensor H, Tensor C) LstmStep(Tensor gates, Tensor c)
     {
-        var gates = projected.add(recurrent).chunk(4, 1);
-        var i = gates[0].sigmoid();
-        var f = gates[1].sigmoid();
-        var g = gates[2].tanh();
-        var o = gates[3].sigmoid();
+        var chunks = gates.chunk(4, 1);
+        var i = chunks[0].sigmoid();
+        var f = chunks[1].sigmoid();
+        var g = chunks[2].tanh();
+        var o = chunks[3].sigmoid();
         var next = torch.addcmul(f.mul(c), i, g, 1.0);
         return (o.mul(next.tanh()), next);
     }
 
     // r, z = σ(x-part + h-part); n = tanh(x_n + r ⊙ (W_hn h + b_hn)); h' = (1 − z) n + z h = n + z (h − n).
-    private static Tensor GruStep(Tensor projected, Tensor recurrent, Tensor h)
+    private static (Tensor H, Tensor R) GruStep(Tensor projected, Tensor recurrent, Tensor h)
     {
         var xs = projected.chunk(3, 1);
         var hs = recurrent.chunk(3, 1);
         var r = xs[0].add(hs[0]).sigmoid();
         var z = xs[1].add(hs[1]).sigmoid();
         var n = torch.addcmul(xs[2], r, hs[2], 1.0).tanh();
-        return torch.addcmul(n, z, h.sub(n), 1.0);
+        return (torch.addcmul(n, z, h.sub(n), 1.0), r);
     }
 }

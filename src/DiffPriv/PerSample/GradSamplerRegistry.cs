@@ -23,7 +23,8 @@ public sealed class GradSamplerRegistry
 
     /// <summary>
     /// The built-in samplers: <c>Linear</c>, <c>Conv1d</c>, <c>Conv2d</c>, <c>Embedding</c>, <c>LayerNorm</c>,
-    /// <c>GroupNorm</c>. Read-only; use <see cref="CreateDefault"/> to get a copy you can extend.
+    /// <c>GroupNorm</c>, and the layers of <see cref="Layers.DpLstm"/> and <see cref="Layers.DpGru"/>. Read-only; use
+    /// <see cref="CreateDefault"/> to get a copy you can extend.
     /// </summary>
     public static GradSamplerRegistry Default { get; } = AddBuiltIns(new GradSamplerRegistry(readOnly: true));
 
@@ -69,6 +70,7 @@ public sealed class GradSamplerRegistry
         registry._samplers[typeof(Embedding)] = new EmbeddingGradSampler();
         registry._samplers[typeof(LayerNorm)] = new LayerNormGradSampler();
         registry._samplers[typeof(GroupNorm)] = new GroupNormGradSampler();
+        registry._samplers[typeof(Layers.RecurrentWeights)] = new Layers.RecurrentGradSampler();
         return registry;
     }
 }

@@ -133,7 +133,7 @@ public static class ModuleValidator
     /// statistics are not carried over;</item>
     /// <item>every <c>nn.LSTM</c> / <c>nn.GRU</c> with a trainable parameter becomes a <see cref="DpLstmDropIn"/> /
     /// <see cref="DpGruDropIn"/>: the same function with the same weights, requires_grad flags, batch-first setting and
-    /// call signature, built from Linear layers that have per-example gradients. TorchSharp does not expose the fused
+    /// call signature, whose parameters have per-example gradients. TorchSharp does not expose the fused
     /// module's inter-layer dropout, so the replacement has none. The parent must hold the layer in a field whose type
     /// can hold the replacement, e.g. <c>nn.Module&lt;Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)&gt;</c> for an
     /// LSTM (a field declared as <c>LSTM</c> cannot).</item>

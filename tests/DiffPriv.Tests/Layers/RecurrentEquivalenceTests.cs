@@ -173,9 +173,9 @@ public sealed class RecurrentEquivalenceTests
         Assert.Equal(fusedGrads.Count, dpGrads.Count);
         foreach (var (name, grad) in fusedGrads)
         {
-            // weight_ih_l1 → ih_l1.weight, bias_hh_l0 → hh_l0.bias
+            // weight_ih_l1 → l1.weight_ih, bias_hh_l0 → l0.bias_hh
             var parts = name.Split('_', 3);
-            AssertClose(grad, dpGrads[$"{parts[1]}_{parts[2]}.{parts[0]}"]);
+            AssertClose(grad, dpGrads[$"{parts[2]}.{parts[0]}_{parts[1]}"]);
         }
     }
 
@@ -207,7 +207,8 @@ public sealed class RecurrentEquivalenceTests
         var all = torch.cat(dp.parameters().Select(p => p.detach().flatten()).ToList(), 0);
         Assert.True(all.abs().max().item<float>() <= bound);
         Assert.True(all.abs().max().item<float>() > 0.95 * bound);
-        Assert.Equal(0.0, all.mean().item<float>(), 2);
+        // Uniform(−a, a) has standard deviation a/√3: the mean of n draws lies within 5 standard errors of 0.
+        Assert.InRange(all.mean().item<float>(), -5 * bound / Math.Sqrt(3 * all.shape[0]), 5 * bound / Math.Sqrt(3 * all.shape[0]));
     }
 
     [Fact]

@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 namespace DiffPriv.Tests.Layers;
 
 /// <summary>
-/// The per-example gradient engine on DpLstm/DpGru (no sampler of their own: their Linear layers are hooked, the
-/// hidden-to-hidden one T times per forward) against the batch-of-one loop and, unclipped, the ordinary batch gradient.
+/// The per-example gradient engine on DpLstm/DpGru (one record per layer, direction and sequence; the recurrent sampler)
+/// against the batch-of-one loop and, unclipped, the ordinary batch gradient.
 /// </summary>
 [Collection(PerSampleTestGroup.Name)]
 public sealed class RecurrentGradSampleTests
@@ -27,7 +27,7 @@ public sealed class RecurrentGradSampleTests
     public static TheoryData<string, GradSampleMethod, ScalarType> RecurrentCases()
     {
         var data = new TheoryData<string, GradSampleMethod, ScalarType>();
-        foreach (var name in new[] { "lstm-1", "lstm-2-no-bias", "gru-1", "gru-2-no-bias", "lstm-bidirectional", "char-lstm" })
+        foreach (var name in new[] { "lstm-1", "lstm-2-no-bias", "gru-1", "gru-2-no-bias", "lstm-bidirectional", "char-lstm", "lstm-1-frozen", "gru-1-frozen" })
         {
             data.Add(name, GradSampleMethod.Ghost, ScalarType.Float64);
             data.Add(name, GradSampleMethod.Materialize, ScalarType.Float64);
@@ -48,9 +48,14 @@ public sealed class RecurrentGradSampleTests
         using var scope = torch.NewDisposeScope();
         var c = Make(name, dtype);
         using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, new GradSampleModuleOptions { Method = method });
-        Assert.Contains(gsm.LayerPaths, p => p.EndsWith("hh_l0", StringComparison.Ordinal));
+        Assert.Contains(gsm.LayerPaths, p => p.EndsWith(".l0", StringComparison.Ordinal));
 
         var unclipped = EngineStep(gsm, c, ClippingOptions.Flat(double.PositiveInfinity));
+        if (name.EndsWith("frozen", StringComparison.Ordinal))
+        {
+            Assert.Equal(4, unclipped.Gradients.Count); // l0: one weight and one bias left, plus the head's two
+        }
+
         var unclippedError = RelativeError(unclipped.Gradients, BatchGradient(c));
 
         var loopUnclipped = OracleStep(c, ClippingOptions.Flat(double.PositiveInfinity));
@@ -115,6 +120,16 @@ public sealed class RecurrentGradSampleTests
                 var bias = !name.EndsWith("no-bias", StringComparison.Ordinal);
                 nn.Module<Tensor, Tensor> rnn = parts[0] == "lstm" ? new DpLstm(4, 5, layers, bias) : new DpGru(4, 5, layers, bias);
                 model = nn.Sequential(("rnn", rnn), ("head", nn.Linear(5, 2)));
+                if (name.EndsWith("frozen", StringComparison.Ordinal))
+                {
+                    // One weight and one bias of the layer frozen: the sampler must leave them out of norms and sums.
+                    var frozen = parts[0] == "lstm" ? new[] { "rnn.l0.weight_hh", "rnn.l0.bias_ih" } : new[] { "rnn.l0.weight_ih", "rnn.l0.bias_hh" };
+                    foreach (var (parameterName, p) in model.named_parameters())
+                    {
+                        p.requires_grad = !frozen.Contains(parameterName);
+                    }
+                }
+
                 x = torch.randn([batch, 5, 4], generator: g);
                 break;
         }

@@ -61,7 +61,7 @@ public sealed class RecurrentValidationTests
         Assert.Empty(ModuleValidator.Validate(model));
         var after = model.call(x);
         Assert.True(before.sub(after).abs().max().item<double>() <= 1e-6);
-        Assert.Contains("lstm.hh_l1.weight", model.named_parameters().Select(p => p.name));
+        Assert.Contains("lstm.l1.weight_hh", model.named_parameters().Select(p => p.name));
 
         // The fixed model trains privately: the engine's clipped sum equals the batch-of-one loop.
         var c = new Case("fixed-char-lstm", model, x);
@@ -91,9 +91,9 @@ public sealed class RecurrentValidationTests
         Assert.True(expected.sub(output).abs().max().item<double>() <= 1e-6);
         Assert.True(expectedH.sub(h).abs().max().item<double>() <= 1e-6);
         var flags = holder.named_parameters().ToDictionary(p => p.name, p => p.parameter.requires_grad);
-        Assert.False(flags["gru.hh_l1.bias"]);
-        Assert.True(flags["gru.ih_l1.bias"]);
-        Assert.True(flags["gru.hh_l0.bias"]);
+        Assert.False(flags["gru.l1.bias_hh"]);
+        Assert.True(flags["gru.l1.bias_ih"]);
+        Assert.True(flags["gru.l0.bias_hh"]);
     }
 
     [Fact]
