@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+
+namespace DiffPriv.Cli.Tests;
+
+/// <summary><c>bench dp-sgd</c>: a tiny run of each model prints the documented JSON; bad options are usage errors.</summary>
+public sealed class BenchCommandTests
+{
+    [Fact]
+    public void CharLstmTinyRunPrintsTheJsonFields()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "dp-sgd", "--model", "char-lstm", "--batch-size", "2", "--vocabulary-size", "12", "--steps", "3", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        Assert.Equal("char-lstm", json["model"]!.GetValue<string>());
+        Assert.Equal(2, json["batch_size"]!.GetValue<int>());
+        Assert.Equal(12, json["vocabulary_size"]!.GetValue<int>());
+        Assert.Equal(80, json["sequence_length"]!.GetValue<int>());
+        var plain = json["plain_ms"]!.GetValue<double>();
+        var dp = json["dp_ms"]!.GetValue<double>();
+        Assert.True(plain > 0 && dp > 0, $"plain {plain} ms, dp {dp} ms");
+        Assert.Equal(Math.Round(dp / plain, 3), json["ratio"]!.GetValue<double>(), 2);
+        foreach (var key in new[] { "plain_peak_mb", "dp_peak_mb", "threads" })
+        {
+            Assert.True(json.ContainsKey(key), key);
+        }
+    }
+
+    [Theory]
+    [InlineData("--model", "char-rnn")]
+    [InlineData("--vocabulary-size", "1")]
+    [InlineData("--batch-size", "0")]
+    public void BadOptionsAreUsageErrors(string option, string value)
+    {
+        string[] model = option == "--model" ? [] : ["--model", "char-lstm"];
+        var (code, _, stderr) = CliRunner.Run(["bench", "dp-sgd", .. model, option, value, "--steps", "3"]);
+        Assert.Equal(2, code);
+        Assert.Contains(option, stderr);
+    }
+}
