@@ -40,7 +40,8 @@ public sealed class AttackResult
     /// <summary>Positions in <see cref="AttackInput.NonMemberLosses"/> of the slice's non-members, aligned with <see cref="NonMemberScores"/>.</summary>
     public IReadOnlyList<int> NonMemberIndices { get; }
 
-    /// <summary>Membership score of each member (higher = more likely a member; trained attacks: out-of-fold logits).</summary>
+    /// <summary>Membership score of each member (higher = more likely a member; trained attacks: out-of-fold logits, each fold
+    /// model's centred and scaled by the median and IQR of its scores on its own training fold).</summary>
     public IReadOnlyList<double> MemberScores { get; }
 
     /// <summary>Membership score of each non-member.</summary>
