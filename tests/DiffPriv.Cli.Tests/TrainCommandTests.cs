@@ -96,6 +96,33 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "plain", "model.bin")));
     }
 
+    [MnistFact]
+    public void AuditAddsThePrivacyAuditToTheReportAndTheJsonAndItsLowerBoundStaysBelowTheAccountantsEpsilon()
+    {
+        var runDir = Path.Combine(_dir, "audited");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--audit", "--json", "--seed", "11", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        var audit = json["audit"]!;
+        Assert.Equal(1000, audit["members"]!.GetValue<int>()); // min(2000 train, 1000 test) of each
+        Assert.Equal(1000, audit["non_members"]!.GetValue<int>());
+        Assert.Equal(["loss-threshold", "confidence-threshold", "entropy-threshold", "logistic-regression", "mlp"], audit["results"]!.AsArray().Select(r => r!["attack"]!.GetValue<string>()));
+        foreach (var r in audit["results"]!.AsArray())
+        {
+            Assert.InRange(Number(r!["auc"]), 0.0, 1.0);
+        }
+
+        // One short DP epoch at ε ≤ 3: the empirical lower bound cannot honestly exceed the accountant's upper bound.
+        var lower = Number(audit["epsilon_lower_bound"]);
+        Assert.InRange(lower, 0.0, Number(json["epsilon"]));
+        var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
+        Assert.Contains("## Privacy audit", report, StringComparison.Ordinal);
+        Assert.Contains("loss-threshold", report, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(runDir, "audit", "roc-all.png")));
+        Assert.True(File.Exists(Path.Combine(runDir, "audit", "roc-all-log.png")));
+        Assert.Contains("Privacy audit", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TruncatedIdxFileInTheCacheGivesOneClearLineAndExitCode1()
     {
@@ -142,6 +169,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--no-dp", "train", "mnist", "--no-dp", "--noise-multiplier", "1")]
     [InlineData("dataset", "train", "cifar10")]
     [InlineData("--epochs", "train", "mnist", "--epochs", "many")]
+    [InlineData("--train-examples", "train", "mnist", "--train-examples", "0")]
+    [InlineData("--train-examples", "train", "mnist", "--train-examples", "100", "--smoke")]
     public void InvalidOptionsExitWithCode2AndOneLineNamingTheOption(string named, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

@@ -27,11 +27,13 @@ internal static class TrainCommand
         var seed = new Option<long?>("--seed") { Description = "Seeds the model initialisation and the noise and sampling: reproducible, for experiments only (the noise can be removed by anyone who knows the seed). Without it, noise is secure." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/<dataset>-<timestamp>)." };
         var smoke = new Option<bool>("--smoke") { Description = "A quick check: a small subset (2000 train / 1000 test examples) for 1 epoch." };
+        var trainExamples = new Option<int?>("--train-examples") { Description = "Train on the first N training examples only (N ≥ 1; a public choice): e.g. a small set to study memorisation with --audit." };
+        var audit = new Option<bool>("--audit") { Description = "After training, run membership-inference attacks (training vs test examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
 
         var command = new Command("train", "Train a CNN on MNIST or Fashion-MNIST with DP-SGD (or --no-dp), with live progress, test accuracy, ε and a report folder.");
         command.Arguments.Add(dataset);
-        foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, json })
+        foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
@@ -134,6 +136,17 @@ internal static class TrainCommand
                 _ => throw new UsageException($"--lr-schedule must be constant or cosine (got '{scheduleText}')"),
             };
 
+            var trainExamplesValue = result.GetValue(trainExamples);
+            if (trainExamplesValue is < 1)
+            {
+                throw new UsageException($"--train-examples must be ≥ 1 (got {trainExamplesValue})");
+            }
+
+            if (trainExamplesValue is not null && isSmoke)
+            {
+                throw new UsageException("--train-examples and --smoke both choose the training subset: give one of them");
+            }
+
             if (!isNoDp && sigma is null && targetEps is null)
             {
                 targetEps = defaults.TargetEpsilon;
@@ -156,6 +169,8 @@ internal static class TrainCommand
                 result.GetValue(seed),
                 result.GetValue(outDir),
                 isSmoke,
+                trainExamplesValue,
+                result.GetValue(audit),
                 result.GetValue(json),
                 CommandLineOf(result));
             return new TrainRunner(settings, stdout, stderr).Run();

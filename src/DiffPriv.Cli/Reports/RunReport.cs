@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DiffPriv.Auditing.MembershipInference;
 using DiffPriv.Cli.Commands;
 using DiffPriv.Cli.Training;
 
@@ -18,6 +19,13 @@ internal static class RunReport
         File.WriteAllText(Path.Combine(r.RunDir, "command.txt"), r.Settings.CommandLine + "\n");
         File.WriteAllText(Path.Combine(r.RunDir, "metrics.json"), MetricsJson(r).ToJsonString(Indented) + "\n");
         RunPlots.Write(r);
+        if (r.Audit is { } audit)
+        {
+            var auditDir = Path.Combine(r.RunDir, "audit");
+            Directory.CreateDirectory(auditDir);
+            RocPlot.Write(audit.Result, auditDir);
+        }
+
         File.WriteAllText(Path.Combine(r.RunDir, "report.md"), Markdown(r));
     }
 
@@ -36,7 +44,33 @@ internal static class RunReport
         ["epochs"] = r.Settings.Epochs,
         ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         ["run_dir"] = r.RunDir,
+        ["audit"] = r.Audit is { } audit ? AuditJson(audit) : null,
     };
+
+    private static JsonObject AuditJson(TrainAuditResult audit)
+    {
+        var results = new JsonArray();
+        foreach (var x in audit.Result.Results.Where(x => x.Slice.Kind == SliceKind.All))
+        {
+            results.Add(new JsonObject
+            {
+                ["attack"] = x.Attack.Name(),
+                ["auc"] = x.Auc,
+                ["advantage"] = x.AttackerAdvantage,
+                ["epsilon_lower_bound"] = x.EpsilonLowerBound.Epsilon,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["members"] = audit.Members,
+            ["non_members"] = audit.NonMembers,
+            ["epsilon_lower_bound"] = audit.Headline.EpsilonLowerBound.Epsilon,
+            ["epsilon_lower_bound_attack"] = audit.Headline.Attack.Name(),
+            ["loss_threshold_auc"] = audit.Result.Find(AttackKind.LossThreshold, SliceSpec.All)?.Auc,
+            ["results"] = results,
+        };
+    }
 
     private static JsonObject MetricsJson(TrainResult r)
     {
@@ -140,6 +174,11 @@ internal static class RunReport
         }
 
         b.AppendLine();
+        if (r.Audit is { } audit)
+        {
+            AuditSection(b, r, audit);
+        }
+
         b.AppendLine("## Privacy statement");
         b.AppendLine();
         b.AppendLine("```text");
@@ -148,6 +187,58 @@ internal static class RunReport
         b.AppendLine();
         b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
         return b.ToString();
+    }
+
+    private static void AuditSection(StringBuilder b, TrainResult r, TrainAuditResult audit)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var a = audit.Result;
+        var strongest = audit.Headline;
+        var all = a.Results.Where(x => x.Slice.Kind == SliceKind.All).ToList();
+        var lossAttack = a.Find(AttackKind.LossThreshold, SliceSpec.All);
+        b.AppendLine("## Privacy audit");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"Membership-inference attacks try to tell {audit.Members} training examples (members) from {audit.NonMembers} test examples");
+        b.AppendLine("(non-members) using the model's loss and outputs. An AUC of 0.5 means the attack does no better than a coin.");
+        b.AppendLine();
+        b.AppendLine("| | ε |");
+        b.AppendLine("|---|---:|");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| accountant (upper bound: the guarantee) | {(r.Settings.NoDp ? "∞ (not private)" : r.Epsilon.ToString("F3", inv))} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| attacks (empirical lower bound at 95% confidence, δ = {PrivacyStatement.Delta(a.Options.Delta)}) | {strongest.EpsilonLowerBound.Epsilon.ToString("F3", inv)} ({strongest.Attack.Name()}, all examples) |");
+        b.AppendLine();
+        if (lossAttack is not null)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"Loss-threshold attack on all examples: AUC **{lossAttack.Auc.ToString("F4", inv)}** (|AUC − 0.5| = {Math.Abs(lossAttack.Auc - 0.5).ToString("F4", inv)}; the standard error of the AUC of a useless attack on these sets is {lossAttack.Roc.NullAucStandardError.ToString("F4", inv)}).");
+            b.AppendLine();
+        }
+
+        b.AppendLine("The empirical ε is a lower bound: the model leaks at least this much about membership (with the stated");
+        b.AppendLine("confidence), so it can never exceed a correct accountant's ε. A bound near 0 does not prove privacy; only the");
+        b.AppendLine(CultureInfo.InvariantCulture, $"accountant's ε does. Each bound below holds with confidence {(100 * a.Options.Confidence).ToString("F0", inv)}%; the headline is the largest of the {audit.HeadlineCount}");
+        b.AppendLine("bounds on all examples, so it holds with confidence ≥ 95% (union bound). Per-slice rows are exploratory: the largest");
+        b.AppendLine("of many per-slice bounds is not a 95% bound.");
+        b.AppendLine();
+        b.AppendLine("| attack | slice | members | non-members | AUC | advantage | TPR at FPR 0.1% | TPR at FPR 1% | ε lower bound |");
+        b.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var x in all.Concat(a.Results.Where(x => x.Slice.Kind != SliceKind.All)))
+        {
+            b.AppendLine(CultureInfo.InvariantCulture,
+                $"| {x.Attack.Name()} | {x.Slice.Name} | {x.MemberCount} | {x.NonMemberCount} | {x.Auc.ToString("F4", inv)} | {x.AttackerAdvantage.ToString("F4", inv)} | {x.TprAtTenthPercentFpr.ToString("F4", inv)} | {x.TprAtOnePercentFpr.ToString("F4", inv)} | {x.EpsilonLowerBound.Epsilon.ToString("F3", inv)} |");
+        }
+
+        foreach (var note in a.Notes)
+        {
+            b.AppendLine();
+            b.AppendLine(CultureInfo.InvariantCulture, $"Note: {note}");
+        }
+
+        b.AppendLine();
+        b.AppendLine("![ROC curves of the attacks on all examples](audit/roc-all.png) ![the same, log-log: the low-FPR region](audit/roc-all-log.png)");
+        b.AppendLine();
+        b.AppendLine("ROC curves per slice: audit/roc-<slice>.png.");
+        b.AppendLine();
+        b.AppendLine("How to read these numbers: docs/auditing.md.");
+        b.AppendLine();
     }
 
     private static void Row(StringBuilder b, string name, string value) => b.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} |");

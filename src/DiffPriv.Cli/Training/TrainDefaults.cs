@@ -94,10 +94,12 @@ internal sealed record TrainSettings(
     long? Seed,
     string? OutDir,
     bool Smoke,
+    int? TrainExamples,
+    bool Audit,
     bool Json,
     string CommandLine)
 {
-    public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTrainExamples : null;
+    public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTrainExamples : TrainExamples;
 
     public int? TestLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTestExamples : null;
 

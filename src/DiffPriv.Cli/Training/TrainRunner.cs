@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
+using DiffPriv.Auditing.MembershipInference;
 using DiffPriv.Cli.Commands;
 using DiffPriv.Cli.Reports;
 using DiffPriv.Data;
@@ -34,7 +35,11 @@ internal sealed record TrainResult(
     double WallSeconds,
     string RunDir,
     IReadOnlyList<EpochMetrics> History,
-    string PrivacyStatement);
+    string PrivacyStatement)
+{
+    /// <summary>The membership-inference audit (<c>--audit</c>), or null.</summary>
+    public TrainAuditResult? Audit { get; init; }
+}
 
 /// <summary>Runs <c>diffpriv train</c>: loads data, trains (DP-SGD or plain), evaluates, accounts and writes the run folder.</summary>
 internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, TextWriter stderr)
@@ -77,6 +82,12 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         var result = settings.NoDp
             ? TrainPlain(model, optimizer, data, runDir, clock, interactive)
             : TrainPrivate(model, optimizer, data, runDir, clock, interactive);
+
+        if (settings.Audit)
+        {
+            log.WriteLine("Privacy audit: membership-inference attacks on training vs test examples …");
+            result = result with { Audit = TrainAudit.Run(model, data, settings.Delta, (int)(seed & 0x7fffffff)) };
+        }
 
         RunReport.Write(result);
         WriteSummary(result);
@@ -328,6 +339,16 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         w.WriteLine();
         w.Write(r.PrivacyStatement);
         w.WriteLine();
+        if (r.Audit is { } audit)
+        {
+            var strongest = audit.Headline;
+            var loss = audit.Result.Find(AttackKind.LossThreshold, SliceSpec.All);
+            w.WriteLine($"Privacy audit ({audit.Members} training vs {audit.NonMembers} test examples): loss-threshold attack AUC {loss?.Auc.ToString("F4", inv) ?? "–"}; " +
+                        $"empirical ε ≥ {strongest.EpsilonLowerBound.Epsilon.ToString("F3", inv)} ({strongest.Attack.Name()}, 95% confidence) " +
+                        $"vs the accountant's ε ≤ {(settings.NoDp ? "∞" : r.Epsilon.ToString("F3", inv))}");
+            w.WriteLine();
+        }
+
         w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png, epsilon.png, {(settings.NoDp ? "model.bin" : "checkpoint.bin")}, command.txt)");
         if (settings.Json)
         {
