@@ -73,6 +73,25 @@ public sealed class RecurrentValidationTests
     }
 
     [Fact]
+    public void CharLstmAndItsFusedTwinHaveTheSameParametersUnderTheSameNames()
+    {
+        using var scope = torch.NewDisposeScope();
+        var dp = ModelZoo.CharLstm(64);
+        var fused = ModelZoo.CharLstmFused(64);
+        Assert.Equal(350_272, dp.parameters().Sum(p => p.numel())); // the count in ModelZoo.CharLstm's documentation
+        Assert.Equal(350_272, fused.parameters().Sum(p => p.numel()));
+
+        // Fused → DP by Fix; the fixed model's names are the DP model's, so its weights load into ModelZoo.CharLstm.
+        ModuleValidator.Fix(fused);
+        var expected = dp.state_dict().Keys.Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, fused.state_dict().Keys.Order(StringComparer.Ordinal).ToList());
+        Assert.Contains("lstm.l0.weight_hh", expected);
+        dp.load_state_dict(fused.state_dict());
+        var x = torch.randint(0, 64, [2, 9], dtype: ScalarType.Int64);
+        Assert.True(dp.call(x).sub(fused.call(x)).abs().max().item<float>() == 0);
+    }
+
+    [Fact]
     public void FixReplacesGruAndKeepsStatesAndFrozenFlags()
     {
         using var scope = torch.NewDisposeScope();
