@@ -23,7 +23,7 @@ internal static class ExperimentCommand
         var trainSequences = new Option<int?>("--train-sequences") { Description = "Train on a seeded random subset of this many sequences (default: all; the quick run's subset with --quick)." };
         var testSequences = new Option<int?>("--test-sequences") { Description = "Evaluate on a seeded random subset of this many test sequences (default: all)." };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs of both models (default {full.PrivateEpochs}; {quick.PrivateEpochs} with --quick)." };
-        var references = new Option<int?>("--references") { Description = $"Reference candidates per canary format, ≥ 2 (default {full.References}; {quick.References} with --quick)." };
+        var references = new Option<int?>("--references") { Description = $"Reference candidates per canary format, ≥ 3 (default {full.References}; {quick.References} with --quick)." };
         var canaries = new Option<int?>("--canaries-per-repetition") { Description = $"Canaries per repetition count r, ≥ 1 (default {full.CanariesPerRepetition})." };
         var hidden = new Option<int?>("--hidden-size") { Description = $"LSTM hidden units, ≥ 1 (default {full.HiddenSize})." };
         var batch = new Option<int?>("--batch-size") { Description = $"Expected batch size of the private model (default {full.PrivateBatchSize})." };
@@ -68,7 +68,7 @@ internal static class ExperimentCommand
 
             if (result.GetValue(references) is { } r)
             {
-                s = s with { References = r >= 2 ? r : throw new UsageException($"--references must be ≥ 2 (got {r})") };
+                s = s with { References = r >= 3 ? r : throw new UsageException($"--references must be ≥ 3 (got {r})") };
             }
 
             if (result.GetValue(canaries) is { } c)

@@ -28,7 +28,7 @@ internal static class TrainCommand
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/<dataset>-<timestamp>)." };
         var smoke = new Option<bool>("--smoke") { Description = "A quick check: a small subset (2000 train / 1000 test examples) for 1 epoch." };
         var trainExamples = new Option<int?>("--train-examples") { Description = "Train on the first N training examples only (N ≥ 1; a public choice): e.g. a small set to study memorisation with --audit." };
-        var audit = new Option<bool>("--audit") { Description = "After training, run membership-inference attacks (training vs test examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
+        var audit = new Option<bool>("--audit") { Description = "Hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks (training vs held-out examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
 
         var command = new Command("train", "Train a CNN on MNIST or Fashion-MNIST with DP-SGD (or --no-dp), with live progress, test accuracy, ε and a report folder.");

@@ -158,7 +158,8 @@ internal static class SecretSharerReport
         b.AppendLine();
         b.AppendLine("## Test perplexity");
         b.AppendLine();
-        b.AppendLine(Inv, $"On {o.TestSequences} test sequences (the shipped test split), all characters pooled:");
+        b.AppendLine(Inv, $"On {o.TestSequences} test sequences (the shipped test split). Per character means per predicted token, pooled over");
+        b.AppendLine("the whole split: every character of a sequence and its end-of-sequence token (the start token is given, not predicted).");
         b.AppendLine();
         b.AppendLine("| model | perplexity per character | bits per character | epochs | training time |");
         b.AppendLine("|---|---:|---:|---:|---:|");
@@ -179,7 +180,9 @@ internal static class SecretSharerReport
         b.AppendLine(Inv, $"| neither | {P(o.Acceptance.Neither)} |");
         b.AppendLine();
         b.AppendLine("The 10 training sequences with the largest score gap (private minus non-private log-perplexity): what the");
-        b.AppendLine("non-private model learned that the private one did not.");
+        b.AppendLine("non-private model learned that the private one did not. (These are training sentences shown verbatim, and the per-epoch");
+        b.AppendLine("training losses below are measured on training data: neither is covered by ε. Reuters is public; with private data,");
+        b.AppendLine("do not publish them.)");
         b.AppendLine();
         b.AppendLine("| sequence | non-private | private | gap |");
         b.AppendLine("|---|---:|---:|---:|");

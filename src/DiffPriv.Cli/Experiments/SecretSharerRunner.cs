@@ -187,8 +187,11 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         return order.Take(k).Order().Select(i => all[i]).ToList();
     }
 
-    /// <summary>Pools per-sequence log-perplexities into nats per predicted character over the whole set.</summary>
-    private static double PooledNatsPerChar(double[] scores, IReadOnlyList<long[]> sequences)
+    /// <summary>
+    /// Pools per-sequence log-perplexities into nats per predicted token over the whole set: each sequence weighs by its
+    /// predicted tokens (its characters and the end-of-sequence token), so this is the mean log-loss of all of them.
+    /// </summary>
+    internal static double PooledNatsPerChar(double[] scores, IReadOnlyList<long[]> sequences)
     {
         double nats = 0, chars = 0;
         for (var i = 0; i < scores.Length; i++)

@@ -198,8 +198,9 @@ internal static class RunReport
         var lossAttack = a.Find(AttackKind.LossThreshold, SliceSpec.All);
         b.AppendLine("## Privacy audit");
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Membership-inference attacks try to tell {audit.Members} training examples (members) from {audit.NonMembers} test examples");
-        b.AppendLine("(non-members) using the model's loss and outputs. An AUC of 0.5 means the attack does no better than a coin.");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Membership-inference attacks try to tell {audit.Members} training examples (members) from {audit.NonMembers} examples of the");
+        b.AppendLine("training split that were held out at random before training (non-members), using the model's loss and outputs.");
+        b.AppendLine("An AUC of 0.5 means the attack does no better than a coin.");
         b.AppendLine();
         b.AppendLine("| | ε |");
         b.AppendLine("|---|---:|");
@@ -212,8 +213,10 @@ internal static class RunReport
             b.AppendLine();
         }
 
-        b.AppendLine("The empirical ε is a lower bound: the model leaks at least this much about membership (with the stated");
-        b.AppendLine("confidence), so it can never exceed a correct accountant's ε. A bound near 0 does not prove privacy; only the");
+        b.AppendLine("The empirical ε is a lower bound: the model leaks at least this much about membership. Members and non-members");
+        b.AppendLine("were assigned at random, so for a correct DP run it exceeds the accountant's ε with probability at most 5%. The");
+        b.AppendLine("bound treats the examples as independent trials (Jagielski et al. 2020); with one trained model that is an");
+        b.AppendLine("approximation (Steinke, Nasr & Jagielski 2023 analyse one-run audits exactly). A bound near 0 does not prove privacy; only the");
         b.AppendLine(CultureInfo.InvariantCulture, $"accountant's ε does. Each bound below holds with confidence {(100 * a.Options.Confidence).ToString("F0", inv)}%; the headline is the largest of the {audit.HeadlineCount}");
         b.AppendLine("bounds on all examples, so it holds with confidence ≥ 95% (union bound). Per-slice rows are exploratory: the largest");
         b.AppendLine("of many per-slice bounds is not a 95% bound.");

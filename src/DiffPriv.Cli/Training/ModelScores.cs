@@ -54,22 +54,22 @@ internal sealed record ModelScores(double[] Losses, double[][] Logits, int[] Lab
     }
 
     /// <summary>
-    /// Members for an audit: <paramref name="count"/> training indices drawn uniformly without replacement by a generator
-    /// seeded with <paramref name="seed"/> (which examples are audited is a public choice, independent of their values).
+    /// <paramref name="count"/> of the indices 0 … <paramref name="total"/> − 1 drawn uniformly without replacement by a
+    /// generator seeded with <paramref name="seed"/> (which examples are audited is a public choice, independent of their
+    /// values): sorted, or in drawn order with <paramref name="shuffle"/>.
     /// </summary>
-    public static long[] SampleIndices(long total, long count, int seed)
+    public static long[] SampleIndices(long total, long count, int seed, bool shuffle = false)
     {
         var all = Enumerable.Range(0, checked((int)total)).Select(i => (long)i).ToArray();
-        if (count >= total)
-        {
-            return all;
-        }
-
 #pragma warning disable CA5394 // Auditing: which examples are scored is not a secret and needs no cryptographic generator.
         new Random(seed).Shuffle(all);
 #pragma warning restore CA5394
-        var chosen = all.AsSpan(0, (int)count).ToArray();
-        Array.Sort(chosen);
+        var chosen = all.AsSpan(0, (int)Math.Min(count, total)).ToArray();
+        if (!shuffle)
+        {
+            Array.Sort(chosen);
+        }
+
         return chosen;
     }
 }

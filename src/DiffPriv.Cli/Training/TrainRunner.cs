@@ -46,6 +46,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
 {
     private const int EvalBatch = 1000;
     private DateTime _loopStart = DateTime.UtcNow;
+    private Tensor _trainInputs = null!;
+    private Tensor _trainTargets = null!;
 
     public int Run()
     {
@@ -55,7 +57,11 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
 
         TorchRuntime.EnsureLoaded();
         using var data = Datasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => stderr.WriteLine(m));
-        var n = data.TrainInputs.shape[0];
+        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
+        _trainInputs = split?.TrainInputs ?? data.TrainInputs;
+        _trainTargets = split?.TrainTargets ?? data.TrainTargets;
+        var n = _trainInputs.shape[0];
         if (settings.BatchSize > n)
         {
             throw new UsageException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})");
@@ -69,12 +75,15 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         var runDir = RunDirectory();
         Directory.CreateDirectory(runDir);
         log.WriteLine($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
+        if (split is not null)
+        {
+            log.WriteLine($"--audit: {split.HoldoutInputs.shape[0]} examples drawn at random from the training split are held out (never trained on) as the audit's non-members.");
+        }
         if (settings.Seed is not null && !settings.NoDp)
         {
             log.WriteLine($"note: --seed {settings.Seed} seeded noise is for reproducibility only (the noise and sampling can be replayed by anyone who knows the seed). Omit --seed for secure noise.");
         }
 
-        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         torch.manual_seed(seed);
         var model = ModelZoo.MnistCnn(settings.Activation);
         using var optimizer = CreateOptimizer(model);
@@ -85,8 +94,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
 
         if (settings.Audit)
         {
-            log.WriteLine("Privacy audit: membership-inference attacks on training vs test examples …");
-            result = result with { Audit = TrainAudit.Run(model, data, settings.Delta, (int)(seed & 0x7fffffff)) };
+            log.WriteLine("Privacy audit: membership-inference attacks on training vs held-out examples …");
+            result = result with { Audit = TrainAudit.Run(model, split!, settings.Delta, (int)(seed & 0x7fffffff)) };
         }
 
         RunReport.Write(result);
@@ -123,7 +132,7 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
     private TrainResult TrainPrivate(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, string runDir, Stopwatch clock, bool interactive)
     {
         var engine = new PrivacyEngine(AccountantKind.Pld);
-        var n = data.TrainInputs.shape[0];
+        var n = _trainInputs.shape[0];
         var options = new DpSgdOptions
         {
             MaxGradNorm = settings.MaxGradNorm,
@@ -132,8 +141,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
             Seed = settings.Seed,
         };
         using var training = settings.NoiseMultiplier is not null
-            ? engine.MakePrivate(model, optimizer, data.TrainInputs, data.TrainTargets, options)
-            : engine.MakePrivateWithEpsilon(model, optimizer, data.TrainInputs, data.TrainTargets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
+            ? engine.MakePrivate(model, optimizer, _trainInputs, _trainTargets, options)
+            : engine.MakePrivateWithEpsilon(model, optimizer, _trainInputs, _trainTargets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
         var q = training.Loader.SamplingProbability;
         var sigma = training.Options.NoiseMultiplier;
 
@@ -231,7 +240,7 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
 
     private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, string runDir, Stopwatch clock, bool interactive)
     {
-        var n = data.TrainInputs.shape[0];
+        var n = _trainInputs.shape[0];
         var perEpoch = (n + settings.BatchSize - 1) / settings.BatchSize;
         var totalSteps = perEpoch * settings.Epochs;
         (settings.Json ? stderr : stdout).WriteLine($"NOT PRIVATE (--no-dp): ordinary training, shuffled batches of {settings.BatchSize}, mean loss, {totalSteps} steps; no privacy guarantee (ε = ∞).");
@@ -250,8 +259,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
                     using (torch.NewDisposeScope())
                     {
                         var idx = order.narrow(0, start, Math.Min(settings.BatchSize, n - start));
-                        var x = data.TrainInputs.index_select(0, idx);
-                        var y = data.TrainTargets.index_select(0, idx);
+                        var x = _trainInputs.index_select(0, idx);
+                        var y = _trainTargets.index_select(0, idx);
                         SetLearningRate(optimizer, settings.LearningRateAt(step, totalSteps));
                         optimizer.zero_grad();
                         var logits = model.call(x);
@@ -343,7 +352,7 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         {
             var strongest = audit.Headline;
             var loss = audit.Result.Find(AttackKind.LossThreshold, SliceSpec.All);
-            w.WriteLine($"Privacy audit ({audit.Members} training vs {audit.NonMembers} test examples): loss-threshold attack AUC {loss?.Auc.ToString("F4", inv) ?? "–"}; " +
+            w.WriteLine($"Privacy audit ({audit.Members} training vs {audit.NonMembers} held-out examples): loss-threshold attack AUC {loss?.Auc.ToString("F4", inv) ?? "–"}; " +
                         $"empirical ε ≥ {strongest.EpsilonLowerBound.Epsilon.ToString("F3", inv)} ({strongest.Attack.Name()}, 95% confidence) " +
                         $"vs the accountant's ε ≤ {(settings.NoDp ? "∞" : r.Epsilon.ToString("F3", inv))}");
             w.WriteLine();
