@@ -20,8 +20,9 @@ namespace DiffPriv.Layers;
 /// <c>weight_ih_l{ℓ}</c>, … with the same layout, so <see cref="CopyFrom(LSTM)"/> and <see cref="CopyTo(LSTM)"/> move
 /// weights both ways unchanged. W_ih multiplies the whole sequence [B, T, in] at once; W_hh runs once per time step.</para>
 /// <para>Per-example gradients: the gate pre-activation gradient G_t is shared by both weights, so a layer's weights act
-/// as one weight [W_ih | W_hh] on [x_t, h_{t−1}] at T positions, and the engine computes ‖Σ_t G_t [x_t, h_{t−1}]ᵀ‖ with
-/// one T×T Gram of G (ghost norm) from a single record per sequence — no per-step hooks.</para>
+/// as one weight [W_ih | W_hh] on [x_t, h_{t−1}] at T positions; the engine gets ‖Σ_t G_t [x_t, h_{t−1}]ᵀ‖ from a single
+/// record per sequence (no per-step hooks), by the ghost norm with one T×T Gram of G when that is smaller than the
+/// per-example gradient (2T² &lt; 4H·(in + H)), else by materialising it.</para>
 /// <para>Use it as a building block: <c>call(x)</c> returns the last layer's hidden states; <see cref="ForwardWithState"/>
 /// also returns the final (h, c), and accepts initial states. The engine records either.</para>
 /// </remarks>
