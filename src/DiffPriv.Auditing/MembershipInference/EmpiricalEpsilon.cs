@@ -1,9 +1,15 @@
 namespace DiffPriv.Auditing.MembershipInference;
 
-/// <summary>A statistically valid lower bound on ε from one membership test (a threshold on an attack score).</summary>
+/// <summary>
+/// An empirical lower bound on ε from one membership test (a threshold on an attack score), at a stated confidence. It is
+/// computed from Clopper–Pearson bounds on this test's error rates on the given examples; when it may be read as a bound
+/// on the training algorithm's ε is stated in the remarks of <see cref="EmpiricalEpsilon"/>.
+/// </summary>
 /// <param name="Epsilon">The bound, ≥ 0 (0 = no evidence against any ε).</param>
 /// <param name="Delta">The δ the bound is for.</param>
-/// <param name="Confidence">The probability, over the evaluation examples, that the bound does not exceed the true ε.</param>
+/// <param name="Confidence">The nominal confidence: over the draw of the evaluation examples, the bound exceeds the ε of
+/// the member and non-member score distributions with probability at most 1 − Confidence (Clopper–Pearson is
+/// conservative, so the actual coverage is at least this, not exactly this).</param>
 /// <param name="Threshold">The score threshold chosen on the selection examples (member ⇔ score ≥ threshold); NaN when
 /// no threshold could be evaluated.</param>
 /// <param name="TruePositives">Evaluation members with score ≥ threshold.</param>
@@ -36,7 +42,17 @@ public sealed record EpsilonLowerBound(
 /// <para>The threshold must not be chosen by looking at the examples the bound is computed on: the maximum over many
 /// thresholds of bounds that each hold with probability c holds with a much smaller probability. Here the threshold is
 /// chosen on one set of examples (the selection set) and the bound is computed, at that single threshold, on a
-/// disjoint, independent set (the evaluation set), so the stated confidence is exact in the Clopper–Pearson sense.</para>
+/// disjoint, independent set (the evaluation set). The Clopper–Pearson ends then cover the true rates with probability
+/// at least c: the interval is conservative (the binomial is discrete), so the actual coverage is usually above c and
+/// never below it.</para>
+/// <para>What is bounded: the error rates of this model's test on the member and non-member populations the examples
+/// came from, with the evaluation examples treated as independent trials. That is a bound on the training algorithm's ε
+/// only if members and non-members were assigned at random from one distribution (e.g. a random split of one pool made
+/// before training); otherwise a difference between the two populations (distribution shift) raises the bound without
+/// any privacy loss. And every example is scored by the same trained model, so the examples are not independent runs of
+/// the mechanism: treating them as independent trials is an approximation (Jagielski et al. train one model per trial;
+/// Steinke, Nasr &amp; Jagielski 2023, "Privacy Auditing with One (1) Training Run", analyse one-run audits
+/// exactly).</para>
 /// </remarks>
 public static class EmpiricalEpsilon
 {
@@ -59,8 +75,10 @@ public static class EmpiricalEpsilon
 
     /// <summary>
     /// Chooses a threshold on the selection scores (the one whose own Clopper–Pearson bound is largest there) and returns
-    /// the bound of that single threshold on the evaluation scores. Valid at <paramref name="confidence"/> whenever the
-    /// evaluation examples are independent of the selection examples and of whatever produced the scores.
+    /// the bound of that single threshold on the evaluation scores. It exceeds the ε of the score distributions with
+    /// probability at most 1 − <paramref name="confidence"/> whenever the evaluation examples are independent draws,
+    /// independent of the selection examples and of whatever produced the scores (see the class remarks for when that is
+    /// a bound on the training algorithm's ε).
     /// </summary>
     /// <param name="selectionMembers">Member scores used only to choose the threshold.</param>
     /// <param name="selectionNonMembers">Non-member scores used only to choose the threshold.</param>
@@ -96,7 +114,8 @@ public static class EmpiricalEpsilon
     /// <summary>
     /// Splits members and non-members at random into two halves (seeded), chooses the threshold on the first half and
     /// bounds on the second (<see cref="SelectAndBound"/>). For scores that are fixed functions of each example (threshold
-    /// attacks), the halves are independent, so the bound holds at <paramref name="confidence"/>.
+    /// attacks) the threshold does not depend on the evaluation half, so the bound has coverage at least
+    /// <paramref name="confidence"/> under the assumptions in the class remarks.
     /// </summary>
     /// <param name="memberScores">Member scores (higher = more likely a member).</param>
     /// <param name="nonMemberScores">Non-member scores.</param>

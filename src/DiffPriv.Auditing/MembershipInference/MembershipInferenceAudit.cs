@@ -2,9 +2,13 @@ namespace DiffPriv.Auditing.MembershipInference;
 
 /// <summary>
 /// The membership-inference audit: runs the attacks on every slice of the input and reports, per attack and slice, the
-/// ROC curve, AUC, attacker advantage, TPR at 0.1% and 1% FPR, PPV and a statistically valid empirical ε lower bound.
-/// This is the library entry point behind <c>diffpriv audit mia</c>; a training run can call it with its train
-/// (member) and held-out (non-member) losses and logits.
+/// ROC curve, AUC, attacker advantage, TPR at 0.1% and 1% FPR, PPV and an empirical ε lower bound (Clopper–Pearson,
+/// conservative: coverage at least <see cref="AuditOptions.Confidence"/> for this model's error rates on these example
+/// sets). The bound speaks about the training algorithm's ε only if members and non-members were assigned at random from
+/// one distribution, and it treats examples that share one model as independent trials, an approximation (see
+/// <see cref="EmpiricalEpsilon"/>). This is the library entry point behind <c>diffpriv audit mia</c>; a training run can
+/// call it with the losses and logits of its training examples (members) and of examples held out at random before
+/// training (non-members).
 /// </summary>
 public static class MembershipInferenceAudit
 {
