@@ -22,7 +22,7 @@ internal static class ExperimentCommand
         var isQuick = new Option<bool>("--quick") { Description = $"A few minutes instead of tens: {quick.TrainSequences} training sequences, {quick.References} references, {quick.CanariesPerRepetition} canaries per r, {quick.PrivateEpochs} epochs." };
         var trainSequences = new Option<int?>("--train-sequences") { Description = "Train on a seeded random subset of this many sequences (default: all; the quick run's subset with --quick)." };
         var testSequences = new Option<int?>("--test-sequences") { Description = "Evaluate on a seeded random subset of this many test sequences (default: all)." };
-        var epochs = new Option<int?>("--epochs") { Description = $"Epochs of both models (default {full.PrivateEpochs}; {quick.PrivateEpochs} with --quick)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs of both models (default {full.NonPrivateEpochs} non-private and {full.PrivateEpochs} private; {quick.PrivateEpochs} each with --quick)." };
         var references = new Option<int?>("--references") { Description = $"Reference candidates per canary format, ≥ 3 (default {full.References}; {quick.References} with --quick)." };
         var canaries = new Option<int?>("--canaries-per-repetition") { Description = $"Canaries per repetition count r, ≥ 1 (default {full.CanariesPerRepetition})." };
         var hidden = new Option<int?>("--hidden-size") { Description = $"LSTM hidden units, ≥ 1 (default {full.HiddenSize})." };

@@ -233,7 +233,7 @@ internal static class SecretSharerReport
         b.AppendLine(Inv, $"| training | shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {AccountingOptions.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)} |");
         b.AppendLine(Inv, $"| optimizer | Adam, learning rate {AccountingOptions.Format(s.NonPrivateLearningRate)} | Adam, learning rate {AccountingOptions.Format(s.PrivateLearningRate)} |");
         b.AppendLine(Inv, $"| epochs | {s.NonPrivateEpochs} | {s.PrivateEpochs} ({o.Accounting.Steps} steps) |");
-        b.AppendLine("| LSTM | TorchSharp's fused nn.LSTM | DpLstm (the same equations, built from Linear layers for per-example gradients) |");
+        b.AppendLine("| LSTM | TorchSharp's fused nn.LSTM | DpLstm (the same equations and parameters, written with ordinary tensor operations and a dedicated per-example gradient sampler) |");
         b.AppendLine();
         b.AppendLine(Inv, $"Corpus: {o.Corpus.Source}. Vocabulary: a fixed public character set ({CharVocabularySize()} ids), never derived from the training text.");
         b.AppendLine();

@@ -136,7 +136,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
         nonPrivateModel.Dispose();
 
-        // 2. The private model (DpLstm built from Linear layers, DP-SGD with Poisson sampling).
+        // 2. The private model (DpLstm: the same equations with exact per-example gradients; DP-SGD with Poisson sampling).
         torch.manual_seed(seed + 1);
         var privateModel = ModelZoo.CharLstm(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
         var (pSeconds, pHistory, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);

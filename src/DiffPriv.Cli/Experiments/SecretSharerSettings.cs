@@ -59,7 +59,7 @@ internal sealed record SecretSharerSettings
     public int HiddenSize { get; init; } = 256;
 
     /// <summary>Epochs of the non-private model.</summary>
-    public int NonPrivateEpochs { get; init; } = 12;
+    public int NonPrivateEpochs { get; init; } = 20;
 
     /// <summary>Mini-batch size of the non-private model.</summary>
     public int NonPrivateBatchSize { get; init; } = 64;
@@ -68,10 +68,10 @@ internal sealed record SecretSharerSettings
     public double NonPrivateLearningRate { get; init; } = 2e-3;
 
     /// <summary>Epochs of the private model (Poisson sampling, steps = ⌈epochs·N/B⌉).</summary>
-    public int PrivateEpochs { get; init; } = 12;
+    public int PrivateEpochs { get; init; } = 24;
 
     /// <summary>Expected batch size of the private model.</summary>
-    public int PrivateBatchSize { get; init; } = 256;
+    public int PrivateBatchSize { get; init; } = 512;
 
     /// <summary>Clipping norm C of the private model.</summary>
     public double MaxGradNorm { get; init; } = 1.0;

@@ -24,6 +24,9 @@ namespace DiffPriv.Layers;
 /// the n block multiplied by r_t.</para>
 /// <para>Use it as a building block: <c>call(x)</c> returns the last layer's hidden states; <see cref="ForwardWithState"/>
 /// also returns the final h and accepts an initial state.</para>
+/// <para><b>Privacy: an initial state must belong to the same example</b> (zeros, the default, or a state computed from that
+/// example in the same forward pass). A state carried over from another example puts that example's data into this one's
+/// clipped gradient, and the sensitivity is no longer C.</para>
 /// </remarks>
 public sealed class DpGru : nn.Module<Tensor, Tensor>
 {

@@ -25,6 +25,10 @@ namespace DiffPriv.Layers;
 /// per-example gradient (2T² &lt; 4H·(in + H)), else by materialising it.</para>
 /// <para>Use it as a building block: <c>call(x)</c> returns the last layer's hidden states; <see cref="ForwardWithState"/>
 /// also returns the final (h, c), and accepts initial states. The engine records either.</para>
+/// <para><b>Privacy: initial states must belong to the same example.</b> Under DP-SGD each example's gradient is clipped on
+/// its own; an initial state of example i that was computed from another example j (e.g. hidden state carried over from an
+/// earlier batch, as in truncated backpropagation through time) puts j's data into i's clipped gradient, and the sensitivity
+/// is no longer C. Pass zeros (the default) or states computed from the same example in the same forward pass.</para>
 /// </remarks>
 public sealed class DpLstm : nn.Module<Tensor, Tensor>
 {
