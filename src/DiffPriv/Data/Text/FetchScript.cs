@@ -5,13 +5,27 @@ using System.Security.Cryptography;
 namespace DiffPriv.Data.Text;
 
 /// <summary>
-/// Gets a data set's files into the cache with <c>scripts/fetch-data.sh &lt;id&gt; &lt;cache&gt;</c> and checks pinned
-/// SHA-256 digests (the same contract as <see cref="Datasets"/> for the image sets).
+/// Gets a data set's files into the cache with <c>scripts/fetch-data.sh &lt;id&gt; &lt;cache&gt;</c> and computes the
+/// SHA-256 digests its callers check against their pinned values; shared by the text corpora and <see cref="Datasets"/>.
 /// </summary>
 internal static class FetchScript
 {
     /// <summary>Lower-case hex SHA-256 of a byte array.</summary>
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Lower-case hex SHA-256 of a file, read as a stream (for files too large to hold twice).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The digest, 64 hex digits.</returns>
+    public static string Sha256File(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>How to get a missing or damaged file of one data set back.</summary>
+    /// <param name="id">The data set's script argument (<c>mnist</c>, <c>fashion-mnist</c>, <c>reuters</c>, <c>brown</c>).</param>
+    /// <returns>A clause for error messages.</returns>
+    public static string RefetchHint(string id) => $"rerun the command, which fetches missing files, or run scripts/fetch-data.sh {id}";
 
     /// <summary>The cache folder of a data set; when a file is missing it is fetched (or a clear error says how).</summary>
     /// <param name="id">The data set's script argument and folder name.</param>
