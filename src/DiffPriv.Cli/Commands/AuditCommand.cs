@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using DiffPriv.Auditing.MembershipInference;
 using DiffPriv.Cli.Reports;
-using DiffPriv.Data;
 
 namespace DiffPriv.Cli.Commands;
 
@@ -92,23 +91,7 @@ internal static class AuditCommand
         return command;
     }
 
-    private static string OutputDirectory(string? requested)
-    {
-        if (requested is not null)
-        {
-            return Path.GetFullPath(requested);
-        }
-
-        var root = Datasets.FindRepositoryRoot() ?? Directory.GetCurrentDirectory();
-        var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var dir = Path.Combine(root, "runs", $"mia-{stamp}");
-        for (var i = 2; Directory.Exists(dir); i++)
-        {
-            dir = Path.Combine(root, "runs", $"mia-{stamp}-{i}");
-        }
-
-        return dir;
-    }
+    private static string OutputDirectory(string? requested) => RunFolder.Resolve(requested, "mia");
 
     internal static JsonObject ToJson(AuditResult audit, string input, string dir, IReadOnlyList<string> plots, bool withCurves = false)
     {

@@ -6,7 +6,7 @@ using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
 using DiffPriv.Auditing.SecretSharer;
 using DiffPriv.Cli.Commands;
-using DiffPriv.Data;
+using DiffPriv.Cli.Reports;
 using DiffPriv.Data.Text;
 using DiffPriv.Models;
 using TorchSharp;
@@ -382,23 +382,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
             .Select(i => (train[i], nonPrivate[i], privateScores[i]))
             .ToList();
 
-    private string RunDirectory()
-    {
-        if (settings.OutDir is { } outDir)
-        {
-            return Path.GetFullPath(outDir);
-        }
-
-        var root = Datasets.FindRepositoryRoot() ?? Directory.GetCurrentDirectory();
-        var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var dir = Path.Combine(root, "runs", $"secret-sharer-{stamp}");
-        for (var i = 2; Directory.Exists(dir); i++)
-        {
-            dir = Path.Combine(root, "runs", $"secret-sharer-{stamp}-{i}");
-        }
-
-        return dir;
-    }
+    private string RunDirectory() => RunFolder.Resolve(settings.OutDir, "secret-sharer");
 
     private static string Fmt(double v) => AccountingOptions.Format(v);
 

@@ -104,23 +104,7 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         return CliApp.ExitOk;
     }
 
-    private string RunDirectory()
-    {
-        if (settings.OutDir is { } outDir)
-        {
-            return Path.GetFullPath(outDir);
-        }
-
-        var root = Datasets.FindRepositoryRoot() ?? Directory.GetCurrentDirectory();
-        var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var dir = Path.Combine(root, "runs", $"{settings.DatasetId}-{stamp}");
-        for (var i = 2; Directory.Exists(dir); i++)
-        {
-            dir = Path.Combine(root, "runs", $"{settings.DatasetId}-{stamp}-{i}");
-        }
-
-        return dir;
-    }
+    private string RunDirectory() => RunFolder.Resolve(settings.OutDir, settings.DatasetId);
 
     private optim.Optimizer CreateOptimizer(nn.Module<Tensor, Tensor> model) => settings.Optimizer switch
     {
