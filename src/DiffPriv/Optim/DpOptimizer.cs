@@ -262,8 +262,10 @@ public sealed class DpOptimizer : IDisposable
                 p.grad = noised.div(Normalizer);
             }
 
-            InnerOptimizer.step();
+            // The noised gradient is released to the inner optimizer now: account for it first, so that a failure inside
+            // the optimizer's step (after some parameters may already have moved) can never leave a release unaccounted.
             Ledger.Record(new PoissonSampledDpEvent(SamplingProbability, result.Event));
+            InnerOptimizer.step();
         }
 
         Steps++;
