@@ -115,9 +115,9 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         var canaryEncoded = plan.Canaries.Select(c => Encode(c.Secret)).ToList();
         var referenceEncoded = plan.References.Select(Encode).ToList();
 
-        LanguageModelScores Score(string name, nn.Module<Tensor, Tensor> model, double seconds, List<(int, double, double)> history)
+        // testScores: the last epoch's evaluation of the final model, reused rather than scored again.
+        LanguageModelScores Score(string name, nn.Module<Tensor, Tensor> model, double seconds, List<(int, double, double)> history, double[] testScores)
         {
-            var testScores = SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch);
             return new LanguageModelScores(
                 name,
                 testScores,
@@ -131,16 +131,16 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
 
         // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).
         var nonPrivateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
-        var (npSeconds, npHistory) = TrainNonPrivate(nonPrivateModel, inputs, targets, testEncoded);
-        var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory);
+        var (npSeconds, npHistory, npTest) = TrainNonPrivate(nonPrivateModel, inputs, targets, testEncoded);
+        var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
         nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
         nonPrivateModel.Dispose();
 
         // 2. The private model (DpLstm: the same equations with exact per-example gradients; DP-SGD with Poisson sampling).
         torch.manual_seed(seed + 1);
         var privateModel = ModelZoo.CharLstm(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
-        var (pSeconds, pHistory, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);
-        var privateScores = Score("private", privateModel, pSeconds, pHistory);
+        var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);
+        var privateScores = Score("private", privateModel, pSeconds, pHistory, pTest);
         privateModel.Dispose();
         inputs.Dispose();
         targets.Dispose();
@@ -204,10 +204,10 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         return nats / chars;
     }
 
-    private static double TestNatsPerChar(nn.Module<Tensor, Tensor> model, IReadOnlyList<long[]> testEncoded) =>
-        PooledNatsPerChar(SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch), testEncoded);
+    private static double[] TestScores(nn.Module<Tensor, Tensor> model, IReadOnlyList<long[]> testEncoded) =>
+        SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch);
 
-    private (double Seconds, List<(int, double, double)> History) TrainNonPrivate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded)
+    private (double Seconds, List<(int, double, double)> History, double[] TestScores) TrainNonPrivate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded)
     {
         var clock = Stopwatch.StartNew();
         var n = inputs.shape[0];
@@ -218,6 +218,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         Log.WriteLine($"[non-private] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)}, shuffled batches of {b}, {settings.NonPrivateEpochs} epochs = {total} steps");
         var progress = new StepReporter(Log, "non-private", total);
         var history = new List<(int, double, double)>();
+        double[] testScores = [];
         long step = 0;
         for (var epoch = 1; epoch <= settings.NonPrivateEpochs; epoch++)
         {
@@ -241,15 +242,16 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
                 progress.Step(epoch, step, lossSum / batches);
             }
 
-            var testNats = TestNatsPerChar(model, testEncoded);
+            testScores = TestScores(model, testEncoded);
+            var testNats = PooledNatsPerChar(testScores, testEncoded);
             history.Add((epoch, lossSum / batches, testNats));
             Log.WriteLine($"[non-private] epoch {epoch}/{settings.NonPrivateEpochs}: train loss {Fmt4(lossSum / batches)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), {clock.Elapsed.TotalSeconds:F0} s");
         }
 
-        return (clock.Elapsed.TotalSeconds, history);
+        return (clock.Elapsed.TotalSeconds, history, testScores);
     }
 
-    private (double Seconds, List<(int, double, double)> History, PrivateRunAccounting Accounting) TrainPrivate(
+    private (double Seconds, List<(int, double, double)> History, double[] TestScores, PrivateRunAccounting Accounting) TrainPrivate(
         nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir)
     {
         var clock = Stopwatch.StartNew();
@@ -289,6 +291,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         }
 
         var history = new List<(int, double, double)>();
+        double[] testScores = [];
         long step = 0;
         for (var epoch = 1; epoch <= settings.PrivateEpochs; epoch++)
         {
@@ -306,7 +309,8 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
                 progress.Step(epoch, step + 1, batches > 0 ? lossSum / batches : double.NaN);
             }
 
-            var testNats = TestNatsPerChar(model, testEncoded);
+            testScores = TestScores(model, testEncoded);
+            var testNats = PooledNatsPerChar(testScores, testEncoded);
             history.Add((epoch, batches > 0 ? lossSum / batches : double.NaN, testNats));
             var eps = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta).Upper;
             Log.WriteLine($"[private] epoch {epoch}/{settings.PrivateEpochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
@@ -330,7 +334,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         }
 
         engine.SaveCheckpoint(Path.Combine(runDir, "private-checkpoint.bin"), training);
-        return (clock.Elapsed.TotalSeconds, history, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
+        return (clock.Elapsed.TotalSeconds, history, testScores, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
     }
 
     private AcceptanceSummary Acceptance(LanguageModelScores nonPrivate, LanguageModelScores privateScores)
