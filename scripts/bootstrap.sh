@@ -69,7 +69,7 @@ fi
 # --- 2. NuGet packages, restored when a project or package file is newer than the last restore ---
 stamp="$root/.cache/restore.stamp"
 mkdir -p "$root/.cache"
-if [ ! -e "$stamp" ] || [ -n "$(find "$root" \( -name '*.csproj' -o -name 'Directory.*.props' -o -name 'global.json' -o -name '*.slnx' \) -not -path '*/bin/*' -not -path '*/obj/*' -newer "$stamp" -print -quit)" ] \
+if [ ! -e "$stamp" ] || [ -n "$(find "$root" \( -name '*.csproj' -o -name 'Directory.*.props' -o -name 'Directory.*.targets' -o -name 'global.json' -o -name '*.slnx' \) -not -path '*/bin/*' -not -path '*/obj/*' -newer "$stamp" -print -quit)" ] \
    || [ -z "$(find "$root" -path '*/obj/project.assets.json' -print -quit)" ]; then
   say "restoring NuGet packages"
   dotnet restore "$root/DiffPriv.slnx" --verbosity quiet >&2 || die "dotnet restore failed (see above)."
