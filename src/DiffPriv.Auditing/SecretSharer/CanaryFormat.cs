@@ -149,6 +149,25 @@ public sealed class CanaryFormat
         return Render(symbols);
     }
 
+    /// <summary>The number of distinct values of the first <paramref name="slots"/> slots together.</summary>
+    internal double PrefixSpaceSize(int slots) => _alphabets.Take(slots).Aggregate(1.0, (size, a) => size * a.Length);
+
+    /// <summary>The symbols in the first <paramref name="slots"/> slots of a secret of this format, e.g. "281" for
+    /// <c>"my pin is 281974"</c> and 3 slots.</summary>
+    internal string SlotPrefix(string secret, int slots)
+    {
+        var prefix = new StringBuilder(slots);
+        var position = 0;
+        for (var s = 0; s < slots; s++)
+        {
+            position += _literals[s].Length;
+            prefix.Append(secret[position]);
+            position++;
+        }
+
+        return prefix.ToString();
+    }
+
     /// <summary>nextInt(n), checked to be in [0, n).</summary>
     internal static int Draw(Func<int, int> nextInt, int n)
     {

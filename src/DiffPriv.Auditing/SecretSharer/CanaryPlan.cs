@@ -25,6 +25,47 @@ public sealed record CanaryPlanOptions
     /// </summary>
     public int References { get; init; } = 16_384;
 
+    /// <summary>
+    /// Whether canaries get distinct leading slots and references avoid them (default true). With it, the first m
+    /// slots (the fewest whose values number at least 32 × the canaries; 3 of 6 digits for 24 canaries) differ between
+    /// any two canaries, and no reference starts like any canary. Otherwise a canary repeated 32 times, which the model
+    /// may learn even with differential privacy, lifts every candidate that starts like it: a canary inserted once that
+    /// happens to share its first four digits scores as if memorised, and so do the references that share them. Without
+    /// the separation all canaries and references are plain uniform draws, as in Carlini et al.
+    /// </summary>
+    public bool SeparatePrefixes { get; init; } = true;
+
+    /// <summary>
+    /// The number of leading slots kept distinct between canaries (see <see cref="SeparatePrefixes"/>): the fewest whose
+    /// values number at least 32 × the canaries, or every slot (then the rule is plain distinctness).
+    /// </summary>
+    internal int PrefixSlots(CanaryFormat format)
+    {
+        var canaries = (double)Repetitions.Count * CanariesPerRepetition;
+        if (!SeparatePrefixes)
+        {
+            return format.SlotCount;
+        }
+
+        for (var m = 1; m < format.SlotCount; m++)
+        {
+            if (format.PrefixSpaceSize(m) >= 32 * canaries)
+            {
+                return m;
+            }
+        }
+
+        return format.SlotCount;
+    }
+
+    /// <summary>How many secrets may serve as references: those that start like no canary.</summary>
+    internal double AvailableReferences(CanaryFormat format)
+    {
+        var canaries = (double)Repetitions.Count * CanariesPerRepetition;
+        var m = PrefixSlots(format);
+        return format.SpaceSize - (canaries * (format.SpaceSize / format.PrefixSpaceSize(m)));
+    }
+
     /// <summary>Checks every value.</summary>
     /// <exception cref="ArgumentException">A value is out of range, or the format has fewer secrets than requested; the message names it.</exception>
     public void Validate()
@@ -56,13 +97,22 @@ public sealed record CanaryPlanOptions
             throw new ArgumentException(
                 $"The format \"{Format}\" has {format.SpaceSize} distinct secrets, fewer than the {needed} canaries and references requested.");
         }
+
+        var available = AvailableReferences(format);
+        if (References > available)
+        {
+            throw new ArgumentException(
+                $"The format \"{Format}\" has {available} secrets that start like no canary (first {PrefixSlots(format)} slots), " +
+                $"fewer than the {References} references requested; request fewer, or set SeparatePrefixes = false.");
+        }
     }
 }
 
 /// <summary>
 /// The canaries of a Secret Sharer experiment and the reference candidates they are ranked against: all distinct
 /// secrets of one <see cref="CanaryFormat"/>, drawn uniformly without replacement, canaries first (repetition counts
-/// in the order given, <see cref="CanaryPlanOptions.CanariesPerRepetition"/> each), then references. Insert the
+/// in the order given, <see cref="CanaryPlanOptions.CanariesPerRepetition"/> each), then references. By default
+/// canaries differ in their leading slots and references start like no canary (<see cref="CanaryPlanOptions.SeparatePrefixes"/>). Insert the
 /// canaries with <see cref="InsertInto(IReadOnlyList{string}, Func{int, int})"/>, score canaries and references
 /// with the trained model, and compute exposures with <see cref="SecretSharerResult.Compute"/>.
 /// </summary>
@@ -100,19 +150,45 @@ public sealed class CanaryPlan
         ArgumentNullException.ThrowIfNull(nextInt);
         options.Validate();
         var format = new CanaryFormat(options.Format);
-        var count = (options.Repetitions.Count * options.CanariesPerRepetition) + options.References;
-        var secrets = DrawDistinct(format, count, nextInt);
+        var canaryCount = options.Repetitions.Count * options.CanariesPerRepetition;
+        var m = options.PrefixSlots(format);
+        string[] secrets;
+        if (m == format.SlotCount)
+        {
+            // The whole secret is the prefix: distinct secrets, canaries first.
+            secrets = DrawDistinct(format, canaryCount + options.References, nextInt);
+        }
+        else
+        {
+            // Canaries with pairwise distinct prefixes (at least 32 × canaryCount prefix values: each draw succeeds with
+            // probability ≥ 31/32), then references uniform over the secrets that start like no canary.
+            var prefixes = new HashSet<string>(StringComparer.Ordinal);
+            secrets = new string[canaryCount + options.References];
+            var k = 0;
+            while (k < canaryCount)
+            {
+                var secret = format.Sample(nextInt);
+                if (prefixes.Add(format.SlotPrefix(secret, m)))
+                {
+                    secrets[k++] = secret;
+                }
+            }
+
+            var references = DrawDistinct(format, options.References, nextInt, s => !prefixes.Contains(format.SlotPrefix(s, m)), options.AvailableReferences(format));
+            references.CopyTo(secrets, canaryCount);
+        }
+
         var canaries = new List<Canary>();
-        var k = 0;
+        var next = 0;
         foreach (var r in options.Repetitions)
         {
             for (var i = 0; i < options.CanariesPerRepetition; i++)
             {
-                canaries.Add(new Canary(secrets[k++], r));
+                canaries.Add(new Canary(secrets[next++], r));
             }
         }
 
-        return new CanaryPlan(format, canaries, secrets[k..]);
+        return new CanaryPlan(format, canaries, secrets[next..]);
     }
 
     /// <summary>
@@ -212,19 +288,25 @@ public sealed class CanaryPlan
 #pragma warning restore CA5394
     }
 
-    /// <summary><paramref name="count"/> distinct secrets, uniformly without replacement, in draw order.</summary>
-    private static string[] DrawDistinct(CanaryFormat format, int count, Func<int, int> nextInt)
+    /// <summary>
+    /// <paramref name="count"/> distinct secrets, uniformly without replacement from those <paramref name="allowed"/>
+    /// accepts (all by default; <paramref name="allowedCount"/> of them), in draw order.
+    /// </summary>
+    private static string[] DrawDistinct(
+        CanaryFormat format, int count, Func<int, int> nextInt, Func<string, bool>? allowed = null, double? allowedCount = null)
     {
-        if (2.0 * count <= format.SpaceSize)
+        var available = allowedCount ?? format.SpaceSize;
+        if (2.0 * count <= available)
         {
-            // Sparse: rejection sampling; each draw succeeds with probability ≥ 1/2.
+            // Sparse: rejection sampling; each draw succeeds with probability ≥ 1/2 of the allowed share of the space
+            // (≥ 31/32 of it).
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var result = new string[count];
             var k = 0;
             while (k < count)
             {
                 var secret = format.Sample(nextInt);
-                if (seen.Add(secret))
+                if ((allowed is null || allowed(secret)) && seen.Add(secret))
                 {
                     result[k++] = secret;
                 }
@@ -233,18 +315,22 @@ public sealed class CanaryPlan
             return result;
         }
 
-        // Dense (the space is less than twice the request, so it fits in an int): partial Fisher–Yates over indices.
+        // Dense (fewer than twice the request are available, so the space fits in an int): partial Fisher–Yates over
+        // the allowed indices.
         var size = (int)format.SpaceSize;
-        var indices = new int[size];
+        var indices = new List<int>(size);
         for (var i = 0; i < size; i++)
         {
-            indices[i] = i;
+            if (allowed is null || allowed(format.FromIndex(i)))
+            {
+                indices.Add(i);
+            }
         }
 
         var chosen = new string[count];
         for (var i = 0; i < count; i++)
         {
-            var j = i + CanaryFormat.Draw(nextInt, size - i);
+            var j = i + CanaryFormat.Draw(nextInt, indices.Count - i);
             (indices[i], indices[j]) = (indices[j], indices[i]);
             chosen[i] = format.FromIndex(indices[i]);
         }
