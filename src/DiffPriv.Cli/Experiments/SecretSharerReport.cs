@@ -87,9 +87,9 @@ internal static class SecretSharerReport
 
             json["canaries"] = canaries;
             var gaps = new JsonArray();
-            foreach (var (text, np, p) in o.Disagreements)
+            foreach (var (text, copies, np, p) in o.Disagreements)
             {
-                gaps.Add(new JsonObject { ["sequence"] = text, ["non_private"] = np, ["private"] = p });
+                gaps.Add(new JsonObject { ["sequence"] = text, ["copies"] = copies, ["non_private"] = np, ["private"] = p });
             }
 
             json["disagreements"] = gaps;
@@ -179,22 +179,24 @@ internal static class SecretSharerReport
         b.AppendLine(Inv, $"| only the private model | {P(o.Acceptance.OnlyPrivate)} |");
         b.AppendLine(Inv, $"| neither | {P(o.Acceptance.Neither)} |");
         b.AppendLine();
-        b.AppendLine("The 10 training sequences with the largest score gap (private minus non-private log-perplexity): what the");
+        b.AppendLine("The 10 distinct training sequences with the largest score gap (private minus non-private log-perplexity): what the");
         b.AppendLine("non-private model learned that the private one did not. (These are training sentences shown verbatim, and the per-epoch");
         b.AppendLine("training losses below are measured on training data: neither is covered by ε. Reuters is public; with private data,");
         b.AppendLine("do not publish them.)");
         b.AppendLine();
-        b.AppendLine("| sequence | non-private | private | gap |");
-        b.AppendLine("|---|---:|---:|---:|");
-        foreach (var (text, np, p) in o.Disagreements)
+        b.AppendLine("| sequence | copies | non-private | private | gap |");
+        b.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var (text, copies, np, p) in o.Disagreements)
         {
-            b.AppendLine(Inv, $"| `{text.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal)}` | {F(np, 3)} | {F(p, 3)} | {F(p - np, 3)} |");
+            b.AppendLine(Inv, $"| `{text.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal)}` | {copies} | {F(np, 3)} | {F(p, 3)} | {F(p - np, 3)} |");
         }
 
         b.AppendLine();
         b.AppendLine("## Canary exposure");
         b.AppendLine();
         b.AppendLine(Inv, $"Exposure = log2 |R| − log2 rank of the canary among {o.Plan.References.Count} never-inserted reference candidates of the same format");
+        b.AppendLine("(canaries differ from each other in their leading random characters, and no reference starts like a canary, so a canary the model");
+        b.AppendLine("learned from many copies cannot lift the rank of another that happens to start like it)");
         b.AppendLine(Inv, $"(ties counted against the canary; maximum {F(o.NonPrivateExposure.MaxExposureByRank, 2)} bits; a canary the model knows nothing about has a");
         b.AppendLine("uniformly random rank, and exposure log2 e ≈ 1.44 bits on average). The extrapolated exposure fits a skew-normal distribution to the references'");
         b.AppendLine(Inv, $"scores and estimates the rank in the whole format space ({F(o.NonPrivateExposure.FormatSpaceBits, 1)} bits). Mean over the canaries of each r:");

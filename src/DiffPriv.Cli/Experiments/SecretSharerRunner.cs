@@ -56,7 +56,7 @@ internal sealed record SecretSharerOutcome(
     SecretSharerResult NonPrivateExposure,
     SecretSharerResult PrivateExposure,
     AcceptanceSummary Acceptance,
-    IReadOnlyList<(string Sequence, double NonPrivate, double Private)> Disagreements,
+    IReadOnlyList<(string Sequence, int Copies, double NonPrivate, double Private)> Disagreements,
     double WallSeconds,
     string RunDir);
 
@@ -378,12 +378,18 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         return sorted[lower] + ((position - lower) * (sorted[upper] - sorted[lower]));
     }
 
-    /// <summary>The training sequences the non-private model finds much likelier than the private model does.</summary>
-    private static List<(string, double, double)> Disagreements(IReadOnlyList<string> train, double[] nonPrivate, double[] privateScores, int count) =>
+    /// <summary>
+    /// The distinct training sequences the non-private model finds much likelier than the private model does, with how
+    /// many times each occurs (a repeated line such as "year" would otherwise fill the list; copies score the same).
+    /// </summary>
+    private static List<(string, int, double, double)> Disagreements(IReadOnlyList<string> train, double[] nonPrivate, double[] privateScores, int count) =>
         Enumerable.Range(0, train.Count)
-            .OrderByDescending(i => privateScores[i] - nonPrivate[i])
+            .GroupBy(i => train[i], StringComparer.Ordinal)
+            .Select(g => (First: g.First(), Copies: g.Count()))
+            .OrderByDescending(x => privateScores[x.First] - nonPrivate[x.First])
+            .ThenBy(x => x.First)
             .Take(count)
-            .Select(i => (train[i], nonPrivate[i], privateScores[i]))
+            .Select(x => (train[x.First], x.Copies, nonPrivate[x.First], privateScores[x.First]))
             .ToList();
 
     private string RunDirectory() => RunFolder.Resolve(settings.OutDir, "secret-sharer");
