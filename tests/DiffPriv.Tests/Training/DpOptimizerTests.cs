@@ -81,6 +81,26 @@ public sealed class DpOptimizerTests
     }
 
     [Fact]
+    public void AFailingInnerStepIsStillAccounted()
+    {
+        // The noised gradient is released to the inner optimizer when it steps; if that step throws (here LBFGS, which
+        // refuses to step without a closure) parameters may already have moved, so the release must be in the ledger.
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        var (x, y) = TrainingFixtures.Blobs(100, 4, 2);
+        var model = TrainingFixtures.SmallMlp(4, 2);
+        var engine = new PrivacyEngine(AccountantKind.Rdp);
+        using var training = engine.MakePrivate(model, optim.LBFGS(model.parameters()), x, y,
+            new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1.1, ExpectedBatchSize = 10, Seed = 5 });
+        Assert.Throws<ArgumentNullException>(
+            () => training.Optimizer.Step(training.Loader.NextBatch(), (xb, yb) => TrainingFixtures.PerExampleCrossEntropy(model, xb, yb)));
+        var entry = Assert.Single(engine.Ledger.Entries);
+        Assert.Equal(new PoissonSampledDpEvent(0.1, new GaussianDpEvent(1.1)), entry.Event);
+        Assert.Equal(1, entry.Count);
+        Assert.True(engine.GetEpsilon(1e-5) > 0);
+    }
+
+    [Fact]
     public void EmptyPoissonBatchStillStepsWithPureNoiseAndIsAccounted()
     {
         TorchRuntime.EnsureLoaded();
