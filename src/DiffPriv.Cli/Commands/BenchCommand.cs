@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DiffPriv.Accounting;
+using DiffPriv.Cli.Experiments;
 using DiffPriv.Models;
 using DiffPriv.Validation;
 using TorchSharp;
@@ -212,9 +213,10 @@ internal static class BenchCommand
             ? nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten())
             : nn.functional.cross_entropy(logits, targets);
 
+    // The experiment's per-example loss; -1 never occurs as a target here, so every token counts.
     private static Tensor PerExampleLoss(Tensor logits, Tensor targets) =>
         logits.dim() == 3
-            ? nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction: nn.Reduction.None).view(targets.shape).mean([1L])
+            ? CharLmData.PerExampleLoss(logits, targets, padId: -1)
             : nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None);
 
     private static double MeasurePhase(BenchSetup setup, string phase)
