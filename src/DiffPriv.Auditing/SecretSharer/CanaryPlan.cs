@@ -26,18 +26,19 @@ public sealed record CanaryPlanOptions
     public int References { get; init; } = 16_384;
 
     /// <summary>
-    /// Whether canaries get distinct leading slots and references avoid them (default true). With it, the first m
-    /// slots (the fewest whose values number at least 32 × the canaries; 3 of 6 digits for 24 canaries) differ between
-    /// any two canaries, and no reference starts like any canary. Otherwise a canary repeated 32 times, which the model
-    /// may learn even with differential privacy, lifts every candidate that starts like it: a canary inserted once that
-    /// happens to share its first four digits scores as if memorised, and so do the references that share them. Without
-    /// the separation all canaries and references are plain uniform draws, as in Carlini et al.
+    /// Whether canaries are kept apart (default true): no two canaries share their first m slots, and no reference
+    /// starts like any canary in those m slots, where m is the fewest leading slots with at least twice as many values
+    /// as there are canaries (2 of 6 digits for 24 canaries). A canary the model learned (say one repeated 32 times,
+    /// which even a DP model may learn) lifts every candidate that starts like it, the more the longer the shared
+    /// start: a canary inserted once that shared four leading digits with it was measured at rank 2 of 16 384 in a
+    /// private model. With the rule, two canaries share at most m − 1 leading slots. Without it, canaries and
+    /// references are plain uniform draws, as in Carlini et al.
     /// </summary>
     public bool SeparatePrefixes { get; init; } = true;
 
     /// <summary>
     /// The number of leading slots kept distinct between canaries (see <see cref="SeparatePrefixes"/>): the fewest whose
-    /// values number at least 32 × the canaries, or every slot (then the rule is plain distinctness).
+    /// values number at least 2 × the canaries, or every slot (then the rule is plain distinctness).
     /// </summary>
     internal int PrefixSlots(CanaryFormat format)
     {
@@ -49,7 +50,7 @@ public sealed record CanaryPlanOptions
 
         for (var m = 1; m < format.SlotCount; m++)
         {
-            if (format.PrefixSpaceSize(m) >= 32 * canaries)
+            if (format.PrefixSpaceSize(m) >= 2 * canaries)
             {
                 return m;
             }
@@ -160,8 +161,8 @@ public sealed class CanaryPlan
         }
         else
         {
-            // Canaries with pairwise distinct prefixes (at least 32 × canaryCount prefix values: each draw succeeds with
-            // probability ≥ 31/32), then references uniform over the secrets that start like no canary.
+            // Canaries with pairwise distinct prefixes (at least 2 × canaryCount prefix values: each draw succeeds with
+            // probability ≥ 1/2), then references uniform over the secrets that start like no canary.
             var prefixes = new HashSet<string>(StringComparer.Ordinal);
             secrets = new string[canaryCount + options.References];
             var k = 0;
@@ -298,8 +299,8 @@ public sealed class CanaryPlan
         var available = allowedCount ?? format.SpaceSize;
         if (2.0 * count <= available)
         {
-            // Sparse: rejection sampling; each draw succeeds with probability ≥ 1/2 of the allowed share of the space
-            // (≥ 31/32 of it).
+            // Sparse: rejection sampling; each draw succeeds with probability ≥ 1/4 (at least half of the allowed secrets
+            // are left, and they are at least half of the space).
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var result = new string[count];
             var k = 0;

@@ -97,45 +97,43 @@ public sealed class CanaryPlanTests
     [Fact]
     public void CanariesHaveDistinctLeadingDigitsAndNoReferenceStartsLikeACanary()
     {
-        // 30 canaries: the first 3 digits (1000 values ≥ 32 × 30) are kept apart; 2 digits (100) would not be enough.
+        // 30 canaries: the first 2 digits (100 values ≥ 2 × 30) are kept apart; 1 digit (10) would not be enough.
         var plan = CanaryPlan.Create(Pins, seed: 11);
-        Assert.Equal(3, Pins.PrefixSlots(plan.Format));
-        var canaryPrefixes = plan.Canaries.Select(c => c.Secret[10..13]).ToList();
+        Assert.Equal(2, Pins.PrefixSlots(plan.Format));
+        var canaryPrefixes = plan.Canaries.Select(c => c.Secret[10..12]).ToList();
         Assert.Equal(30, canaryPrefixes.Distinct(StringComparer.Ordinal).Count());
-        Assert.DoesNotContain(plan.References, r => canaryPrefixes.Contains(r[10..13]));
+        Assert.DoesNotContain(plan.References, r => canaryPrefixes.Contains(r[10..12]));
         Assert.All(
             Enumerable.Range(0, 20),
-            seed => Assert.Equal(30, CanaryPlan.Create(Pins with { References = 16 }, seed).Canaries.Select(c => c.Secret[10..13]).Distinct(StringComparer.Ordinal).Count()));
+            seed => Assert.Equal(30, CanaryPlan.Create(Pins with { References = 16 }, seed).Canaries.Select(c => c.Secret[10..12]).Distinct(StringComparer.Ordinal).Count()));
 
-        // The references still cover the allowed prefixes evenly: 4096 draws over 970 prefixes leave ≈ 956 distinct
-        // ones (970·(1 − e^(−4096/970))), and every leading digit about a tenth of the time (410 ± 4σ, σ ≈ 19).
-        Assert.InRange(plan.References.Select(r => r[10..13]).Distinct(StringComparer.Ordinal).Count(), 930, 970);
-        Assert.All(
-            Enumerable.Range(0, 10),
-            d => Assert.InRange(plan.References.Count(r => r[10] - '0' == d), 410 - 80, 410 + 80));
+        // The references spread evenly over the 70 allowed prefixes: 4096 / 70 ≈ 58.5 each (σ ≈ 7.6; ±4σ).
+        var perPrefix = plan.References.GroupBy(r => r[10..12], StringComparer.Ordinal).ToList();
+        Assert.Equal(70, perPrefix.Count);
+        Assert.All(perPrefix, g => Assert.InRange(g.Count(), 28, 89));
 
-        // Without the separation, prefixes are not constrained (many seeds give a shared 3-digit prefix among
-        // canaries with probability ≈ 1 − e^(−30·29/2000) ≈ 35% each; some of 20 seeds must).
+        // Without the separation, prefixes are not constrained: 30 canaries share a 2-digit prefix with probability
+        // ≈ 1 − e^(−30·29/200) ≈ 99%.
         var plain = Pins with { SeparatePrefixes = false };
         Assert.Equal(6, plain.PrefixSlots(plan.Format));
         Assert.Contains(
-            Enumerable.Range(0, 20),
-            seed => CanaryPlan.Create(plain, seed).Canaries.Select(c => c.Secret[10..13]).Distinct(StringComparer.Ordinal).Count() < 30);
+            Enumerable.Range(0, 5),
+            seed => CanaryPlan.Create(plain with { References = 16 }, seed).Canaries.Select(c => c.Secret[10..12]).Distinct(StringComparer.Ordinal).Count() < 30);
     }
 
     [Fact]
     public void SeparatedPlansInASmallSpaceDrawTheAllowedReferencesWithoutReplacement()
     {
-        // "{d}{d}{d}{d}" with 25 canaries: 3 leading digits kept apart (1000 ≥ 32 × 25), leaving 10 000 − 25·10 = 9750
-        // allowed references; 9000 requested takes the dense branch, 9751 is refused with the reason.
-        var options = new CanaryPlanOptions { Format = "{d}{d}{d}{d}", Repetitions = [1, 2, 3, 4, 5], CanariesPerRepetition = 5, References = 9000 };
+        // "{d}{d}{d}{d}" with 25 canaries: 2 leading digits kept apart (100 ≥ 2 × 25), leaving 10 000 − 25·100 = 7500
+        // allowed references; 7000 requested takes the dense branch, 7501 is refused with the reason.
+        var options = new CanaryPlanOptions { Format = "{d}{d}{d}{d}", Repetitions = [1, 2, 3, 4, 5], CanariesPerRepetition = 5, References = 7000 };
         var plan = CanaryPlan.Create(options, seed: 3);
-        var canaryPrefixes = plan.Canaries.Select(c => c.Secret[..3]).ToHashSet(StringComparer.Ordinal);
+        var canaryPrefixes = plan.Canaries.Select(c => c.Secret[..2]).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(25, canaryPrefixes.Count);
-        Assert.Equal(9000, plan.References.Distinct(StringComparer.Ordinal).Count());
-        Assert.DoesNotContain(plan.References, r => canaryPrefixes.Contains(r[..3]));
-        Assert.Equal(9750, options.AvailableReferences(plan.Format));
-        var error = Assert.Throws<ArgumentException>(() => CanaryPlan.Create(options with { References = 9751 }, seed: 3));
+        Assert.Equal(7000, plan.References.Distinct(StringComparer.Ordinal).Count());
+        Assert.DoesNotContain(plan.References, r => canaryPrefixes.Contains(r[..2]));
+        Assert.Equal(7500, options.AvailableReferences(plan.Format));
+        var error = Assert.Throws<ArgumentException>(() => CanaryPlan.Create(options with { References = 7501 }, seed: 3));
         Assert.Contains("start like no canary", error.Message, StringComparison.Ordinal);
     }
 
