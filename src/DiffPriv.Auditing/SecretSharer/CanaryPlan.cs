@@ -42,7 +42,6 @@ public sealed record CanaryPlanOptions
     /// </summary>
     internal int PrefixSlots(CanaryFormat format)
     {
-        var canaries = (double)Repetitions.Count * CanariesPerRepetition;
         if (!SeparatePrefixes)
         {
             return format.SlotCount;
@@ -50,7 +49,7 @@ public sealed record CanaryPlanOptions
 
         for (var m = 1; m < format.SlotCount; m++)
         {
-            if (format.PrefixSpaceSize(m) >= 2 * canaries)
+            if (format.PrefixSpaceSize(m) >= 2.0 * CanaryCount)
             {
                 return m;
             }
@@ -60,12 +59,11 @@ public sealed record CanaryPlanOptions
     }
 
     /// <summary>How many secrets may serve as references: those that start like no canary.</summary>
-    internal double AvailableReferences(CanaryFormat format)
-    {
-        var canaries = (double)Repetitions.Count * CanariesPerRepetition;
-        var m = PrefixSlots(format);
-        return format.SpaceSize - (canaries * (format.SpaceSize / format.PrefixSpaceSize(m)));
-    }
+    internal double AvailableReferences(CanaryFormat format) =>
+        format.SpaceSize - ((double)CanaryCount * (format.SpaceSize / format.PrefixSpaceSize(PrefixSlots(format))));
+
+    /// <summary>The number of canaries: repetition counts × canaries per count.</summary>
+    internal int CanaryCount => Repetitions.Count * CanariesPerRepetition;
 
     /// <summary>Checks every value.</summary>
     /// <exception cref="ArgumentException">A value is out of range, or the format has fewer secrets than requested; the message names it.</exception>
@@ -92,7 +90,7 @@ public sealed record CanaryPlanOptions
             throw new ArgumentException($"References must be ≥ 3 (got {References}).");
         }
 
-        var needed = ((double)Repetitions.Count * CanariesPerRepetition) + References;
+        var needed = (double)CanaryCount + References;
         if (needed > format.SpaceSize)
         {
             throw new ArgumentException(
@@ -151,33 +149,25 @@ public sealed class CanaryPlan
         ArgumentNullException.ThrowIfNull(nextInt);
         options.Validate();
         var format = new CanaryFormat(options.Format);
-        var canaryCount = options.Repetitions.Count * options.CanariesPerRepetition;
+        var canaryCount = options.CanaryCount;
         var m = options.PrefixSlots(format);
-        string[] secrets;
-        if (m == format.SlotCount)
-        {
-            // The whole secret is the prefix: distinct secrets, canaries first.
-            secrets = DrawDistinct(format, canaryCount + options.References, nextInt);
-        }
-        else
-        {
-            // Canaries with pairwise distinct prefixes (at least 2 × canaryCount prefix values: each draw succeeds with
-            // probability ≥ 1/2), then references uniform over the secrets that start like no canary.
-            var prefixes = new HashSet<string>(StringComparer.Ordinal);
-            secrets = new string[canaryCount + options.References];
-            var k = 0;
-            while (k < canaryCount)
-            {
-                var secret = format.Sample(nextInt);
-                if (prefixes.Add(format.SlotPrefix(secret, m)))
-                {
-                    secrets[k++] = secret;
-                }
-            }
 
-            var references = DrawDistinct(format, options.References, nextInt, s => !prefixes.Contains(format.SlotPrefix(s, m)), options.AvailableReferences(format));
-            references.CopyTo(secrets, canaryCount);
+        // Canaries with pairwise distinct first m slots (all slots: plain distinctness), then references uniform over
+        // the secrets that start like no canary.
+        var prefixes = new HashSet<string>(StringComparer.Ordinal);
+        var secrets = new string[canaryCount + options.References];
+        var k = 0;
+        while (k < canaryCount)
+        {
+            var secret = format.Sample(nextInt);
+            if (prefixes.Add(format.SlotPrefix(secret, m)))
+            {
+                secrets[k++] = secret;
+            }
         }
+
+        var references = DrawDistinct(format, options.References, nextInt, s => !prefixes.Contains(format.SlotPrefix(s, m)), options.AvailableReferences(format));
+        references.CopyTo(secrets, canaryCount);
 
         var canaries = new List<Canary>();
         var next = 0;
@@ -290,24 +280,22 @@ public sealed class CanaryPlan
     }
 
     /// <summary>
-    /// <paramref name="count"/> distinct secrets, uniformly without replacement from those <paramref name="allowed"/>
-    /// accepts (all by default; <paramref name="allowedCount"/> of them), in draw order.
+    /// <paramref name="count"/> distinct secrets, uniformly without replacement from the <paramref name="allowedCount"/>
+    /// that <paramref name="allowed"/> accepts, in draw order.
     /// </summary>
-    private static string[] DrawDistinct(
-        CanaryFormat format, int count, Func<int, int> nextInt, Func<string, bool>? allowed = null, double? allowedCount = null)
+    private static string[] DrawDistinct(CanaryFormat format, int count, Func<int, int> nextInt, Func<string, bool> allowed, double allowedCount)
     {
-        var available = allowedCount ?? format.SpaceSize;
-        if (2.0 * count <= available)
+        if (2.0 * count <= allowedCount)
         {
-            // Sparse: rejection sampling; each draw succeeds with probability ≥ 1/4 (at least half of the allowed secrets
-            // are left, and they are at least half of the space).
+            // Sparse: rejection sampling; at least half of the allowed secrets are left, so each draw succeeds with
+            // probability ≥ allowedCount / (2·space), at least 1/4 when canaries are kept apart.
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var result = new string[count];
             var k = 0;
             while (k < count)
             {
                 var secret = format.Sample(nextInt);
-                if ((allowed is null || allowed(secret)) && seen.Add(secret))
+                if (allowed(secret) && seen.Add(secret))
                 {
                     result[k++] = secret;
                 }
@@ -322,7 +310,7 @@ public sealed class CanaryPlan
         var indices = new List<int>(size);
         for (var i = 0; i < size; i++)
         {
-            if (allowed is null || allowed(format.FromIndex(i)))
+            if (allowed(format.FromIndex(i)))
             {
                 indices.Add(i);
             }
