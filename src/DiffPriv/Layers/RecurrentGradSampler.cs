@@ -34,7 +34,7 @@ internal sealed class RecurrentGradSampler : IGradSampler
         var input = weights.InputSize;
         var hidden = weights.HiddenSize;
         var trainable = context.TrainableParameters;
-        var sample = new BlockGradSample();
+        var sample = new CompositeLayerGradSample();
         if (weights.Cell == RecurrentCell.Lstm)
         {
             // Columns of A: [0, in) for weight_ih, [in, in + H) for weight_hh; both share G.
@@ -76,7 +76,7 @@ internal sealed class RecurrentGradSampler : IGradSampler
     /// The weights whose per-example gradient is Σ_t G_t A_t[columns]ᵀ for adjacent column blocks of A (one weight made of
     /// the blocks side by side): one norm and one clipped sum for all of them, split afterwards.
     /// </summary>
-    private static void AddWeights(BlockGradSample sample, GradSampleContext context, Tensor a, Tensor g, List<(string Name, long Start, long Width)> blocks)
+    private static void AddWeights(CompositeLayerGradSample sample, GradSampleContext context, Tensor a, Tensor g, List<(string Name, long Start, long Width)> blocks)
     {
         if (blocks.Count == 0)
         {
@@ -111,7 +111,7 @@ internal sealed class RecurrentGradSampler : IGradSampler
     }
 
     /// <summary>Biases whose per-example gradient is Σ_t G_t (each of <paramref name="names"/> has that same gradient).</summary>
-    private static void AddBias(BlockGradSample sample, IReadOnlyDictionary<string, Tensor> trainable, Tensor g, params string[] names)
+    private static void AddBias(CompositeLayerGradSample sample, IReadOnlyDictionary<string, Tensor> trainable, Tensor g, params string[] names)
     {
         var present = names.Where(trainable.ContainsKey).ToList();
         if (present.Count == 0)
@@ -127,34 +127,5 @@ internal sealed class RecurrentGradSampler : IGradSampler
                 var sum = PerSampleMath.WeightedSum(perExample, c);
                 return present.Select((name, i) => (name, i == 0 ? sum : sum.clone())); // separate tensors: callers may add noise in place
             });
-    }
-
-    /// <summary>A layer sample made of blocks, each with its norm contribution and a clipped sum for one or more parameters.</summary>
-    private sealed class BlockGradSample : ILayerGradSample
-    {
-        private readonly List<Func<Tensor, IEnumerable<(string Name, Tensor Sum)>>> _blocks = [];
-        private Tensor? _squaredNorms;
-
-        public Tensor SquaredNorms => _squaredNorms ?? throw new InvalidOperationException("The recurrent layer has no trainable parameter.");
-
-        public void Add(Tensor squaredNorms, Func<Tensor, IEnumerable<(string Name, Tensor Sum)>> clippedSums)
-        {
-            _squaredNorms = _squaredNorms is null ? squaredNorms : _squaredNorms.add(squaredNorms);
-            _blocks.Add(clippedSums);
-        }
-
-        public IReadOnlyDictionary<string, Tensor> ClippedSum(Tensor clipFactors)
-        {
-            var result = new Dictionary<string, Tensor>();
-            foreach (var block in _blocks)
-            {
-                foreach (var (name, sum) in block(clipFactors))
-                {
-                    result[name] = sum;
-                }
-            }
-
-            return result;
-        }
     }
 }

@@ -87,26 +87,37 @@ internal sealed class MaterializedLayerGradSample : ILayerGradSample
     }
 }
 
-/// <summary>A layer sample made of per-parameter parts, each with its own norm and clipped-sum function.</summary>
+/// <summary>
+/// A layer sample made of parts, each with its norm contribution and a clipped-sum function for one parameter or for
+/// several that share a computation (e.g. weights laid side by side).
+/// </summary>
 internal sealed class CompositeLayerGradSample : ILayerGradSample
 {
-    private readonly List<(string Name, Func<Tensor, Tensor> Sum)> _parts = [];
+    private readonly List<Func<Tensor, IEnumerable<(string Name, Tensor Sum)>>> _parts = [];
     private Tensor? _squaredNorms;
 
     public Tensor SquaredNorms => _squaredNorms ?? throw new InvalidOperationException("No parameter parts were added.");
 
-    public void Add(string name, Tensor squaredNorms, Func<Tensor, Tensor> clippedSum)
+    /// <summary>A part for one parameter.</summary>
+    public void Add(string name, Tensor squaredNorms, Func<Tensor, Tensor> clippedSum) =>
+        Add(squaredNorms, c => [(name, clippedSum(c))]);
+
+    /// <summary>A part whose clipped-sum function returns the sums of one or more parameters.</summary>
+    public void Add(Tensor squaredNorms, Func<Tensor, IEnumerable<(string Name, Tensor Sum)>> clippedSums)
     {
         _squaredNorms = _squaredNorms is null ? squaredNorms : _squaredNorms.add(squaredNorms);
-        _parts.Add((name, clippedSum));
+        _parts.Add(clippedSums);
     }
 
     public IReadOnlyDictionary<string, Tensor> ClippedSum(Tensor clipFactors)
     {
-        var result = new Dictionary<string, Tensor>(_parts.Count);
-        foreach (var (name, sum) in _parts)
+        var result = new Dictionary<string, Tensor>();
+        foreach (var part in _parts)
         {
-            result[name] = sum(clipFactors);
+            foreach (var (name, sum) in part(clipFactors))
+            {
+                result[name] = sum;
+            }
         }
 
         return result;
