@@ -159,7 +159,7 @@ internal static class BenchCommand
 
     // The plain step (mean loss, backward, SGD) and the DP step (per-example losses, clip, noise, SGD) of two copies of
     // the same model on the same synthetic batch. char-lstm: the plain copy keeps the fused nn.LSTM, the DP copy is the
-    // same model after ModuleValidator.Fix (Linear-based DP LSTM with the same weights).
+    // same model after ModuleValidator.Fix (DpLstm with the same weights).
     private static (Action Plain, Action Dp, IDisposable Cleanup) CreateSteps(BenchSetup setup)
     {
         TorchRuntime.EnsureLoaded();
