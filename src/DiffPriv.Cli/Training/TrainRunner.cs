@@ -46,8 +46,6 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
 {
     private const int EvalBatch = 1000;
     private DateTime _loopStart = DateTime.UtcNow;
-    private Tensor _trainInputs = null!;
-    private Tensor _trainTargets = null!;
 
     public int Run()
     {
@@ -59,9 +57,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         using var data = Datasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => stderr.WriteLine(m));
         var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
-        _trainInputs = split?.TrainInputs ?? data.TrainInputs;
-        _trainTargets = split?.TrainTargets ?? data.TrainTargets;
-        var n = _trainInputs.shape[0];
+        var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
+        var n = train.Inputs.shape[0];
         if (settings.BatchSize > n)
         {
             throw new UsageException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})");
@@ -89,8 +86,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         using var optimizer = CreateOptimizer(model);
 
         var result = settings.NoDp
-            ? TrainPlain(model, optimizer, data, runDir, clock, interactive)
-            : TrainPrivate(model, optimizer, data, runDir, clock, interactive);
+            ? TrainPlain(model, optimizer, data, train, runDir, clock, interactive)
+            : TrainPrivate(model, optimizer, data, train, runDir, clock, interactive);
 
         if (settings.Audit)
         {
@@ -113,10 +110,10 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         _ => throw new UsageException($"unknown optimizer {settings.Optimizer}"),
     };
 
-    private TrainResult TrainPrivate(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, string runDir, Stopwatch clock, bool interactive)
+    private TrainResult TrainPrivate(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock, bool interactive)
     {
         var engine = new PrivacyEngine(AccountantKind.Pld);
-        var n = _trainInputs.shape[0];
+        var n = train.Inputs.shape[0];
         var options = new DpSgdOptions
         {
             MaxGradNorm = settings.MaxGradNorm,
@@ -125,8 +122,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
             Seed = settings.Seed,
         };
         using var training = settings.NoiseMultiplier is not null
-            ? engine.MakePrivate(model, optimizer, _trainInputs, _trainTargets, options)
-            : engine.MakePrivateWithEpsilon(model, optimizer, _trainInputs, _trainTargets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
+            ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
+            : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
         var q = training.Loader.SamplingProbability;
         var sigma = training.Options.NoiseMultiplier;
 
@@ -222,9 +219,9 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
         }
     }
 
-    private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, string runDir, Stopwatch clock, bool interactive)
+    private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock, bool interactive)
     {
-        var n = _trainInputs.shape[0];
+        var n = train.Inputs.shape[0];
         var perEpoch = (n + settings.BatchSize - 1) / settings.BatchSize;
         var totalSteps = perEpoch * settings.Epochs;
         (settings.Json ? stderr : stdout).WriteLine($"NOT PRIVATE (--no-dp): ordinary training, shuffled batches of {settings.BatchSize}, mean loss, {totalSteps} steps; no privacy guarantee (ε = ∞).");
@@ -243,8 +240,8 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
                     using (torch.NewDisposeScope())
                     {
                         var idx = order.narrow(0, start, Math.Min(settings.BatchSize, n - start));
-                        var x = _trainInputs.index_select(0, idx);
-                        var y = _trainTargets.index_select(0, idx);
+                        var x = train.Inputs.index_select(0, idx);
+                        var y = train.Targets.index_select(0, idx);
                         SetLearningRate(optimizer, settings.LearningRateAt(step, totalSteps));
                         optimizer.zero_grad();
                         var logits = model.call(x);
