@@ -8,11 +8,16 @@ namespace DiffPriv.PerSample;
 /// Per-example gradients of <c>nn.Conv1d</c> and <c>nn.Conv2d</c> (stride, padding including <c>Padding.Same</c> and
 /// non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
 /// G = ∂ℓ/∂y as [B, g, L, O/g], the per-example weight gradient of group k is G_kᵀA_k and the bias gradient is Σ_l G.
-/// Conv1d is treated as a Conv2d of height 1. Microbatches of k examples are grouped here (after unfolding, which needs
-/// the per-example layout): the k examples' positions are concatenated, [B, g, L, ·] → [B/k, g, k·L, ·].
+/// The columns K are ordered kernel offsets first, input channels last (a channels-last unfold, see
+/// <see cref="UnfoldPositionsMajor"/>); only the final clipped sum is put back in the weight's order. Conv1d is treated as
+/// a Conv2d of height 1. Microbatches of k examples are grouped here (after unfolding, which needs the per-example
+/// layout): the k examples' positions are concatenated, [B, g, L, ·] → [B/k, g, k·L, ·].
 /// </summary>
 internal sealed class ConvGradSampler : IGradSampler
 {
+    /// <summary>Largest unfolded input of one chunk of examples on the materialising path (4 MiB).</summary>
+    internal const long ColumnBudgetBytes = 4L << 20;
+
     public MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.InSampler;
 
     public void Validate(string path, nn.Module layer)
@@ -28,96 +33,49 @@ internal sealed class ConvGradSampler : IGradSampler
     {
         var conv = (Convolution)context.Module;
         var b = context.BatchSize;
+        var k = context.MicrobatchSize;
         var groups = conv.groups;
+        var outWidth = conv.out_channels / groups;
+        var width = conv.in_channels / groups * conv.kernel_size.Aggregate(1L, (acc, v) => acc * v);
+        var positions = context.Records.Sum(r => Positions(r.OutputGradient));
+        var elementSize = context.Records[0].OutputGradient.ElementSize;
         var sample = new CompositeLayerGradSample();
-        Tensor g;
-        Tensor? a = null;
-        Tensor? psg = null;
-        var ghost = false;
-        var hasWeight = context.TrainableParameters.TryGetValue("weight", out var weight);
-
-        if (hasWeight && TryConvolutionTrick(conv, context, out var direct, out var biasGrads))
+        if (context.TrainableParameters.TryGetValue("weight", out var weight))
         {
-            // [B, Cout·Cin·∏k] per-example weight gradients without unfolding; the output gradients for the bias.
-            var weightShape = weight!.shape;
-            sample.Add("weight", PerSampleMath.RowSquaredNorms(direct), c => PerSampleMath.WeightedSum(direct, c).reshape(weightShape));
-            if (context.TrainableParameters.ContainsKey("bias"))
+            var shape = weight.shape;
+            var grouped = k * positions;
+            var ghost = context.Resolve(grouped, groups * width * outWidth, 2 * groups * grouped * grouped, elementSize) == GradSampleMethod.Ghost;
+            if (!ghost && k == 1)
             {
-                sample.Add("bias", PerSampleMath.RowSquaredNorms(biasGrads), c => PerSampleMath.WeightedSum(biasGrads, c));
-            }
-
-            return sample;
-        }
-
-        // The unfolded input is the largest intermediate (MNIST conv1: 12.8 MB at B = 256). When the per-example
-        // gradients are materialised it is not needed afterwards, so it lives in an inner scope and is freed as soon as
-        // they exist, instead of staying alive until every layer has been processed.
-        using (var inner = torch.NewDisposeScope())
-        {
-            // Natural layouts, no copies: columns [B, g, K, L] (K = Cin/g·∏k) and output gradients [B, g, O/g, L].
-            var colParts = new List<Tensor>(context.Records.Count);
-            var gradParts = new List<Tensor>(context.Records.Count);
-            foreach (var record in context.Records)
-            {
-                var cols = Unfold(conv, record.Input); // [B, Cin·k, L]
-                var l = cols.shape[2];
-                colParts.Add(cols.reshape(b, groups, -1, l));
-                gradParts.Add(record.OutputGradient.reshape(b, groups, conv.out_channels / groups, l));
-            }
-
-            var colsAll = colParts.Count == 1 ? colParts[0] : torch.cat(colParts, 3);
-            var gradAll = gradParts.Count == 1 ? gradParts[0] : torch.cat(gradParts, 3);
-            var k = context.MicrobatchSize;
-            var (positions, width, outWidth) = (k * colsAll.shape[3], colsAll.shape[2], gradAll.shape[2]);
-            if (hasWeight)
-            {
-                ghost = context.Resolve(positions, groups * width * outWidth, 2 * groups * positions * positions, colsAll.ElementSize) == GradSampleMethod.Ghost;
-            }
-
-            if (hasWeight && !ghost && k == 1)
-            {
-                // psg = G·Aᵀ per example and group straight from the natural layouts: bmm reads the transposed operand
-                // through its strides, so neither operand is copied.
-                var bg = b * groups;
-                psg = gradAll.reshape(bg, outWidth, -1).bmm(colsAll.reshape(bg, width, -1).transpose(1, 2)).reshape(b, -1)
-                    .MoveToOuterDisposeScope();
-                g = gradAll.transpose(2, 3).MoveToOuterDisposeScope(); // [B, g, L, O/g], for the bias
+                var parts = MaterializeInChunks(conv, context.Records, b, groups * positions * width * elementSize);
+                var norms = parts.Count == 1 ? PerSampleMath.RowSquaredNorms(parts[0]) : torch.cat(parts.Select(PerSampleMath.RowSquaredNorms).ToList());
+                sample.Add("weight", norms, c => ToWeightLayout(conv, WeightedSumOfChunks(parts, c), shape));
             }
             else
             {
-                var aAll = GroupPositions(colsAll.transpose(2, 3), k); // [B/k, g, k·L, K]
-                g = GroupPositions(gradAll.transpose(2, 3), k).MoveToOuterDisposeScope(); // [B/k, g, k·L, O/g]
-                if (hasWeight)
+                var a = GroupPositions(Columns(conv, context.Records, 0, b), k); // [B/k, g, k·L, K]
+                var g = GroupPositions(Gradients(conv, context.Records, 0, b).transpose(2, 3), k); // [B/k, g, k·L, O/g]
+                if (ghost)
                 {
-                    if (ghost)
-                    {
-                        a = aAll.MoveToOuterDisposeScope();
-                    }
-                    else
-                    {
-                        psg = PerSampleMath.Materialize(aAll, g).MoveToOuterDisposeScope();
-                    }
+                    sample.Add("weight", PerSampleMath.GhostSquaredNorms(a, g), c => ToWeightLayout(conv, PerSampleMath.GhostClippedSum(a, g, c), shape));
                 }
-            }
-        }
-
-        b = context.RecordCount;
-        if (hasWeight)
-        {
-            var shape = weight!.shape;
-            if (ghost)
-            {
-                sample.Add("weight", PerSampleMath.GhostSquaredNorms(a!, g), c => PerSampleMath.GhostClippedSum(a!, g, c).reshape(shape));
-            }
-            else
-            {
-                sample.Add("weight", PerSampleMath.RowSquaredNorms(psg!), c => PerSampleMath.WeightedSum(psg!, c).reshape(shape));
+                else
+                {
+                    var psg = PerSampleMath.Materialize(a, g);
+                    sample.Add("weight", PerSampleMath.RowSquaredNorms(psg), c => ToWeightLayout(conv, PerSampleMath.WeightedSum(psg, c), shape));
+                }
             }
         }
 
         if (context.TrainableParameters.ContainsKey("bias"))
         {
-            var gb = g.sum(2).reshape(b, -1); // [B, g·O/g] = [B, Cout]
+            // Σ over positions (and records) of the output gradients, [B, Cout]; a microbatch sums its k examples.
+            var gb = context.Records.Select(r => r.OutputGradient.reshape(b, conv.out_channels, -1).sum(2)).Aggregate((x, y) => x.add(y));
+            if (k > 1)
+            {
+                gb = gb.reshape(b / k, k, -1).sum(1);
+            }
+
             sample.Add("bias", PerSampleMath.RowSquaredNorms(gb), c => PerSampleMath.WeightedSum(gb, c));
         }
 
@@ -125,67 +83,80 @@ internal sealed class ConvGradSampler : IGradSampler
     }
 
     /// <summary>
-    /// Per-example weight gradients as one grouped convolution (the "conv trick" of Opacus): with the batch as channels,
-    /// the padded input [Cin, B, H, W] convolved with the output gradients [B·Cout, 1, L_h, L_w] as kernels (groups = B,
-    /// the layer's stride as dilation and its dilation as stride) gives ∂ℓ_i/∂W[o, c, ·, ·] at [c, i·Cout + o, ·, ·],
-    /// cropped to the kernel size. Used only where it beats unfold + bmm: one record, k = 1, groups = 1, the materialised
-    /// method, and many output positions per output channel (the unfolded input would be much larger than the gradients,
-    /// e.g. MNIST conv1: 12.8 MB of columns for 1 MB of gradients).
+    /// Per-example weight gradients G_iᵀA_i, [B, g·(O/g)·K] in the column layout (see <see cref="ToWeightLayout"/>), computed
+    /// a chunk of examples at a time so that the unfolded input of a chunk stays within <see cref="ColumnBudgetBytes"/>: the
+    /// columns are the largest intermediate (MNIST conv1 at B = 256: 12.8 MB, for 1 MB of gradients), and a chunk that
+    /// stays in the cache is also faster. Returns the chunks, [len, g·(O/g)·K] each, in batch order.
     /// </summary>
-    private static bool TryConvolutionTrick(Convolution conv, GradSampleContext context, out Tensor perExample, out Tensor biasGrads)
+    private static List<Tensor> MaterializeInChunks(Convolution conv, IReadOnlyList<LayerRecord> records, long b, long columnBytesPerExample)
     {
-        perExample = null!;
-        biasGrads = null!;
-        if (context.Records.Count != 1 || context.MicrobatchSize != 1 || conv.groups != 1)
+        var chunk = Math.Clamp(ColumnBudgetBytes / Math.Max(columnBytesPerExample, 1), 1, b);
+        var groups = conv.groups;
+        var parts = new List<Tensor>((int)((b + chunk - 1) / chunk));
+        for (var start = 0L; start < b; start += chunk)
         {
-            return false;
+            var len = Math.Min(chunk, b - start);
+            using var inner = torch.NewDisposeScope();
+            var cols = Columns(conv, records, start, len); // [len, g, L, K]
+            var grads = Gradients(conv, records, start, len); // [len, g, O/g, L]
+            var (l, width, outWidth) = (cols.shape[2], cols.shape[3], grads.shape[2]);
+            parts.Add(grads.reshape(len * groups, outWidth, l).bmm(cols.reshape(len * groups, l, width)).reshape(len, -1).MoveToOuterDisposeScope());
         }
 
-        var record = context.Records[0];
-        var spatial = conv.kernel_size.Length;
-        var gradient = record.OutputGradient;
-        if (spatial is not (1 or 2) || record.Input.dim() != spatial + 2 || gradient.dim() != spatial + 2)
+        return parts;
+    }
+
+    /// <summary>Σ_i c_i psg_i over chunks of per-example gradients (batch order), [P].</summary>
+    private static Tensor WeightedSumOfChunks(List<Tensor> parts, Tensor c)
+    {
+        Tensor? sum = null;
+        var start = 0L;
+        foreach (var part in parts)
         {
-            return false;
+            var len = part.shape[0];
+            var partial = PerSampleMath.WeightedSum(part, c.narrow(0, start, len));
+            sum = sum is null ? partial : sum.add_(partial);
+            start += len;
         }
 
-        var b = context.BatchSize;
-        var outChannels = conv.out_channels;
+        return sum!;
+    }
+
+    /// <summary>
+    /// A gradient in the column layout [g, O/g, ∏k, Cin/g] (kernel offsets before input channels, as
+    /// <see cref="UnfoldPositionsMajor"/> orders them), any shape with that many elements, in the weight's layout
+    /// [O, Cin/g, k…].
+    /// </summary>
+    private static Tensor ToWeightLayout(Convolution conv, Tensor columnLayout, long[] weightShape)
+    {
+        var kernel = conv.kernel_size.Aggregate(1L, (acc, v) => acc * v);
+        return columnLayout.reshape(conv.out_channels, kernel, conv.in_channels / conv.groups).transpose(1, 2).reshape(weightShape);
+    }
+
+    /// <summary>Number of output positions of one example (the product of the spatial dimensions).</summary>
+    private static long Positions(Tensor outputGradient)
+    {
         var positions = 1L;
-        for (var i = 2; i < gradient.dim(); i++)
+        for (var i = 2; i < outputGradient.dim(); i++)
         {
-            positions *= gradient.shape[i];
+            positions *= outputGradient.shape[i];
         }
 
-        var kernelSize = conv.kernel_size.Aggregate(1L, (acc, v) => acc * v);
-        var width = conv.in_channels * kernelSize;
-        if (positions < 4 * outChannels ||
-            context.Resolve(positions, width * outChannels, 2 * positions * positions, gradient.ElementSize) != GradSampleMethod.Materialize)
-        {
-            return false;
-        }
+        return positions;
+    }
 
-        var x = Pad(conv, record.Input);
-        var g = gradient;
-        if (spatial == 1)
-        {
-            x = x.unsqueeze(2);
-            g = g.unsqueeze(2);
-        }
+    /// <summary>Unfolded inputs of examples [start, start + len) of every record, positions concatenated: [len, g, L, K].</summary>
+    private static Tensor Columns(Convolution conv, IReadOnlyList<LayerRecord> records, long start, long len)
+    {
+        var parts = records.Select(r => UnfoldPositionsMajor(conv, r.Input.narrow(0, start, len))).ToList();
+        return parts.Count == 1 ? parts[0] : torch.cat(parts, 2);
+    }
 
-        var kernel = spatial == 1 ? new[] { 1L, conv.kernel_size[0] } : new[] { conv.kernel_size[0], conv.kernel_size[1] };
-        var dilation = spatial == 1 ? new[] { 1L, conv.dilation[0] } : new[] { conv.dilation[0], conv.dilation[1] };
-        var stride = spatial == 1 ? new[] { 1L, conv.stride[0] } : new[] { conv.stride[0], conv.stride[1] };
-        var (lh, lw) = (g.shape[2], g.shape[3]);
-        var weights = g.reshape(b * outChannels, 1, lh, lw);
-        var cin = x.shape[1];
-        var full = nn.functional.conv2d(x.transpose(0, 1), weights, strides: dilation, dilation: stride, groups: b); // [Cin, B·Cout, ≥kh, ≥kw]
-        var cropped = full.shape[2] == kernel[0] && full.shape[3] == kernel[1]
-            ? full
-            : full[.., .., ..(int)kernel[0], ..(int)kernel[1]];
-        perExample = cropped.reshape(cin, b, outChannels, kernel[0] * kernel[1]).permute(1, 2, 0, 3).reshape(b, -1);
-        biasGrads = g.sum([2L, 3L]); // [B, Cout]
-        return true;
+    /// <summary>Output gradients of examples [start, start + len) of every record, positions concatenated: [len, g, O/g, L].</summary>
+    private static Tensor Gradients(Convolution conv, IReadOnlyList<LayerRecord> records, long start, long len)
+    {
+        var parts = records.Select(r => r.OutputGradient.narrow(0, start, len).reshape(len, conv.groups, conv.out_channels / conv.groups, -1)).ToList();
+        return parts.Count == 1 ? parts[0] : torch.cat(parts, 3);
     }
 
     /// <summary>[B, g, L, D] → [B/k, g, k·L, D]: the positions of k consecutive examples become those of one record.</summary>
@@ -200,8 +171,13 @@ internal sealed class ConvGradSampler : IGradSampler
         return x.reshape(-1, k, groups, l, d).transpose(1, 2).reshape(-1, groups, k * l, d);
     }
 
-    /// <summary>unfold(x) with the layer's geometry, [B, Cin·∏k, L]; 1-d convolutions become 2-d with height 1.</summary>
-    private static Tensor Unfold(Convolution conv, Tensor input)
+    /// <summary>
+    /// The unfolded input in positions-major order, [B, g, L, ∏k·Cin/g]: for every output position its receptive field,
+    /// kernel offsets outer and the group's input channels inner (1-d convolutions become 2-d with height 1). Copied once
+    /// from a channels-last view, so that the innermost copy runs over contiguous channels: about 2× faster on CPU than
+    /// the channel-major order of F.unfold for the MNIST convolutions.
+    /// </summary>
+    private static Tensor UnfoldPositionsMajor(Convolution conv, Tensor input)
     {
         var spatial = conv.kernel_size.Length;
         if (spatial is not (1 or 2))
@@ -221,15 +197,15 @@ internal sealed class ConvGradSampler : IGradSampler
             x = x.unsqueeze(2);
         }
 
-        x = x.contiguous();
+        x = x.permute(0, 2, 3, 1).contiguous(); // [B, H, W, C]
         var kernel = spatial == 1 ? new[] { 1L, conv.kernel_size[0] } : new[] { conv.kernel_size[0], conv.kernel_size[1] };
         var dilation = spatial == 1 ? new[] { 1L, conv.dilation[0] } : new[] { conv.dilation[0], conv.dilation[1] };
         var stride = spatial == 1 ? new[] { 1L, conv.stride[0] } : new[] { conv.stride[0], conv.stride[1] };
-        var (b, channels) = (x.shape[0], x.shape[1]);
+        var (b, channels, groups) = (x.shape[0], x.shape[3], conv.groups);
         var positions = new long[2];
         for (var i = 0; i < 2; i++)
         {
-            positions[i] = ((x.shape[2 + i] - (dilation[i] * (kernel[i] - 1)) - 1) / stride[i]) + 1;
+            positions[i] = ((x.shape[1 + i] - (dilation[i] * (kernel[i] - 1)) - 1) / stride[i]) + 1;
         }
 
         if (positions[0] <= 0 || positions[1] <= 0)
@@ -238,14 +214,13 @@ internal sealed class ConvGradSampler : IGradSampler
                 $"The input [{string.Join(", ", input.shape)}] is smaller than the kernel of {conv.GetType().Name}.");
         }
 
-        // im2col as a strided view copied once into [B, Cin, k…, L…] order: the same layout as F.unfold (channel, kernel
-        // offsets, then output positions), but measurably faster than libtorch's unfold on CPU.
+        var perGroup = channels / groups;
         var s = x.stride();
         var windows = x.as_strided(
-            [b, channels, kernel[0], kernel[1], positions[0], positions[1]],
-            [s[0], s[1], dilation[0] * s[2], dilation[1] * s[3], stride[0] * s[2], stride[1] * s[3]],
+            [b, groups, positions[0], positions[1], kernel[0], kernel[1], perGroup],
+            [s[0], perGroup * s[3], stride[0] * s[1], stride[1] * s[2], dilation[0] * s[1], dilation[1] * s[2], s[3]],
             x.storage_offset());
-        return windows.reshape(b, channels * kernel[0] * kernel[1], positions[0] * positions[1]);
+        return windows.reshape(b, groups, positions[0] * positions[1], kernel[0] * kernel[1] * perGroup);
     }
 
     /// <summary>The input with the layer's padding applied explicitly (as its forward applies it); unpadded as is.</summary>

@@ -60,6 +60,17 @@ internal static class Cases
                     nn.Flatten());
                 x = torch.randn([batch, 2, 5, 6], generator: g);
                 break;
+            case "conv-chunked":
+                // Large enough that the materialising conv sampler unfolds the batch in several chunks (float64 columns:
+                // 64·64·3·9·8 B = 885 KB per example for the first layer, 4 MiB per chunk, so 4 examples per chunk).
+                model = nn.Sequential(
+                    nn.Conv2d(3, 6, 3, padding: 1, groups: 3),
+                    nn.Tanh(),
+                    nn.Conv2d(6, 2, 3, stride: 2),
+                    nn.Flatten(),
+                    nn.Linear(2 * 31 * 31, 2));
+                x = torch.randn([batch, 3, 64, 64], generator: g);
+                break;
             case "embedding":
             case "embedding-padding":
                 model = nn.Sequential(

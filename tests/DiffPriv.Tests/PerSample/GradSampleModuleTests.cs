@@ -27,6 +27,8 @@ public sealed class GradSampleModuleTests
             data.Add(name, GradSampleMethod.Materialize);
         }
 
+        // Materialised only: its Gram matrices (64·64 positions squared per example) would take a gigabyte.
+        data.Add("conv-chunked", GradSampleMethod.Materialize);
         data.Add("linear-3d", GradSampleMethod.Auto);
         data.Add("mnist-cnn", GradSampleMethod.Auto);
         return data;
@@ -40,6 +42,18 @@ public sealed class GradSampleModuleTests
         // float64: exact methods agree far below the 1e-5 target; a wrong formula gives O(1).
         Assert.True(clipped < 1e-10, $"{name}/{method}: clipped sum relative error {clipped:E2}");
         Assert.True(unclipped < 1e-10, $"{name}/{method}: C=∞ vs batch gradient relative error {unclipped:E2}");
+    }
+
+    [Fact]
+    public void ConvChunkedCaseSpansSeveralChunks()
+    {
+        // The "conv-chunked" case must really split its batch, or it would not test the chunked path: its first
+        // layer's float64 columns are 64·64 positions × 3·3·3 × 8 bytes per example.
+        var c = Cases.Make("conv-chunked");
+        var columnBytesPerExample = 64L * 64 * 27 * sizeof(double);
+        var chunk = DiffPriv.PerSample.ConvGradSampler.ColumnBudgetBytes / columnBytesPerExample;
+        Assert.Equal(64, c.Input.shape[^1]);
+        Assert.InRange(chunk, 1, c.Input.shape[0] - 1);
     }
 
     [Theory]
