@@ -47,8 +47,7 @@ internal sealed class ConvGradSampler : IGradSampler
             var ghost = context.Resolve(grouped, groups * width * outWidth, 2 * groups * grouped * grouped, elementSize) == GradSampleMethod.Ghost;
             if (!ghost && k == 1)
             {
-                var parts = MaterializeInChunks(conv, context.Records, b, groups * positions * width * elementSize);
-                var norms = parts.Count == 1 ? PerSampleMath.RowSquaredNorms(parts[0]) : torch.cat(parts.Select(PerSampleMath.RowSquaredNorms).ToList());
+                var (parts, norms) = MaterializeInChunks(conv, context.Records, b, groups * positions * width * elementSize);
                 sample.Add("weight", norms, c => ToWeightLayout(conv, WeightedSumOfChunks(parts, c), shape));
             }
             else
@@ -86,13 +85,15 @@ internal sealed class ConvGradSampler : IGradSampler
     /// Per-example weight gradients G_iᵀA_i, [B, g·(O/g)·K] in the column layout (see <see cref="ToWeightLayout"/>), computed
     /// a chunk of examples at a time so that the unfolded input of a chunk stays within <see cref="ColumnBudgetBytes"/>: the
     /// columns are the largest intermediate (MNIST conv1 at B = 256: 12.8 MB, for 1 MB of gradients), and a chunk that
-    /// stays in the cache is also faster. Returns the chunks, [len, g·(O/g)·K] each, in batch order.
+    /// stays in the cache is also faster. Returns the chunks, [len, g·(O/g)·K] each, in batch order, and the squared norms of
+    /// all rows, [B] (taken per chunk while it is in the cache).
     /// </summary>
-    private static List<Tensor> MaterializeInChunks(Convolution conv, IReadOnlyList<LayerRecord> records, long b, long columnBytesPerExample)
+    private static (List<Tensor> Parts, Tensor SquaredNorms) MaterializeInChunks(Convolution conv, IReadOnlyList<LayerRecord> records, long b, long columnBytesPerExample)
     {
         var chunk = Math.Clamp(ColumnBudgetBytes / Math.Max(columnBytesPerExample, 1), 1, b);
         var groups = conv.groups;
         var parts = new List<Tensor>((int)((b + chunk - 1) / chunk));
+        var norms = new List<Tensor>(parts.Capacity);
         for (var start = 0L; start < b; start += chunk)
         {
             var len = Math.Min(chunk, b - start);
@@ -100,10 +101,12 @@ internal sealed class ConvGradSampler : IGradSampler
             var cols = Columns(conv, records, start, len); // [len, g, L, K]
             var grads = Gradients(conv, records, start, len); // [len, g, O/g, L]
             var (l, width, outWidth) = (cols.shape[2], cols.shape[3], grads.shape[2]);
-            parts.Add(grads.reshape(len * groups, outWidth, l).bmm(cols.reshape(len * groups, l, width)).reshape(len, -1).MoveToOuterDisposeScope());
+            var part = grads.reshape(len * groups, outWidth, l).bmm(cols.reshape(len * groups, l, width)).reshape(len, -1);
+            parts.Add(part.MoveToOuterDisposeScope());
+            norms.Add(PerSampleMath.RowSquaredNorms(part).MoveToOuterDisposeScope());
         }
 
-        return parts;
+        return (parts, norms.Count == 1 ? norms[0] : torch.cat(norms));
     }
 
     /// <summary>Σ_i c_i psg_i over chunks of per-example gradients (batch order), [P].</summary>
