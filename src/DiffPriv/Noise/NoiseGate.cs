@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -145,7 +146,7 @@ public sealed class NoiseGate : IDisposable
         using var scope = torch.NewDisposeScope();
         var uniforms = _generator is not null
             ? torch.rand([populationSize], dtype: ScalarType.Float64, generator: _generator)
-            : torch.tensor(SecureUniforms(populationSize), dtype: ScalarType.Float64);
+            : SecureUniforms(populationSize);
         return (uniforms < probability).nonzero().reshape(-1).MoveToOuterDisposeScope();
     }
 
@@ -189,20 +190,34 @@ public sealed class NoiseGate : IDisposable
         }
     }
 
-    // 53-bit uniforms from the OS CSPRNG; with offsetByOne they lie in (0, 1], otherwise in [0, 1).
-    private static double[] SecureUniforms(long count, bool offsetByOne = false)
+    // 53-bit uniforms from the OS CSPRNG as a float64 tensor [count]; with offsetByOne they lie in (0, 1], otherwise in
+    // [0, 1). The random words go through a pooled buffer that is cleared when returned: fresh arrays of this size (26 000
+    // parameters: 4 × 105 KB per step) would land on the large-object heap and force a full garbage collection every few
+    // steps, and the buffer holds noise, which must not linger in memory shared with other code.
+    private static Tensor SecureUniforms(long count, bool offsetByOne = false)
     {
-        var bytes = new byte[checked(count * 8)];
-        RandomNumberGenerator.Fill(bytes);
-        var u = new double[count];
-        const double Scale = 1.0 / (1UL << 53);
-        var offset = offsetByOne ? 1UL : 0UL;
-        for (var i = 0; i < u.Length; i++)
+        var n = checked((int)count);
+        var rented = ArrayPool<ulong>.Shared.Rent(Math.Max(n, 1));
+        try
         {
-            u[i] = ((BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i * 8, 8)) >> 11) + offset) * Scale;
-        }
+            var words = rented.AsSpan(0, n);
+            RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(words));
+            var values = MemoryMarshal.Cast<ulong, double>(words);
+            const double Scale = 1.0 / (1UL << 53);
+            var offset = offsetByOne ? 1UL : 0UL;
+            for (var i = 0; i < n; i++)
+            {
+                values[i] = ((words[i] >> 11) + offset) * Scale; // reads word i before overwriting it
+            }
 
-        return u;
+            var result = torch.empty(count, dtype: ScalarType.Float64);
+            result.bytes = MemoryMarshal.AsBytes(values);
+            return result;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(rented, clearArray: true);
+        }
     }
 
     // Box–Muller on pairs of secure uniforms; called inside the caller's dispose scope.
@@ -215,8 +230,8 @@ public sealed class NoiseGate : IDisposable
         }
 
         var pairs = (count + 1) / 2;
-        var t1 = torch.tensor(SecureUniforms(pairs, offsetByOne: true), dtype: ScalarType.Float64); // (0, 1]: log is finite
-        var t2 = torch.tensor(SecureUniforms(pairs), dtype: ScalarType.Float64);
+        var t1 = SecureUniforms(pairs, offsetByOne: true); // (0, 1]: log is finite
+        var t2 = SecureUniforms(pairs);
         var radius = t1.log().mul_(-2.0).sqrt_();
         var angle = t2.mul_(2 * Math.PI);
         return torch.cat([radius * angle.cos(), radius * angle.sin()], 0).narrow(0, 0, count).reshape(dims);
