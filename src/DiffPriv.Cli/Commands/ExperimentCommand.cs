@@ -27,13 +27,18 @@ internal static class ExperimentCommand
         var canaries = new Option<int?>("--canaries-per-repetition") { Description = $"Canaries per repetition count r, ≥ 1 (default {full.CanariesPerRepetition})." };
         var hidden = new Option<int?>("--hidden-size") { Description = $"LSTM hidden units, ≥ 1 (default {full.HiddenSize})." };
         var batch = new Option<int?>("--batch-size") { Description = $"Expected batch size of the private model (default {full.PrivateBatchSize})." };
+        var pretrain = new Option<int?>("--pretrain-epochs")
+        {
+            Description = $"Epochs of non-private pretraining of both models on public text, the Brown corpus press sections, before the " +
+                $"Reuters data (default {full.PretrainingEpochs}; {quick.PretrainingEpochs} on {quick.PretrainingSequences} sequences with --quick; 0: none).",
+        };
         var seed = new Option<long?>("--seed") { Description = "Seeds initialisation, canaries, subsets and the noise: reproducible, for experiments only (the noise is then not secret)." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/secret-sharer-<timestamp>)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
         var command = new Command(
             "secret-sharer",
             "Train a character-level LSTM on Reuters newswire with inserted canaries, non-privately and with DP-SGD; report perplexity, accepted sentences, canary exposure and ε.");
-        foreach (var option in new Option[] { epsilon, delta, isQuick, trainSequences, testSequences, epochs, references, canaries, hidden, batch, seed, outDir, json })
+        foreach (var option in new Option[] { epsilon, delta, isQuick, trainSequences, testSequences, epochs, pretrain, references, canaries, hidden, batch, seed, outDir, json })
         {
             command.Options.Add(option);
         }
@@ -64,6 +69,11 @@ internal static class ExperimentCommand
             if (result.GetValue(epochs) is { } ep)
             {
                 s = ep >= 1 ? s with { PrivateEpochs = ep, NonPrivateEpochs = ep } : throw new UsageException($"--epochs must be ≥ 1 (got {ep})");
+            }
+
+            if (result.GetValue(pretrain) is { } pe)
+            {
+                s = s with { PretrainingEpochs = pe >= 0 ? pe : throw new UsageException($"--pretrain-epochs must be ≥ 0 (got {pe})") };
             }
 
             if (result.GetValue(references) is { } r)

@@ -58,6 +58,9 @@ internal static class SecretSharerReport
             ["delta"] = o.Settings.Delta,
             ["noise_multiplier"] = o.Accounting.NoiseMultiplier,
             ["steps"] = o.Accounting.Steps,
+            ["pretraining"] = o.Pretraining is { } pt
+                ? new JsonObject { ["corpus"] = pt.Corpus, ["sequences"] = pt.Sequences, ["epochs"] = pt.Epochs, ["perplexity"] = pt.Perplexity, ["seconds"] = Math.Round(pt.Seconds, 1) }
+                : null,
             ["quick"] = o.Settings.IsQuick,
             ["wall_seconds"] = Math.Round(o.WallSeconds, 1),
             ["run_dir"] = o.RunDir,
@@ -155,6 +158,12 @@ internal static class SecretSharerReport
         b.AppendLine(Inv, $"{o.Plan.Canaries.Count} random canaries of the form `{s.CanaryFormat}` inserted r ∈ {{{string.Join(", ", s.Repetitions)}}} times");
         b.AppendLine(Inv, $"({o.Plan.TotalInsertions} extra sequences): once normally, once with DP-SGD at ε = {F(o.Accounting.Epsilon, 3)}. Wall time {o.WallSeconds:F0} s");
         b.AppendLine(Inv, $"(non-private training {o.NonPrivate.Seconds:F0} s, private {o.Private.Seconds:F0} s).");
+        if (o.Pretraining is { } pt)
+        {
+            b.AppendLine(Inv, $"Both started from the same model pretrained non-privately on public text: {pt.Corpus} ({pt.Sequences} sequences,");
+            b.AppendLine(Inv, $"{pt.Epochs} epochs, {pt.Seconds:F0} s). The public text holds no canaries and needs no protection; ε covers the Reuters training sequences.");
+        }
+
         b.AppendLine();
         b.AppendLine("## Test perplexity");
         b.AppendLine();
@@ -166,6 +175,10 @@ internal static class SecretSharerReport
         b.AppendLine(Inv, $"| non-private | {F(o.NonPrivate.Perplexity, 4)} | {F(o.NonPrivate.BitsPerChar, 4)} | {s.NonPrivateEpochs} | {o.NonPrivate.Seconds:F0} s |");
         b.AppendLine(Inv, $"| private (ε = {F(o.Accounting.Epsilon, 2)}) | {F(o.Private.Perplexity, 4)} | {F(o.Private.BitsPerChar, 4)} | {s.PrivateEpochs} | {o.Private.Seconds:F0} s |");
         b.AppendLine(Inv, $"| ratio private / non-private | **{F(o.Private.Perplexity / o.NonPrivate.Perplexity, 4)}** | {F(o.Private.BitsPerChar / o.NonPrivate.BitsPerChar, 4)} | | |");
+        if (o.Pretraining is { } pre)
+        {
+            b.AppendLine(Inv, $"| (the public pretrained model alone) | {F(pre.Perplexity, 4)} | {F(pre.TestNatsPerChar / Math.Log(2), 4)} | {pre.Epochs} (public) | {pre.Seconds:F0} s |");
+        }
         b.AppendLine();
         b.AppendLine("## Which training sentences each model accepts");
         b.AppendLine();
@@ -234,6 +247,9 @@ internal static class SecretSharerReport
         b.AppendLine("|---|---|---|");
         b.AppendLine(Inv, $"| training | shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {AccountingOptions.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)} |");
         b.AppendLine(Inv, $"| optimizer | Adam, learning rate {AccountingOptions.Format(s.NonPrivateLearningRate)} | Adam, learning rate {AccountingOptions.Format(s.PrivateLearningRate)} |");
+        b.AppendLine(o.Pretraining is { } p0
+            ? string.Create(Inv, $"| initial weights | pretrained on {p0.Corpus} ({p0.Sequences} sequences, {p0.Epochs} epochs, not private) | the same pretrained weights |")
+            : "| initial weights | random | random (another draw) |");
         b.AppendLine(Inv, $"| epochs | {s.NonPrivateEpochs} | {s.PrivateEpochs} ({o.Accounting.Steps} steps) |");
         b.AppendLine("| LSTM | TorchSharp's fused nn.LSTM | DpLstm (the same equations and parameters, written with ordinary tensor operations and a dedicated per-example gradient sampler) |");
         b.AppendLine();

@@ -9,6 +9,7 @@ using DiffPriv.Cli.Commands;
 using DiffPriv.Cli.Reports;
 using DiffPriv.Data.Text;
 using DiffPriv.Models;
+using DiffPriv.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,6 +41,18 @@ internal sealed record LanguageModelScores(
     public double BitsPerChar => TestNatsPerChar / Math.Log(2);
 }
 
+/// <summary>The public pretraining both models started from.</summary>
+/// <param name="Corpus">The public corpus.</param>
+/// <param name="Sequences">Its sequences used.</param>
+/// <param name="Epochs">Epochs of pretraining.</param>
+/// <param name="Seconds">Wall time.</param>
+/// <param name="TestNatsPerChar">The pretrained model's nats per character on the Reuters test sequences.</param>
+internal sealed record PretrainingSummary(string Corpus, int Sequences, int Epochs, double Seconds, double TestNatsPerChar)
+{
+    /// <summary>Perplexity per character on the Reuters test sequences.</summary>
+    public double Perplexity => Math.Exp(TestNatsPerChar);
+}
+
 /// <summary>What the private model's accounting says.</summary>
 internal sealed record PrivateRunAccounting(double NoiseMultiplier, double SamplingProbability, long Steps, double Epsilon, double EpsilonLower, double RdpEpsilon, string Statement);
 
@@ -50,6 +63,7 @@ internal sealed record SecretSharerOutcome(
     int TrainSequences,
     int TestSequences,
     CanaryPlan Plan,
+    PretrainingSummary? Pretraining,
     LanguageModelScores NonPrivate,
     LanguageModelScores Private,
     PrivateRunAccounting Accounting,
@@ -83,6 +97,14 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         torch.manual_seed(seed);
 
         var corpus = ReutersCorpus.Load(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
+        // Public text for pretraining, loaded before any training so that a missing corpus fails at once.
+        IReadOnlyList<string> publicSequences = [];
+        if (settings.PretrainingEpochs > 0)
+        {
+            var brown = BrownCorpus.Load(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
+            publicSequences = Subset([.. brown.Train.Sequences, .. brown.Test.Sequences], settings.PretrainingSequences, dataSeed + 4);
+        }
+
         var train = Subset(corpus.Train.Sequences, settings.TrainSequences, dataSeed);
         var test = Subset(corpus.Test.Sequences, settings.TestSequences, dataSeed + 1);
         var plan = CanaryPlan.Create(
@@ -129,16 +151,50 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
                 history);
         }
 
+        // 0. Public pretraining (not private, and not needing to be: the Brown corpus is published text without canaries).
+        //    Both models start from its weights, so the comparison is still one architecture and one starting point.
+        PretrainingSummary? pretraining = null;
+        nn.Module<Tensor, Tensor>? pretrained = null;
+        if (settings.PretrainingEpochs > 0)
+        {
+            Log.WriteLine($"[pretraining] public text: {BrownCorpus.Name}, {publicSequences.Count} sequences (not private; no canaries)");
+            pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+            var (publicInputs, publicTargets) = CharLmData.ToTensors(publicSequences.Select(Encode).ToList(), length, CharVocabulary.PadId);
+            var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs);
+            publicInputs.Dispose();
+            publicTargets.Dispose();
+            pretrained.save(Path.Combine(runDir, "pretrained-model.bin"));
+            pretraining = new PretrainingSummary(BrownCorpus.Name, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
+        }
+
         // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).
         var nonPrivateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
-        var (npSeconds, npHistory, npTest) = TrainNonPrivate(nonPrivateModel, inputs, targets, testEncoded);
+        if (pretrained is not null)
+        {
+            nonPrivateModel.load_state_dict(pretrained.state_dict());
+        }
+
+        var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs);
         var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
         nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
         nonPrivateModel.Dispose();
 
         // 2. The private model (DpLstm: the same equations with exact per-example gradients; DP-SGD with Poisson sampling).
         torch.manual_seed(seed + 1);
-        var privateModel = ModelZoo.CharLstm(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        nn.Module<Tensor, Tensor> privateModel;
+        if (pretrained is null)
+        {
+            privateModel = ModelZoo.CharLstm(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        }
+        else
+        {
+            // The pretrained weights in the fused layout, then the fused LSTM swapped for DpLstm with the same weights.
+            privateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+            privateModel.load_state_dict(pretrained.state_dict());
+            ModuleValidator.Fix(privateModel);
+            pretrained.Dispose();
+        }
+
         var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);
         var privateScores = Score("private", privateModel, pSeconds, pHistory, pTest);
         privateModel.Dispose();
@@ -151,6 +207,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
             train.Count,
             test.Count,
             plan,
+            pretraining,
             nonPrivate,
             privateScores,
             accounting,
@@ -207,20 +264,22 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
     private static double[] TestScores(nn.Module<Tensor, Tensor> model, IReadOnlyList<long[]> testEncoded) =>
         SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch);
 
-    private (double Seconds, List<(int, double, double)> History, double[] TestScores) TrainNonPrivate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded)
+    // Ordinary training (shuffled mini-batches, mean loss): the non-private model, and public pretraining ("pretraining").
+    private (double Seconds, List<(int, double, double)> History, double[] TestScores) TrainNonPrivate(
+        string name, nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, int epochs)
     {
         var clock = Stopwatch.StartNew();
         var n = inputs.shape[0];
         var b = settings.NonPrivateBatchSize;
         var perEpoch = (n + b - 1) / b;
-        var total = perEpoch * settings.NonPrivateEpochs;
+        var total = perEpoch * epochs;
         using var optimizer = optim.Adam(model.parameters(), settings.NonPrivateLearningRate);
-        Log.WriteLine($"[non-private] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)}, shuffled batches of {b}, {settings.NonPrivateEpochs} epochs = {total} steps");
-        var progress = new StepReporter(Log, "non-private", total);
+        Log.WriteLine($"[{name}] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)}, shuffled batches of {b}, {epochs} epochs = {total} steps");
+        var progress = new StepReporter(Log, name, total);
         var history = new List<(int, double, double)>();
         double[] testScores = [];
         long step = 0;
-        for (var epoch = 1; epoch <= settings.NonPrivateEpochs; epoch++)
+        for (var epoch = 1; epoch <= epochs; epoch++)
         {
             model.train();
             double lossSum = 0;
@@ -245,7 +304,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
             testScores = TestScores(model, testEncoded);
             var testNats = PooledNatsPerChar(testScores, testEncoded);
             history.Add((epoch, lossSum / batches, testNats));
-            Log.WriteLine($"[non-private] epoch {epoch}/{settings.NonPrivateEpochs}: train loss {Fmt4(lossSum / batches)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), {clock.Elapsed.TotalSeconds:F0} s");
+            Log.WriteLine($"[{name}] epoch {epoch}/{epochs}: train loss {Fmt4(lossSum / batches)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), {clock.Elapsed.TotalSeconds:F0} s");
         }
 
         return (clock.Elapsed.TotalSeconds, history, testScores);
@@ -328,6 +387,11 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         using var statement = new StringWriter();
         PrivacyStatement.Write(statement, inputsForStatement, sigma, [new("pld", final.Upper, final.Lower, null), new("rdp", rdp.Epsilon, null, rdp.OptimalOrder)]);
         statement.WriteLine("  - The privacy unit is one training sequence (at most " + settings.SequenceLength.ToString(CultureInfo.InvariantCulture) + " characters); a canary inserted r times is r units.");
+        if (settings.PretrainingEpochs > 0)
+        {
+            statement.WriteLine("  - The model started from weights pretrained on public text (the Brown corpus); the guarantee covers the Reuters training sequences.");
+        }
+
         if (settings.Seed is not null)
         {
             statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret (experiments only).");

@@ -20,6 +20,8 @@ internal sealed record SecretSharerSettings
         NonPrivateEpochs = 4,
         PrivateEpochs = 4,
         PrivateBatchSize = 256,
+        PretrainingSequences = 2000,
+        PretrainingEpochs = 1,
     };
 
     /// <summary>Whether this is the quick version.</summary>
@@ -57,6 +59,15 @@ internal sealed record SecretSharerSettings
 
     /// <summary>LSTM hidden units.</summary>
     public int HiddenSize { get; init; } = 256;
+
+    /// <summary>
+    /// Epochs of non-private pretraining on public text (the Brown corpus press sections) before either model sees the
+    /// Reuters data; both models start from the pretrained weights. 0: both start from the same random initialisation.
+    /// </summary>
+    public int PretrainingEpochs { get; init; } = 5;
+
+    /// <summary>Public pretraining sequences used (null: all of the Brown press sections).</summary>
+    public int? PretrainingSequences { get; init; }
 
     /// <summary>Epochs of the non-private model.</summary>
     public int NonPrivateEpochs { get; init; } = 20;
