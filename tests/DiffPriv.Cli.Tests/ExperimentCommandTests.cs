@@ -4,14 +4,18 @@ using DiffPriv.Data.Text;
 
 namespace DiffPriv.Cli.Tests;
 
-/// <summary>A fact that needs the Reuters corpus: skipped, with the reason, when it cannot be fetched here.</summary>
-public sealed class ReutersFactAttribute : FactAttribute
+/// <summary>
+/// A fact that needs the experiment's corpora (Reuters, and the Brown press sections for public pretraining): skipped,
+/// with the reason, when they cannot be fetched here.
+/// </summary>
+public sealed class ExperimentDataFactAttribute : FactAttribute
 {
     private static readonly Lazy<string?> Unavailable = new(() =>
     {
         try
         {
             ReutersCorpus.Load();
+            BrownCorpus.Load();
             return null;
         }
         catch (DataFetchException e)
@@ -20,11 +24,11 @@ public sealed class ReutersFactAttribute : FactAttribute
         }
     });
 
-    public ReutersFactAttribute()
+    public ExperimentDataFactAttribute()
     {
         if (Unavailable.Value is { } reason)
         {
-            Skip = $"The Reuters corpus cannot be fetched on this machine ({reason}); the experiment's input checks still run.";
+            Skip = $"The experiment's corpora cannot be fetched on this machine ({reason}); the experiment's input checks still run.";
         }
     }
 }
@@ -37,7 +41,7 @@ public sealed class ExperimentCommandTests : IDisposable
 
     private static double Number(JsonNode? node) => node!.GetValue<double>();
 
-    [ReutersFact]
+    [ExperimentDataFact]
     public void TinySecretSharerRunPrintsTheIssueJsonAndWritesTheRunFolder()
     {
         var runDir = Path.Combine(_dir, "run");
@@ -70,7 +74,12 @@ public sealed class ExperimentCommandTests : IDisposable
         Assert.InRange(Number(json["epsilon"]), 3.9, 4.0); // calibrated to ε = 4, never above
         Assert.Equal(1e-5, Number(json["delta"]));
         Assert.Equal(runDir, json["run_dir"]!.GetValue<string>());
-        foreach (var file in new[] { "report.md", "results.json", "exposure.png", "command.txt", "non-private-model.bin", "private-checkpoint.bin" })
+        // --quick pretrains both models for one epoch on 2000 public Brown sequences.
+        var pretraining = json["pretraining"]!;
+        Assert.Equal(2000, pretraining["sequences"]!.GetValue<int>());
+        Assert.Equal(1, pretraining["epochs"]!.GetValue<int>());
+        Assert.InRange(Number(pretraining["perplexity"]), 1.0, 73.0 * 2);
+        foreach (var file in new[] { "report.md", "results.json", "exposure.png", "command.txt", "pretrained-model.bin", "non-private-model.bin", "private-checkpoint.bin" })
         {
             Assert.True(File.Exists(Path.Combine(runDir, file)), file);
         }
@@ -81,10 +90,29 @@ public sealed class ExperimentCommandTests : IDisposable
             Assert.Contains(section, report, StringComparison.Ordinal);
         }
 
+        Assert.Contains("the guarantee covers the Reuters training sequences", report, StringComparison.Ordinal);
+        Assert.Contains("| initial weights | pretrained on Brown corpus", report, StringComparison.Ordinal);
+
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "results.json")))!;
         Assert.Equal(6, results["canaries"]!.AsArray().Count); // one canary per r
         Assert.Equal(10, results["disagreements"]!.AsArray().Count);
         Assert.Equal(300, results["train_sequences"]!.GetValue<int>());
+    }
+
+    [ExperimentDataFact]
+    public void WithoutPretrainingBothModelsStartFromRandomWeights()
+    {
+        var runDir = Path.Combine(_dir, "plain-start");
+        var (code, stdout, stderr) = CliRunner.Run(
+            "experiment", "secret-sharer", "--quick", "--pretrain-epochs", "0", "--train-sequences", "200", "--test-sequences", "40",
+            "--epochs", "1", "--references", "16", "--canaries-per-repetition", "1", "--hidden-size", "8", "--seed", "6", "--json", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        Assert.True(json.ContainsKey("pretraining"));
+        Assert.Null(json["pretraining"]);
+        Assert.False(File.Exists(Path.Combine(runDir, "pretrained-model.bin")));
+        Assert.Contains("| initial weights | random | random (another draw) |", File.ReadAllText(Path.Combine(runDir, "report.md")), StringComparison.Ordinal);
+        Assert.DoesNotContain("[pretraining]", stdout + stderr, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -94,6 +122,7 @@ public sealed class ExperimentCommandTests : IDisposable
     [InlineData("--references", "2", "--references must be ≥ 3")]
     [InlineData("--train-sequences", "5", "--train-sequences must be ≥ 10")]
     [InlineData("--hidden-size", "0", "--hidden-size must be ≥ 1")]
+    [InlineData("--pretrain-epochs", "-1", "--pretrain-epochs must be ≥ 0")]
     public void BadInputExitsWithCodeTwoAndNamesTheOption(string option, string value, string message)
     {
         var (code, _, stderr) = CliRunner.Run("experiment", "secret-sharer", option, value, "--out", Path.Combine(_dir, "never"));
