@@ -64,7 +64,7 @@ internal sealed record SecretSharerSettings
     /// Epochs of non-private pretraining on public text (the Brown corpus press sections) before either model sees the
     /// Reuters data; both models start from the pretrained weights. 0: both start from the same random initialisation.
     /// </summary>
-    public int PretrainingEpochs { get; init; } = 5;
+    public int PretrainingEpochs { get; init; } = 10;
 
     /// <summary>Public pretraining sequences used (null: all of the Brown press sections).</summary>
     public int? PretrainingSequences { get; init; }
