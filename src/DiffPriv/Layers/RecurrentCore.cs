@@ -299,6 +299,14 @@ internal sealed class RecurrentCore
             hiddenBias = weights.BiasHh;
         }
 
+        if (torch.is_grad_enabled() && !projection.requires_grad && weights.parameters().Any(p => p.requires_grad))
+        {
+            // Only hidden-side parameters train (weight_ih and the input-side bias frozen, x from the data): the projection
+            // is then a constant, but its gradient G is what the per-example gradients of W_hh are made of. Making it a
+            // leaf that requires grad lets backward deliver G and the layer be recorded, instead of failing as unrecorded.
+            projection.requires_grad_(true);
+        }
+
         var projected = projection.unbind(1);
         var steps = projected.Length;
         var outputs = new Tensor[steps];

@@ -27,7 +27,7 @@ public sealed class RecurrentGradSampleTests
     public static TheoryData<string, GradSampleMethod, ScalarType> RecurrentCases()
     {
         var data = new TheoryData<string, GradSampleMethod, ScalarType>();
-        foreach (var name in new[] { "lstm-1", "lstm-2-no-bias", "gru-1", "gru-2-no-bias", "lstm-bidirectional", "char-lstm", "lstm-1-frozen", "gru-1-frozen" })
+        foreach (var name in new[] { "lstm-1", "lstm-2-no-bias", "gru-1", "gru-2-no-bias", "lstm-bidirectional", "char-lstm", "lstm-1-frozen", "gru-1-frozen", "lstm-1-hidden-only", "gru-1-hidden-only" })
         {
             data.Add(name, GradSampleMethod.Ghost, ScalarType.Float64);
             data.Add(name, GradSampleMethod.Materialize, ScalarType.Float64);
@@ -120,6 +120,15 @@ public sealed class RecurrentGradSampleTests
                 var bias = !name.EndsWith("no-bias", StringComparison.Ordinal);
                 nn.Module<Tensor, Tensor> rnn = parts[0] == "lstm" ? new DpLstm(4, 5, layers, bias) : new DpGru(4, 5, layers, bias);
                 model = nn.Sequential(("rnn", rnn), ("head", nn.Linear(5, 2)));
+                if (name.EndsWith("hidden-only", StringComparison.Ordinal))
+                {
+                    // Only the hidden-to-hidden weight of the layer trains (and the head).
+                    foreach (var (parameterName, p) in model.named_parameters())
+                    {
+                        p.requires_grad = parameterName is "rnn.l0.weight_hh" || parameterName.StartsWith("head.", StringComparison.Ordinal);
+                    }
+                }
+
                 if (name.EndsWith("frozen", StringComparison.Ordinal))
                 {
                     // One weight and one bias of the layer frozen: the sampler must leave them out of norms and sums.
