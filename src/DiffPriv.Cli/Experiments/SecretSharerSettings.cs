@@ -82,7 +82,7 @@ internal sealed record SecretSharerSettings
     public int PrivateEpochs { get; init; } = 24;
 
     /// <summary>Expected batch size of the private model.</summary>
-    public int PrivateBatchSize { get; init; } = 512;
+    public int PrivateBatchSize { get; init; } = 1024;
 
     /// <summary>Clipping norm C of the private model.</summary>
     public double MaxGradNorm { get; init; } = 1.0;
