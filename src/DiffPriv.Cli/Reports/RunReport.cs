@@ -151,7 +151,7 @@ internal static class RunReport
         Row(b, "expected batch size B", s.BatchSize.ToString(inv));
         Row(b, "epochs", s.Epochs.ToString(inv));
         Row(b, "optimizer", s.Optimizer == OptimizerKind.Sgd ? $"SGD, learning rate {AccountingOptions.Format(s.LearningRate)}, momentum {AccountingOptions.Format(s.Momentum)}" : $"Adam, learning rate {AccountingOptions.Format(s.LearningRate)}");
-        Row(b, "learning-rate schedule", s.Schedule == LrSchedule.Cosine ? "cosine decay to 0 over the run" : "constant");
+        Row(b, "learning-rate schedule", LrSchedules.Describe(s.Schedule));
         b.AppendLine();
         b.AppendLine("## Per epoch");
         b.AppendLine();

@@ -164,7 +164,7 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
                 {
                     using (torch.NewDisposeScope())
                     {
-                        SetLearningRate(optimizer, settings.LearningRateAt(step, totalSteps));
+                        LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
                         training.Optimizer.Step(training.Loader.NextBatch(), lossFunction);
                     }
 
@@ -211,14 +211,6 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
             history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString());
     }
 
-    private static void SetLearningRate(optim.Optimizer optimizer, double learningRate)
-    {
-        foreach (var group in optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
-    }
-
     private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock, bool interactive)
     {
         var n = train.Inputs.shape[0];
@@ -242,7 +234,7 @@ internal sealed class TrainRunner(TrainSettings settings, TextWriter stdout, Tex
                         var idx = order.narrow(0, start, Math.Min(settings.BatchSize, n - start));
                         var x = train.Inputs.index_select(0, idx);
                         var y = train.Targets.index_select(0, idx);
-                        SetLearningRate(optimizer, settings.LearningRateAt(step, totalSteps));
+                        LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
                         optimizer.zero_grad();
                         var logits = model.call(x);
                         var loss = F.cross_entropy(logits, y);
