@@ -5,7 +5,7 @@ using DiffPriv.Data.Text;
 namespace DiffPriv.Cli.Tests;
 
 /// <summary>
-/// A fact that needs the experiment's corpora (Reuters, and the Brown press sections for public pretraining): skipped,
+/// A fact that needs the experiment's corpora (Reuters, and the whole Brown corpus for public pretraining): skipped,
 /// with the reason, when they cannot be fetched here.
 /// </summary>
 public sealed class ExperimentDataFactAttribute : FactAttribute
@@ -15,7 +15,7 @@ public sealed class ExperimentDataFactAttribute : FactAttribute
         try
         {
             ReutersCorpus.Load();
-            BrownCorpus.Load();
+            BrownCorpus.LoadAllGenres();
             return null;
         }
         catch (DataFetchException e)

@@ -29,7 +29,7 @@ internal static class ExperimentCommand
         var batch = new Option<int?>("--batch-size") { Description = $"Expected batch size of the private model (default {full.PrivateBatchSize})." };
         var pretrain = new Option<int?>("--pretrain-epochs")
         {
-            Description = $"Epochs of non-private pretraining of both models on public text, the Brown corpus press sections, before the " +
+            Description = $"Epochs of non-private pretraining of both models on public text, the Brown corpus (all 15 genres), before the " +
                 $"Reuters data (default {full.PretrainingEpochs}; {quick.PretrainingEpochs} on {quick.PretrainingSequences} sequences with --quick; 0: none).",
         };
         var seed = new Option<long?>("--seed") { Description = "Seeds initialisation, canaries, subsets and the noise: reproducible, for experiments only (the noise is then not secret)." };

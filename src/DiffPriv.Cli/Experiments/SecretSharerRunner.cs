@@ -7,6 +7,7 @@ using DiffPriv.Accounting.Rdp;
 using DiffPriv.Auditing.SecretSharer;
 using DiffPriv.Cli.Commands;
 using DiffPriv.Cli.Reports;
+using DiffPriv.Cli.Training;
 using DiffPriv.Data.Text;
 using DiffPriv.Models;
 using DiffPriv.Validation;
@@ -101,7 +102,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         IReadOnlyList<string> publicSequences = [];
         if (settings.PretrainingEpochs > 0)
         {
-            var brown = BrownCorpus.Load(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
+            var brown = BrownCorpus.LoadAllGenres(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
             publicSequences = Subset([.. brown.Train.Sequences, .. brown.Test.Sequences], settings.PretrainingSequences, dataSeed + 4);
         }
 
@@ -157,14 +158,14 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         nn.Module<Tensor, Tensor>? pretrained = null;
         if (settings.PretrainingEpochs > 0)
         {
-            Log.WriteLine($"[pretraining] public text: {BrownCorpus.Name}, {publicSequences.Count} sequences (not private; no canaries)");
+            Log.WriteLine($"[pretraining] public text: {BrownCorpus.AllGenresName}, {publicSequences.Count} sequences (not private; no canaries)");
             pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
             var (publicInputs, publicTargets) = CharLmData.ToTensors(publicSequences.Select(Encode).ToList(), length, CharVocabulary.PadId);
             var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs);
             publicInputs.Dispose();
             publicTargets.Dispose();
             pretrained.save(Path.Combine(runDir, "pretrained-model.bin"));
-            pretraining = new PretrainingSummary(BrownCorpus.Name, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
+            pretraining = new PretrainingSummary(BrownCorpus.AllGenresName, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
         }
 
         // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).
@@ -330,7 +331,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         var total = (long)Math.Ceiling(settings.PrivateEpochs * n / (double)settings.PrivateBatchSize);
         Log.WriteLine(
             $"[private] DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)} (calibrated for ε ≤ {Fmt(settings.TargetEpsilon)} at δ = {PrivacyStatement.Delta(settings.Delta)}), " +
-            $"C = {Fmt(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.PrivateBatchSize}), Adam lr {Fmt(settings.PrivateLearningRate)}, {total} steps");
+            $"C = {Fmt(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.PrivateBatchSize}), Adam lr {Fmt(settings.PrivateLearningRate)} ({LrSchedules.Describe(settings.PrivateSchedule)}), {total} steps");
         var progress = new StepReporter(Log, "private", total);
         double lossSum = 0;
         long batches = 0;
@@ -360,6 +361,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
             var end = total * epoch / settings.PrivateEpochs;
             for (; step < end; step++)
             {
+                LrSchedules.Set(optimizer, LrSchedules.At(settings.PrivateSchedule, settings.PrivateLearningRate, step, total));
                 using (torch.NewDisposeScope())
                 {
                     training.Optimizer.Step(training.Loader.NextBatch(), LossFunction);
