@@ -11,6 +11,16 @@ public sealed class BrownCorpusTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    // The 88 press files, each holding one made-up sentence instead of its real text.
+    private void WriteStandInPressFiles()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, BrownCorpus.Id)).FullName;
+        foreach (var file in BrownCorpus.Files)
+        {
+            File.WriteAllText(Path.Combine(folder, file), "\tThe/at jury/nn ./.\n");
+        }
+    }
+
     [Theory]
     [InlineData(
         "\tThe/at Fulton/np-tl County/nn-tl said/vbd ``/`` no/at evidence/nn ''/'' was/bedz found/vbn ./.",
@@ -62,12 +72,7 @@ public sealed class BrownCorpusTests : IDisposable
     [Fact]
     public void AllGenresWithOnlyThePressFilesPresentAskForTheRest()
     {
-        var folder = Directory.CreateDirectory(Path.Combine(_dir, BrownCorpus.Id)).FullName;
-        foreach (var file in BrownCorpus.Files)
-        {
-            File.WriteAllText(Path.Combine(folder, file), "\tThe/at jury/nn ./.\n");
-        }
-
+        WriteStandInPressFiles();
         var e = Assert.Throws<DataFetchException>(() => BrownCorpus.LoadAllGenres(_dir, fetchIfMissing: false));
         Assert.Contains("scripts/fetch-data.sh brown", e.Message, StringComparison.Ordinal);
     }
@@ -83,12 +88,7 @@ public sealed class BrownCorpusTests : IDisposable
     [Fact]
     public void AChangedFileFailsTheManifestDigest()
     {
-        var folder = Directory.CreateDirectory(Path.Combine(_dir, BrownCorpus.Id)).FullName;
-        foreach (var file in BrownCorpus.Files)
-        {
-            File.WriteAllText(Path.Combine(folder, file), "\tThe/at jury/nn ./.\n");
-        }
-
+        WriteStandInPressFiles();
         var e = Assert.Throws<DataFetchException>(() => BrownCorpus.Load(_dir, fetchIfMissing: false));
         Assert.Contains("does not match the pinned 17baaad7", e.Message, StringComparison.Ordinal);
         Assert.Contains("sha256sum c[abc][0-9][0-9] | sha256sum", e.Message, StringComparison.Ordinal);
