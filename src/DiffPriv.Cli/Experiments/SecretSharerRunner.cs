@@ -100,9 +100,11 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         var corpus = ReutersCorpus.Load(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
         // Public text for pretraining, loaded before any training so that a missing corpus fails at once.
         IReadOnlyList<string> publicSequences = [];
+        var publicCorpus = "";
         if (settings.PretrainingEpochs > 0)
         {
             var brown = BrownCorpus.LoadAllGenres(maxSequenceLength: settings.SequenceLength, log: m => stderr.WriteLine(m));
+            publicCorpus = brown.Name;
             publicSequences = Subset([.. brown.Train.Sequences, .. brown.Test.Sequences], settings.PretrainingSequences, dataSeed + 4);
         }
 
@@ -158,14 +160,14 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         nn.Module<Tensor, Tensor>? pretrained = null;
         if (settings.PretrainingEpochs > 0)
         {
-            Log.WriteLine($"[pretraining] public text: {BrownCorpus.AllGenresName}, {publicSequences.Count} sequences (not private; no canaries)");
+            Log.WriteLine($"[pretraining] public text: {publicCorpus}, {publicSequences.Count} sequences (not private; no canaries)");
             pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
             var (publicInputs, publicTargets) = CharLmData.ToTensors(publicSequences.Select(Encode).ToList(), length, CharVocabulary.PadId);
             var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs);
             publicInputs.Dispose();
             publicTargets.Dispose();
             pretrained.save(Path.Combine(runDir, "pretrained-model.bin"));
-            pretraining = new PretrainingSummary(BrownCorpus.AllGenresName, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
+            pretraining = new PretrainingSummary(publicCorpus, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
         }
 
         // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).

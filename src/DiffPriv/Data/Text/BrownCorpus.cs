@@ -33,9 +33,6 @@ public static class BrownCorpus
     /// <summary>The same digest over all 500 files: <c>sha256sum c[a-r][0-9][0-9] | sha256sum</c>.</summary>
     public const string AllGenresManifestSha256 = "1d14e6b24a1420e00260d44b4950f8717f856446b553289cea85b98d6e358e8e";
 
-    /// <summary>Press section letter → number of files (A 44, B 27, C 17).</summary>
-    public static IReadOnlyDictionary<char, int> Sections { get; } = new Dictionary<char, int> { ['a'] = 44, ['b'] = 27, ['c'] = 17 };
-
     /// <summary>Genre letter → number of files, for all 15 genres (there is no I, O or Q).</summary>
     public static IReadOnlyDictionary<char, int> Genres { get; } = new Dictionary<char, int>
     {
@@ -55,6 +52,9 @@ public static class BrownCorpus
         ['p'] = 29,
         ['r'] = 9,
     };
+
+    /// <summary>Press section letter → number of files (A 44, B 27, C 17): the first three of <see cref="Genres"/>.</summary>
+    public static IReadOnlyDictionary<char, int> Sections { get; } = Genres.Where(g => g.Key is 'a' or 'b' or 'c').ToDictionary();
 
     /// <summary>The 88 press file names (ca01 … cc17) in name order.</summary>
     public static IReadOnlyList<string> Files { get; } = FileNames(Sections);
