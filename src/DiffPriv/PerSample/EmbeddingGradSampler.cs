@@ -7,8 +7,9 @@ namespace DiffPriv.PerSample;
 
 /// <summary>
 /// Per-example gradients of <c>nn.Embedding</c>: row v of example i's gradient is Σ_{t: x_it = v} g_it, so repeated
-/// ids within an example are summed before squaring. Ghost: ‖·‖² = Σ_{t,s} [x_t = x_s] g_t·g_s (mask-Gram); clipped sum
-/// by <c>index_add_</c> of c_i·g_it. Materialise: index_add_ into [B·V, E]. Microbatches: the engine turns the k
+/// ids within an example are summed before squaring. Ghost: only the rows example i touches, one per distinct (i, id)
+/// pair (<c>unique</c> over i·V + id, then <c>index_add_</c>), never the V − T rows it leaves at zero; clipped sum by
+/// <c>index_add_</c> of c_i times those rows. Materialise: index_add_ into [B·V, E]. Microbatches: the engine turns the k
 /// examples of a group into k·T positions of one example (<see cref="MicrobatchGrouping.ByPositions"/>), so ids repeated
 /// across the examples of a group are summed like ids repeated within an example.
 /// </summary>
@@ -101,22 +102,24 @@ internal sealed class EmbeddingGradSampler : IGradSampler
         var t = ids.shape[1];
         var p = vocabulary * dim;
         var sample = new CompositeLayerGradSample();
-        if (context.Resolve(t, p, 2 * t * t, g.ElementSize) == GradSampleMethod.Ghost)
+        // Auto: the touched rows whenever an example has fewer positions than the table has rows; they never take more
+        // memory than g, while the dense [B·V, E] can take far more (and Resolve would pick it whenever it fits).
+        var method = context.Method == GradSampleMethod.Auto
+            ? (t < vocabulary ? GradSampleMethod.Ghost : GradSampleMethod.Materialize)
+            : context.Method;
+        if (method == GradSampleMethod.Ghost)
         {
-            Tensor squared;
-            if (t == 1)
-            {
-                squared = g.square().sum([1L, 2L]);
-            }
-            else
-            {
-                var same = ids.unsqueeze(2).eq(ids.unsqueeze(1)).to(g.dtype);
-                squared = g.bmm(g.transpose(1, 2)).mul_(same).sum([1L, 2L]);
-            }
-
+            // Only the rows an example touches: one row per distinct (example, id) pair, at most B·T of them (the memory
+            // of g), summed over the positions that share the pair. This is exact, like the T×T mask-Gram it replaces, and
+            // costs B·T·E additions and a sort instead of B·T²·E multiply-adds.
+            var keys = ids.add(torch.arange(b, dtype: ScalarType.Int64, device: ids.device).mul(vocabulary).unsqueeze(1)).flatten();
+            var (pairs, inverse, _) = torch.unique(keys, sorted: true, return_inverse: true);
+            var rows = torch.zeros(pairs.shape[0], dim, dtype: g.dtype, device: g.device).index_add_(0, inverse!, g.reshape(-1, dim), 1.0);
+            var example = pairs.div(vocabulary, rounding_mode: RoundingMode.floor);
+            var squared = torch.zeros(b, dtype: g.dtype, device: g.device).index_add_(0, example, rows.square().sum(1), 1.0);
             sample.Add("weight", squared, c =>
                 torch.zeros(vocabulary, dim, dtype: g.dtype, device: g.device)
-                    .index_add_(0, ids.flatten(), g.mul(c.reshape(b, 1, 1)).reshape(-1, dim), 1.0));
+                    .index_add_(0, pairs.remainder(vocabulary), rows.mul(c.reshape(b).index_select(0, example).unsqueeze(1)), 1.0));
         }
         else
         {

@@ -8,7 +8,7 @@ internal static class Cases
     public static readonly string[] LayerCaseNames =
     [
         "linear-2d", "linear-3d", "linear-twice", "conv1d", "conv2d", "conv-same-reflect", "embedding", "embedding-padding",
-        "layernorm", "layernorm-no-bias", "groupnorm", "groupnorm-frozen-bias", "mnist-cnn",
+        "embedding-wide", "layernorm", "layernorm-no-bias", "groupnorm", "groupnorm-frozen-bias", "mnist-cnn",
     ];
 
     public static Case Make(string name, ScalarType dtype = ScalarType.Float64, long seed = 7, long batch = 8)
@@ -78,6 +78,12 @@ internal static class Cases
                     nn.Tanh(),
                     nn.Linear(3, 2));
                 x = torch.randint(0, 5, [batch, 6], generator: g, dtype: ScalarType.Int64);
+                break;
+            case "embedding-wide":
+                // More rows than positions (Auto takes the touched-rows path); position 3 repeats position 0's id.
+                model = nn.Sequential(nn.Embedding(40, 3), nn.Tanh(), nn.Linear(3, 2));
+                x = torch.randint(0, 40, [batch, 6], generator: g, dtype: ScalarType.Int64);
+                x[TensorIndex.Colon, 3] = x[TensorIndex.Colon, 0];
                 break;
             case "layernorm":
             case "layernorm-no-bias":

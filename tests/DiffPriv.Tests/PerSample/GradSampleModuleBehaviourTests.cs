@@ -16,6 +16,7 @@ public sealed class GradSampleModuleBehaviourTests
     [InlineData("conv2d", GradSampleMethod.Materialize, 2)]
     [InlineData("linear-twice", GradSampleMethod.Ghost, 3)]
     [InlineData("embedding", GradSampleMethod.Materialize, 4)]
+    [InlineData("embedding-wide", GradSampleMethod.Auto, 6)]
     [InlineData("groupnorm", GradSampleMethod.Auto, 5)]
     public void EveryClippedPerExampleGradientHasNormAtMostC(string name, GradSampleMethod method, long seed)
     {

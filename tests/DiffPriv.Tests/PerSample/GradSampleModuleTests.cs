@@ -30,6 +30,7 @@ public sealed class GradSampleModuleTests
         // Materialised only: its Gram matrices (64·64 positions squared per example) would take a gigabyte.
         data.Add("conv-chunked", GradSampleMethod.Materialize);
         data.Add("linear-3d", GradSampleMethod.Auto);
+        data.Add("embedding-wide", GradSampleMethod.Auto);
         data.Add("mnist-cnn", GradSampleMethod.Auto);
         return data;
     }
