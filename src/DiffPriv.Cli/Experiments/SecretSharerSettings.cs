@@ -81,10 +81,13 @@ internal sealed record SecretSharerSettings
     public double NonPrivateLearningRate { get; init; } = 2e-3;
 
     /// <summary>Epochs of the private model (Poisson sampling, steps = ⌈epochs·N/B⌉).</summary>
-    public int PrivateEpochs { get; init; } = 24;
+    public int PrivateEpochs { get; init; } = 36;
 
-    /// <summary>Expected batch size of the private model.</summary>
-    public int PrivateBatchSize { get; init; } = 2048;
+    /// <summary>
+    /// Expected batch size of the private model. With the epochs above it takes as many steps (242) as batch 2048 for 24
+    /// epochs did, each with 10% less noise relative to the batch (σ/B), at 1.5× the training time.
+    /// </summary>
+    public int PrivateBatchSize { get; init; } = 3072;
 
     /// <summary>Clipping norm C of the private model.</summary>
     public double MaxGradNorm { get; init; } = 1.0;
