@@ -84,7 +84,7 @@ public static class BrownCorpus
     /// <returns>Train and test sequences with their statistics.</returns>
     /// <exception cref="DataFetchException">The files are missing and cannot be fetched, or do not match the pinned digest.</exception>
     public static TextCorpus Load(string? cacheDir = null, bool fetchIfMissing = true, int maxSequenceLength = TextProcessing.DefaultMaxSequenceLength, Action<string>? log = null) =>
-        Load(Name, Files, ManifestSha256, "c[abc][0-9][0-9]", cacheDir, fetchIfMissing, maxSequenceLength, log);
+        Load(Name, Files, ManifestSha256, cacheDir, fetchIfMissing, maxSequenceLength, log);
 
     /// <summary>
     /// Loads all 15 genres like <see cref="Load(string?, bool, int, Action{string}?)"/> loads the press sections, checked
@@ -97,13 +97,13 @@ public static class BrownCorpus
     /// <returns>Train and test sequences with their statistics.</returns>
     /// <exception cref="DataFetchException">The files are missing and cannot be fetched, or do not match the pinned digest.</exception>
     public static TextCorpus LoadAllGenres(string? cacheDir = null, bool fetchIfMissing = true, int maxSequenceLength = TextProcessing.DefaultMaxSequenceLength, Action<string>? log = null) =>
-        Load(AllGenresName, AllGenresFiles, AllGenresManifestSha256, "c[a-r][0-9][0-9]", cacheDir, fetchIfMissing, maxSequenceLength, log);
+        Load(AllGenresName, AllGenresFiles, AllGenresManifestSha256, cacheDir, fetchIfMissing, maxSequenceLength, log);
 
     private static string[] FileNames(IReadOnlyDictionary<char, int> genres) =>
         [.. genres.SelectMany(s => Enumerable.Range(1, s.Value).Select(i => $"c{s.Key}{i:00}")).Order(StringComparer.Ordinal)];
 
     private static TextCorpus Load(
-        string name, IReadOnlyList<string> files, string digest, string glob, string? cacheDir, bool fetchIfMissing, int maxSequenceLength, Action<string>? log)
+        string name, IReadOnlyList<string> files, string digest, string? cacheDir, bool fetchIfMissing, int maxSequenceLength, Action<string>? log)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
         var (folder, fetched) = FetchScript.Ensure(Id, Source, cacheDir, [.. files], fetchIfMissing, log);
@@ -129,7 +129,7 @@ public static class BrownCorpus
 
             throw new DataFetchException(
                 $"{folder}: the files' SHA-256 digest {actual} does not match the pinned {digest} ({Source}); check with " +
-                $"'sha256sum {glob} | sha256sum' there. A file is corrupt or not the expected release: delete the folder and " +
+                $"'sha256sum c[{string.Concat(files.Select(f => f[1]).Distinct())}][0-9][0-9] | sha256sum' there. A file is corrupt or not the expected release: delete the folder and " +
                 $"fetch it again (rerun the command, or run scripts/fetch-data.sh {Id}).");
         }
 
