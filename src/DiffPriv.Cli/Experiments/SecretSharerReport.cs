@@ -247,7 +247,7 @@ internal static class SecretSharerReport
         b.AppendLine("| setting | non-private | private |");
         b.AppendLine("|---|---|---|");
         b.AppendLine(Inv, $"| training | shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {AccountingOptions.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)} |");
-        b.AppendLine(Inv, $"| optimizer | Adam, learning rate {AccountingOptions.Format(s.NonPrivateLearningRate)} | Adam, learning rate {AccountingOptions.Format(s.PrivateLearningRate)}, {LrSchedules.Describe(s.PrivateSchedule)} |");
+        b.AppendLine(Inv, $"| optimizer | Adam, learning rate {AccountingOptions.Format(s.NonPrivateLearningRate)}, {LrSchedules.Describe(s.NonPrivateSchedule)} | Adam, learning rate {AccountingOptions.Format(s.PrivateLearningRate)}, {LrSchedules.Describe(s.PrivateSchedule)} |");
         b.AppendLine(o.Pretraining is { } p0
             ? string.Create(Inv, $"| initial weights | pretrained on {p0.Corpus} ({p0.Sequences} sequences, {p0.Epochs} epochs, not private) | the same pretrained weights |")
             : "| initial weights | random | random (another draw) |");

@@ -163,7 +163,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
             Log.WriteLine($"[pretraining] public text: {publicCorpus}, {publicSequences.Count} sequences (not private; no canaries)");
             pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
             var (publicInputs, publicTargets) = CharLmData.ToTensors(publicSequences.Select(Encode).ToList(), length, CharVocabulary.PadId);
-            var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs);
+            var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs, LrSchedule.Constant);
             publicInputs.Dispose();
             publicTargets.Dispose();
             pretrained.save(Path.Combine(runDir, "pretrained-model.bin"));
@@ -177,7 +177,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
             nonPrivateModel.load_state_dict(pretrained.state_dict());
         }
 
-        var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs);
+        var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs, settings.NonPrivateSchedule);
         var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
         nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
         nonPrivateModel.Dispose();
@@ -267,9 +267,10 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
     private static double[] TestScores(nn.Module<Tensor, Tensor> model, IReadOnlyList<long[]> testEncoded) =>
         SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch);
 
-    // Ordinary training (shuffled mini-batches, mean loss): the non-private model, and public pretraining ("pretraining").
+    // Ordinary training (shuffled mini-batches, mean loss): the non-private model, and public pretraining ("pretraining",
+    // at a constant rate: a pretrained model decayed to convergence was a worse start for private fine-tuning).
     private (double Seconds, List<(int, double, double)> History, double[] TestScores) TrainNonPrivate(
-        string name, nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, int epochs)
+        string name, nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, int epochs, LrSchedule schedule)
     {
         var clock = Stopwatch.StartNew();
         var n = inputs.shape[0];
@@ -277,7 +278,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
         var perEpoch = (n + b - 1) / b;
         var total = perEpoch * epochs;
         using var optimizer = optim.Adam(model.parameters(), settings.NonPrivateLearningRate);
-        Log.WriteLine($"[{name}] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)}, shuffled batches of {b}, {epochs} epochs = {total} steps");
+        Log.WriteLine($"[{name}] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)} ({LrSchedules.Describe(schedule)}), shuffled batches of {b}, {epochs} epochs = {total} steps");
         var progress = new StepReporter(Log, name, total);
         var history = new List<(int, double, double)>();
         double[] testScores = [];
@@ -294,6 +295,7 @@ internal sealed class SecretSharerRunner(SecretSharerSettings settings, TextWrit
                 var idx = order.narrow(0, start, Math.Min(b, n - start));
                 var x = inputs.index_select(0, idx);
                 var y = targets.index_select(0, idx);
+                LrSchedules.Set(optimizer, LrSchedules.At(schedule, settings.NonPrivateLearningRate, step, total));
                 optimizer.zero_grad();
                 var loss = CharLmData.PerExampleLoss(model.call(x), y, CharVocabulary.PadId).mean();
                 loss.backward();
