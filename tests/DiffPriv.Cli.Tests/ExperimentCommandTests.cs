@@ -92,6 +92,10 @@ public sealed class ExperimentCommandTests : IDisposable
 
         Assert.Contains("the guarantee covers the Reuters training sequences", report, StringComparison.Ordinal);
         Assert.Contains("| initial weights | pretrained on Brown corpus", report, StringComparison.Ordinal);
+        // Both models decay their learning rate the same way; public pretraining keeps a constant one.
+        Assert.Contains("| optimizer | Adam, learning rate 0.002, cosine decay to 0 over the run | Adam, learning rate 0.012, cosine decay to 0 over the run |", report, StringComparison.Ordinal);
+        Assert.Contains("[non-private] NOT PRIVATE: Adam lr 0.002 (cosine decay to 0 over the run)", stderr, StringComparison.Ordinal);
+        Assert.Contains("[pretraining] NOT PRIVATE: Adam lr 0.002 (constant)", stderr, StringComparison.Ordinal);
 
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "results.json")))!;
         Assert.Equal(6, results["canaries"]!.AsArray().Count); // one canary per r
