@@ -96,6 +96,10 @@ public sealed class ExperimentCommandTests : IDisposable
         Assert.Contains("| optimizer | Adam, learning rate 0.002, cosine decay to 0 over the run | Adam, learning rate 0.012, cosine decay to 0 over the run |", report, StringComparison.Ordinal);
         Assert.Contains("[non-private] NOT PRIVATE: Adam lr 0.002 (cosine decay to 0 over the run)", stderr, StringComparison.Ordinal);
         Assert.Contains("[pretraining] NOT PRIVATE: Adam lr 0.002 (constant)", stderr, StringComparison.Ordinal);
+        // The summary's exposure table: r, then both means with two decimals.
+        var rows = stderr.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^  (1|2|4|8|16|32) +\S")).ToList();
+        Assert.Equal(6, rows.Count);
+        Assert.All(rows, l => Assert.Matches(@"^  \d+ +\d+\.\d{2} +\d+\.\d{2}$", l.TrimEnd('\r')));
 
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "results.json")))!;
         Assert.Equal(6, results["canaries"]!.AsArray().Count); // one canary per r

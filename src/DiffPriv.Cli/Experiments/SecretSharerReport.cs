@@ -112,7 +112,7 @@ internal static class SecretSharerReport
         foreach (var r in o.NonPrivateExposure.ByRepetition)
         {
             var p = o.PrivateExposure.ByRepetition.Single(x => x.Repetitions == r.Repetitions);
-            w.WriteLine($"  {r.Repetitions,-4} {F(r.MeanExposureByRank, 2),11}   {F(p.MeanExposureByRank, 7)}");
+            w.WriteLine($"  {r.Repetitions,-4} {F(r.MeanExposureByRank, 2),11}   {F(p.MeanExposureByRank, 2),9}");
         }
 
         w.WriteLine();
