@@ -1,10 +1,10 @@
 // Private MNIST in a few lines: load data, build a TorchSharp model, MakePrivate, train, print ε.
-// Run from the repository: dotnet run --project examples/MnistDpSgd (fetches MNIST into .cache/data/ on first use).
+// Run from the repository: dotnet run --project examples/MnistDpSgd (fetches MNIST into the per-user data cache on first use).
 using DiffPriv;
-using DiffPriv.Data;
+using DiffPriv.Datasets;
 using static TorchSharp.torch;
 
-using var data = Datasets.Load(DatasetName.Mnist);
+using var data = ImageDatasets.Load(DatasetName.Mnist);
 var model = nn.Sequential(
     nn.Conv2d(1, 16, 8, stride: 2, padding: 3), nn.Tanh(), nn.MaxPool2d(2, stride: 1),
     nn.Conv2d(16, 32, 4, stride: 2), nn.Tanh(), nn.MaxPool2d(2, stride: 1),

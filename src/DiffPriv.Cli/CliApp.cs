@@ -20,6 +20,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExperimentCommand.Create(stdout, stderr));
         root.Subcommands.Add(AuditCommand.Create(stdout, stderr));
+        root.Subcommands.Add(FetchCommand.Create(stdout, stderr));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -33,8 +33,9 @@ public static class TorchRuntime
             {
                 throw new InvalidOperationException(
                     "TorchSharp's native library could not be loaded. On Linux it needs libstdc++ with GLIBCXX_3.4.32 " +
-                    "(GCC 13 or newer); run scripts/bootstrap.sh from the DiffPriv checkout, which installs it on Debian 12 " +
-                    "or prints what to install elsewhere. Cause: " + e.Message,
+                    "(GCC 13 or newer): on Debian 12, as root, add the Debian 13 (trixie) suite as an apt source with a low pin " +
+                    "priority and run 'apt-get install -t trixie libstdc++6'; elsewhere install libstdc++ from GCC 13 or newer. " +
+                    "Also make sure the program references a libtorch backend (TorchSharp-cpu, or a TorchSharp-cuda package). Cause: " + e.Message,
                     e);
             }
         }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using DiffPriv.Data;
-using DiffPriv.Data.Text;
+using DiffPriv.Datasets;
+using DiffPriv.Datasets.Text;
 
 namespace DiffPriv.Cli.Tests;
 

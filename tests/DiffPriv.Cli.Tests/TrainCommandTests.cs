@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using DiffPriv.Data;
+using DiffPriv.Datasets;
 
 namespace DiffPriv.Cli.Tests;
 
@@ -12,7 +12,7 @@ public sealed class MnistFactAttribute : FactAttribute
     {
         try
         {
-            Datasets.EnsureAvailable(DatasetName.Mnist);
+            ImageDatasets.EnsureAvailable(DatasetName.Mnist);
             return null;
         }
         catch (DataFetchException e)
@@ -139,7 +139,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
         Assert.Contains(images, lines[0], StringComparison.Ordinal);
         Assert.Contains("truncated", lines[0], StringComparison.Ordinal);
-        Assert.Contains("fetch-data.sh", lines[0], StringComparison.Ordinal);
+        Assert.Contains("diffpriv fetch", lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", stderr.Replace("at most", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
@@ -191,15 +191,15 @@ public sealed class TrainCommandTests : IDisposable
 
     private (int, string, string) RunWithData(params string[] args)
     {
-        var previous = Environment.GetEnvironmentVariable(Datasets.DataEnvironmentVariable);
-        Environment.SetEnvironmentVariable(Datasets.DataEnvironmentVariable, _dir);
+        var previous = Environment.GetEnvironmentVariable(DataCache.EnvironmentVariable);
+        Environment.SetEnvironmentVariable(DataCache.EnvironmentVariable, _dir);
         try
         {
             return CliRunner.Run(args);
         }
         finally
         {
-            Environment.SetEnvironmentVariable(Datasets.DataEnvironmentVariable, previous);
+            Environment.SetEnvironmentVariable(DataCache.EnvironmentVariable, previous);
         }
     }
 

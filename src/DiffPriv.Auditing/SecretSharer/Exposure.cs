@@ -3,7 +3,7 @@ namespace DiffPriv.Auditing.SecretSharer;
 /// <summary>
 /// Exposure of a canary (Carlini et al. 2019, "The Secret Sharer", Definition 3 and §4.3): how much more likely the
 /// trained model finds the inserted secret than the other secrets of its format, in bits. Scores are log-perplexities
-/// (lower = more likely; see <see cref="SequenceScorer"/>), of the canary and of reference candidates of the same
+/// (lower = more likely; see DiffPriv.Experiments' SequenceScorer), of the canary and of reference candidates of the same
 /// format that were never inserted. The two estimators reproduce TF Privacy's
 /// <c>privacy_tests/secret_sharer/exposures.py</c>:
 /// <list type="bullet">

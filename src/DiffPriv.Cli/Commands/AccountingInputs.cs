@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
 using DiffPriv.Accounting.Calibration;
 using DiffPriv.Accounting.Events;
+using DiffPriv.Experiments.Reports;
 
 namespace DiffPriv.Cli.Commands;
 
@@ -161,7 +161,7 @@ internal sealed class AccountingOptions
         return new AccountingInputs(q.Value, n, b, epochs, stepCount, delta, accountant, result.GetValue(Json));
     }
 
-    public static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    public static string Format(double value) => PrivacyStatement.Format(value);
 }
 
 /// <summary>Validated accounting inputs.</summary>
@@ -175,6 +175,9 @@ internal sealed record AccountingInputs(
     AccountantChoice Accountant,
     bool Json)
 {
+    /// <summary>What the privacy statement needs.</summary>
+    public DpSgdRunShape Shape => new(SamplingProbability, DatasetSize, BatchSize, Steps, Delta);
+
     /// <summary>The whole run: Steps × PoissonSampled(q, Gaussian(σ)).</summary>
     public DpEvent RunEvent(double noiseMultiplier) =>
         DpSgdCalibration.RunEvent(SamplingProbability, noiseMultiplier, Steps);

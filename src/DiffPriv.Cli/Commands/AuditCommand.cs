@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DiffPriv.Auditing.MembershipInference;
-using DiffPriv.Cli.Reports;
+using DiffPriv.Experiments.Reports;
 
 namespace DiffPriv.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
+using DiffPriv.Experiments.Reports;
 
 namespace DiffPriv.Cli.Commands;
 
@@ -34,7 +35,7 @@ internal static class EpsilonCommand
             }
             else
             {
-                PrivacyStatement.Write(stdout, inputs, sigma, results);
+                PrivacyStatement.Write(stdout, inputs.Shape, sigma, results);
             }
 
             return CliApp.ExitOk;
@@ -42,16 +43,16 @@ internal static class EpsilonCommand
         return command;
     }
 
-    internal static IReadOnlyList<AccountantResult> Compute(AccountingInputs inputs, double sigma)
+    internal static IReadOnlyList<AccountantEstimate> Compute(AccountingInputs inputs, double sigma)
     {
-        var results = new List<AccountantResult>();
+        var results = new List<AccountantEstimate>();
         var run = inputs.RunEvent(sigma);
         if (inputs.Accountant is AccountantChoice.Pld or AccountantChoice.All)
         {
             var pld = new PldAccountant();
             pld.Compose(run);
             var interval = pld.GetEpsilonInterval(inputs.Delta);
-            results.Add(new AccountantResult("pld", interval.Upper, interval.Lower, null));
+            results.Add(new AccountantEstimate("pld", interval.Upper, interval.Lower, null));
         }
 
         if (inputs.Accountant is AccountantChoice.Rdp or AccountantChoice.All)
@@ -59,13 +60,13 @@ internal static class EpsilonCommand
             var rdp = new RdpAccountant();
             rdp.Compose(run);
             var r = rdp.GetEpsilonAndOrder(inputs.Delta);
-            results.Add(new AccountantResult("rdp", r.Epsilon, null, double.IsFinite(r.Epsilon) && inputs.Steps > 0 ? r.OptimalOrder : null));
+            results.Add(new AccountantEstimate("rdp", r.Epsilon, null, double.IsFinite(r.Epsilon) && inputs.Steps > 0 ? r.OptimalOrder : null));
         }
 
         return results;
     }
 
-    internal static JsonObject ToJson(AccountingInputs inputs, double sigma, IReadOnlyList<AccountantResult> results)
+    internal static JsonObject ToJson(AccountingInputs inputs, double sigma, IReadOnlyList<AccountantEstimate> results)
     {
         var list = new JsonArray();
         foreach (var r in results)
@@ -96,9 +97,5 @@ internal static class EpsilonCommand
     };
 
     /// <summary>JSON has no infinity: an unbounded ε is written as the string "inf".</summary>
-    internal static JsonNode JsonNumber(double value) =>
-        double.IsFinite(value) ? JsonValue.Create(value) : JsonValue.Create("inf");
+    internal static JsonNode JsonNumber(double value) => PrivacyStatement.JsonNumber(value);
 }
-
-/// <summary>One accountant's answer.</summary>
-internal sealed record AccountantResult(string Accountant, double Epsilon, double? EpsilonLower, double? OptimalOrder);

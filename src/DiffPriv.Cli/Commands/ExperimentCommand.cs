@@ -1,5 +1,7 @@
 using System.CommandLine;
-using DiffPriv.Cli.Experiments;
+using DiffPriv.Cli.Rendering;
+using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.SecretSharer;
 
 namespace DiffPriv.Cli.Commands;
 
@@ -100,10 +102,18 @@ internal static class ExperimentCommand
             {
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir),
-                Json = result.GetValue(json),
                 CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
             };
-            return new SecretSharerRunner(s, stdout, stderr).Run();
+            var asJson = result.GetValue(json);
+            var log = asJson ? stderr : stdout;
+            var outcome = new SecretSharerRunner(s, new LineProgress(log, stderr)).Run();
+            SecretSharerReport.WriteSummary(outcome, log);
+            if (asJson)
+            {
+                stdout.WriteLine(SecretSharerReport.Json(outcome).ToJsonString());
+            }
+
+            return CliApp.ExitOk;
         });
         return command;
     }

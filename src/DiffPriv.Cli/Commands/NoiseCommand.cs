@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Calibration;
+using DiffPriv.Experiments.Reports;
 
 namespace DiffPriv.Cli.Commands;
 

@@ -1,6 +1,10 @@
 using System.CommandLine;
-using DiffPriv.Cli.Training;
-using DiffPriv.Data;
+using System.Globalization;
+using DiffPriv.Auditing.MembershipInference;
+using DiffPriv.Cli.Rendering;
+using DiffPriv.Datasets;
+using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.Training;
 using DiffPriv.Models;
 
 namespace DiffPriv.Cli.Commands;
@@ -171,11 +175,50 @@ internal static class TrainCommand
                 isSmoke,
                 trainExamplesValue,
                 result.GetValue(audit),
-                result.GetValue(json),
                 CommandLineOf(result));
-            return new TrainRunner(settings, stdout, stderr).Run();
+            var asJson = result.GetValue(json);
+            var log = asJson ? stderr : stdout;
+            TrainResult run;
+            try
+            {
+                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => new TrainRunner(settings, p).Run());
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+            }
+
+            WriteSummary(run, log);
+            if (asJson)
+            {
+                stdout.WriteLine(RunReport.SummaryJson(run).ToJsonString());
+            }
+
+            return CliApp.ExitOk;
         });
         return command;
+    }
+
+    private static void WriteSummary(TrainResult r, TextWriter w)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var noDp = r.Settings.NoDp;
+        w.WriteLine();
+        w.WriteLine($"Test accuracy: {(100 * r.TestAccuracy).ToString("F2", inv)}% ({r.TestExamples} test examples), {r.Steps} steps, {r.WallSeconds.ToString("F1", inv)} s");
+        w.WriteLine();
+        w.Write(r.PrivacyStatement);
+        w.WriteLine();
+        if (r.Audit is { } audit)
+        {
+            var strongest = audit.Headline;
+            var loss = audit.Result.Find(AttackKind.LossThreshold, SliceSpec.All);
+            w.WriteLine($"Privacy audit ({audit.Members} training vs {audit.NonMembers} held-out examples): loss-threshold attack AUC {loss?.Auc.ToString("F4", inv) ?? "–"}; " +
+                        $"empirical ε ≥ {strongest.EpsilonLowerBound.Epsilon.ToString("F3", inv)} ({strongest.Attack.Name()}, 95% confidence) " +
+                        $"vs the accountant's ε ≤ {(noDp ? "∞" : r.Epsilon.ToString("F3", inv))}");
+            w.WriteLine();
+        }
+
+        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png, epsilon.png, {(noDp ? "model.bin" : "checkpoint.bin")}, command.txt)");
     }
 
     /// <summary>The command as typed, re-quoted for a POSIX shell.</summary>

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using DiffPriv.Accounting;
+using DiffPriv.Experiments.SecretSharer;
+using DiffPriv.Models;
+using DiffPriv.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPriv.Experiments.Benchmarks;
+
+/// <summary>
+/// A DP-SGD step against the plain step of the same model on the same synthetic batch, in one process: median step
+/// times of interleaved steps after a warm-up, and the peak memory of each kind of step (measured by the caller in a
+/// fresh process each, through <see cref="MeasurePhase"/>).
+/// </summary>
+public static class DpStepBenchmark
+{
+    /// <summary>Default vocabulary of <c>char-lstm</c> (lower-cased newswire has about 60 distinct characters).</summary>
+    public const int CharLstmVocabulary = 64;
+
+    /// <summary>Characters per example of <c>char-lstm</c> (TF Privacy's language-model tutorial).</summary>
+    public const int CharLstmSequenceLength = 80;
+
+    /// <summary>Untimed pairs of steps before timing (see <see cref="Run"/>); 5 more than the JIT's 30-call tiering threshold.</summary>
+    public const int WarmUpSteps = 35;
+
+    /// <summary>Warm-up stops early after this long (and at least 3 pairs).</summary>
+    public static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>Measures the two kinds of step.</summary>
+    /// <param name="setup">The model and batch.</param>
+    /// <param name="steps">Timed steps of each kind, interleaved (≥ 3).</param>
+    /// <param name="peakMemoryInChild">
+    /// Measures the peak memory of one kind of step ("plain" or "dp") in a fresh process, which calls
+    /// <see cref="MeasurePhase"/> there, so that neither kind inherits the other's allocator pool; returns MB.
+    /// </param>
+    /// <param name="progress">Phase messages; may be null.</param>
+    /// <returns>The medians, the peaks and the thread count.</returns>
+    public static BenchReport Run(BenchSetup setup, int steps, Func<BenchSetup, string, double> peakMemoryInChild, IProgress<ProgressUpdate>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(peakMemoryInChild);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 3);
+        progress?.Report(ProgressUpdate.Detail("measuring peak memory (one child process per kind of step)…"));
+        var dpPeak = peakMemoryInChild(setup, "dp");
+        var plainPeak = peakMemoryInChild(setup, "plain");
+
+        progress?.Report(ProgressUpdate.Detail("timing (interleaved)…"));
+        var (plainStep, dpStep, cleanup) = CreateSteps(setup);
+        using (cleanup)
+        {
+            // Warm-up until the steady state of a long training run: tiered compilation runs managed code unoptimised for its
+            // first 30 calls, which inflated the DP step (more managed code per step) by about 0.05 of the ratio when only
+            // 3 steps came first. At least 3 pairs, then up to 35 unless 5 s have passed (slow steps: tier-0 overhead is
+            // then negligible).
+            var warm = Stopwatch.StartNew();
+            for (var i = 0; i < WarmUpSteps && (i < 3 || warm.Elapsed < WarmUpLimit); i++)
+            {
+                plainStep();
+                dpStep();
+            }
+
+            var plainTimes = new double[steps];
+            var dpTimes = new double[steps];
+            for (var i = 0; i < steps; i++)
+            {
+                plainTimes[i] = Time(plainStep);
+                dpTimes[i] = Time(dpStep);
+            }
+
+            return new BenchReport(setup.Model, setup.BatchSize, Median(plainTimes), Median(dpTimes), plainPeak, dpPeak, torch.get_num_threads());
+        }
+    }
+
+    // The plain step (mean loss, backward, SGD) and the DP step (per-example losses, clip, noise, SGD) of two copies of
+    // the same model on the same synthetic batch. char-lstm: the plain copy keeps the fused nn.LSTM, the DP copy is the
+    // same model after ModuleValidator.Fix (DpLstm with the same weights).
+    private static (Action Plain, Action Dp, IDisposable Cleanup) CreateSteps(BenchSetup setup)
+    {
+        TorchRuntime.EnsureLoaded();
+        torch.manual_seed(0);
+        var batchSize = setup.BatchSize;
+        var (x, y) = SyntheticBatch(setup);
+        var plainModel = Build(setup);
+        var dpModel = Build(setup);
+        if (setup.Model == "char-lstm")
+        {
+            dpModel.load_state_dict(plainModel.state_dict());
+            ModuleValidator.Fix(dpModel);
+        }
+
+        var plainOptimizer = optim.SGD(plainModel.parameters(), 0.05);
+        var engine = new PrivacyEngine(AccountantKind.Rdp);
+        var training = engine.MakePrivate(dpModel, optim.SGD(dpModel.parameters(), 0.05), x, y, new DpSgdOptions
+        {
+            MaxGradNorm = 1.0,
+            NoiseMultiplier = 1.1,
+            ExpectedBatchSize = batchSize,
+            MaxPhysicalBatchSize = batchSize,
+        });
+        var dp = training.Optimizer;
+
+        void PlainStep()
+        {
+            using var scope = torch.NewDisposeScope();
+            plainOptimizer.zero_grad();
+            MeanLoss(plainModel.call(x), y).backward();
+            plainOptimizer.step();
+        }
+
+        void DpStep()
+        {
+            using var scope = torch.NewDisposeScope();
+            using (dp.BeginPhysicalBatch())
+            {
+                dp.Backward(PerExampleLoss(dpModel.call(x), y));
+            }
+
+            dp.Step();
+        }
+
+        return (PlainStep, DpStep, training);
+    }
+
+    // Cross entropy; for sequence outputs [B, T, V] it is per token, and an example's loss is the mean over its tokens.
+    private static Tensor MeanLoss(Tensor logits, Tensor targets) =>
+        logits.dim() == 3
+            ? nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten())
+            : nn.functional.cross_entropy(logits, targets);
+
+    // The experiment's per-example loss; -1 never occurs as a target here, so every token counts.
+    private static Tensor PerExampleLoss(Tensor logits, Tensor targets) =>
+        logits.dim() == 3
+            ? CharLmData.PerExampleLoss(logits, targets, padId: -1)
+            : nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None);
+
+    /// <summary>Peak memory increase, in MB, of five steps of one kind in this process (Linux; NaN elsewhere).</summary>
+    /// <param name="setup">The model and batch.</param>
+    /// <param name="phase"><c>plain</c> or <c>dp</c>.</param>
+    /// <returns>MB above the resident memory before the steps.</returns>
+    public static double MeasurePhase(BenchSetup setup, string phase)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var (plainStep, dpStep, cleanup) = CreateSteps(setup);
+        using (cleanup)
+        {
+            return PeakIncreaseMb(phase == "dp" ? dpStep : plainStep, 5);
+        }
+    }
+
+    private static nn.Module<Tensor, Tensor> Build(BenchSetup setup) => setup.Model switch
+    {
+        "mnist-cnn" => ModelZoo.MnistCnn(),
+        "char-lstm" => ModelZoo.CharLstmFused(setup.VocabularySize),
+        _ => ModelZoo.EmbeddingBag(),
+    };
+
+    private static (Tensor X, Tensor Y) SyntheticBatch(BenchSetup setup)
+    {
+        var b = setup.BatchSize;
+        return setup.Model switch
+        {
+            "mnist-cnn" => (torch.rand([b, 1, 28, 28]), torch.randint(0, 10, [b], dtype: ScalarType.Int64)),
+            "char-lstm" => (
+                torch.randint(0, setup.VocabularySize, [b, CharLstmSequenceLength], dtype: ScalarType.Int64),
+                torch.randint(0, setup.VocabularySize, [b, CharLstmSequenceLength], dtype: ScalarType.Int64)),
+            _ => (torch.randint(0, 10_000, [b, 128], dtype: ScalarType.Int64), torch.randint(0, 2, [b], dtype: ScalarType.Int64)),
+        };
+    }
+
+    private static double Time(Action step)
+    {
+        var watch = Stopwatch.StartNew();
+        step();
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    // Peak resident memory during `count` steps, above the resident memory before them (Linux: VmHWM is reset through
+    // /proc/self/clear_refs). Elsewhere returns NaN.
+    private static double PeakIncreaseMb(Action step, int count)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (!OperatingSystem.IsLinux())
+        {
+            for (var i = 0; i < count; i++)
+            {
+                step();
+            }
+
+            return double.NaN;
+        }
+
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        var baseline = StatusKb("VmRSS");
+        for (var i = 0; i < count; i++)
+        {
+            step();
+        }
+
+        return (StatusKb("VmHWM") - baseline) / 1024.0;
+    }
+
+    private static double StatusKb(string field)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return double.NaN;
+    }
+}

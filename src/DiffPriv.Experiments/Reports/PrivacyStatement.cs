@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace DiffPriv.Experiments.Reports;
+
+/// <summary>
+/// The plain-language privacy statement of a DP-SGD run (printed by <c>diffpriv epsilon</c>, written into training
+/// reports): ε at δ from each accountant, what it means, and the assumptions it rests on.
+/// </summary>
+public static class PrivacyStatement
+{
+    /// <summary>Writes the statement.</summary>
+    /// <param name="w">Where to write.</param>
+    /// <param name="run">What ran: sampling, steps and δ.</param>
+    /// <param name="sigma">The noise multiplier σ.</param>
+    /// <param name="results">ε from one or more accountants; the first is the one reported.</param>
+    public static void Write(TextWriter w, DpSgdRunShape run, double sigma, IReadOnlyList<AccountantEstimate> results)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(results);
+        var inputs = run;
+        var inv = CultureInfo.InvariantCulture;
+        w.WriteLine("Privacy guarantee (example-level, add/remove-one adjacency)");
+        w.WriteLine();
+        foreach (var r in results)
+        {
+            var eps = Number(r.Epsilon, "F3");
+            var line = r.Accountant switch
+            {
+                "pld" => $"  ε = {eps}  δ = {Delta(inputs.Delta)}   (PLD accountant; the exact ε lies in [{Number(r.EpsilonLower ?? double.NaN, "F4")}, {Number(r.Epsilon, "F4")}])",
+                _ => $"  ε = {eps}  δ = {Delta(inputs.Delta)}   (RDP accountant{(r.OptimalOrder is { } o ? $", optimal order {o.ToString("0.0##", inv)}" : "")})",
+            };
+            w.WriteLine(line);
+        }
+
+        var reported = results[0].Epsilon;
+        var dataset = inputs.DatasetSize is { } n && inputs.BatchSize is { } b
+            ? $" (expected batch {b} of {n} examples)"
+            : "";
+        w.WriteLine();
+        w.WriteLine($"What it means: DP-SGD with noise multiplier {sigma.ToString("G6", inv)} for {inputs.Steps} steps, each step");
+        w.WriteLine($"using every example independently with probability q = {inputs.SamplingProbability.ToString("G5", inv)}{dataset},");
+        w.WriteLine($"is ({Number(reported, "F3")}, {Delta(inputs.Delta)})-differentially private. Adding or removing any one");
+        w.WriteLine("example changes the probability of any outcome of training (every intermediate model included)");
+        w.WriteLine($"by at most a factor e^ε = {Number(Math.Exp(reported), "G4")}, except with probability at most δ.");
+        w.WriteLine();
+        w.WriteLine("Assumptions:");
+        w.WriteLine("  - Poisson sampling: at every step each example joins the batch independently with probability q.");
+        w.WriteLine("    Shuffling into fixed-size batches is a different mechanism, and this ε does not cover it.");
+        w.WriteLine("  - Add/remove-one adjacency: the neighbouring dataset has one example more or fewer.");
+        w.WriteLine("  - Example-level privacy: the unit protected is one example. A person contributing k examples");
+        w.WriteLine("    is protected at a weaker level (group privacy).");
+        w.WriteLine("  - Each step clips every per-example gradient to norm C and adds Gaussian noise of std σ·C to their sum.");
+    }
+
+    /// <summary>A number in six significant digits, invariant culture: the form options and reports use.</summary>
+    /// <param name="value">The number.</param>
+    /// <returns>Its text.</returns>
+    public static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>A number for JSON output: the value when finite, otherwise the string <c>"inf"</c>.</summary>
+    /// <param name="value">The number.</param>
+    /// <returns>A JSON node.</returns>
+    public static JsonNode JsonNumber(double value) =>
+        double.IsFinite(value) ? JsonValue.Create(value) : JsonValue.Create("inf");
+
+    /// <summary>δ in the form people write it: 1e-05 → "1e-5".</summary>
+    /// <param name="delta">δ.</param>
+    /// <returns>Its text.</returns>
+    public static string Delta(double delta)
+    {
+        var text = delta.ToString("G3", CultureInfo.InvariantCulture);
+        var e = text.IndexOf('E', StringComparison.Ordinal);
+        if (e < 0)
+        {
+            return text;
+        }
+
+        var exponent = int.Parse(text[(e + 1)..], CultureInfo.InvariantCulture);
+        return $"{text[..e]}e{exponent}";
+    }
+
+    private static string Number(double value, string format) =>
+        double.IsPositiveInfinity(value) ? "∞" : value.ToString(format, CultureInfo.InvariantCulture);
+}

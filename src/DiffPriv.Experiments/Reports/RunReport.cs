@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DiffPriv.Auditing.MembershipInference;
+using DiffPriv.Experiments.Training;
+
+namespace DiffPriv.Experiments.Reports;
+
+/// <summary>Writes a run folder: report.md, metrics.json, accuracy.png, epsilon.png and command.txt.</summary>
+public static class RunReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Writes the run folder: command.txt, report.md, metrics.json and the plots.</summary>
+    /// <param name="r">The finished run.</param>
+    public static void Write(TrainResult r)
+    {
+        Directory.CreateDirectory(r.RunDir);
+        File.WriteAllText(Path.Combine(r.RunDir, "command.txt"), r.Settings.CommandLine + "\n");
+        File.WriteAllText(Path.Combine(r.RunDir, "metrics.json"), MetricsJson(r).ToJsonString(Indented) + "\n");
+        RunPlots.Write(r);
+        if (r.Audit is { } audit)
+        {
+            var auditDir = Path.Combine(r.RunDir, "audit");
+            Directory.CreateDirectory(auditDir);
+            RocPlot.Write(audit.Result, auditDir);
+        }
+
+        File.WriteAllText(Path.Combine(r.RunDir, "report.md"), Markdown(r));
+    }
+
+    /// <summary>The one-line JSON summary printed last with <c>--json</c>.</summary>
+    public static JsonObject SummaryJson(TrainResult r) => new()
+    {
+        ["dataset"] = r.Settings.DatasetId,
+        ["test_accuracy"] = r.TestAccuracy,
+        ["epsilon"] = PrivacyStatement.JsonNumber(r.Epsilon),
+        ["epsilon_lower"] = PrivacyStatement.JsonNumber(r.EpsilonLower ?? double.PositiveInfinity),
+        ["delta"] = r.Settings.NoDp ? null : r.Settings.Delta,
+        ["noise_multiplier"] = r.NoiseMultiplier,
+        ["max_grad_norm"] = r.Settings.NoDp ? null : r.Settings.MaxGradNorm,
+        ["sampling_probability"] = r.SamplingProbability,
+        ["steps"] = r.Steps,
+        ["epochs"] = r.Settings.Epochs,
+        ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
+        ["run_dir"] = r.RunDir,
+        ["audit"] = r.Audit is { } audit ? AuditJson(audit) : null,
+    };
+
+    private static JsonObject AuditJson(TrainAuditResult audit)
+    {
+        var results = new JsonArray();
+        foreach (var x in audit.Result.Results.Where(x => x.Slice.Kind == SliceKind.All))
+        {
+            results.Add(new JsonObject
+            {
+                ["attack"] = x.Attack.Name(),
+                ["auc"] = x.Auc,
+                ["advantage"] = x.AttackerAdvantage,
+                ["epsilon_lower_bound"] = x.EpsilonLowerBound.Epsilon,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["members"] = audit.Members,
+            ["non_members"] = audit.NonMembers,
+            ["epsilon_lower_bound"] = audit.Headline.EpsilonLowerBound.Epsilon,
+            ["epsilon_lower_bound_attack"] = audit.Headline.Attack.Name(),
+            ["loss_threshold_auc"] = audit.Result.Find(AttackKind.LossThreshold, SliceSpec.All)?.Auc,
+            ["results"] = results,
+        };
+    }
+
+    private static JsonObject MetricsJson(TrainResult r)
+    {
+        var epochs = new JsonArray();
+        foreach (var m in r.History)
+        {
+            epochs.Add(new JsonObject
+            {
+                ["epoch"] = m.Epoch,
+                ["steps"] = m.Steps,
+                ["train_loss"] = Finite(m.TrainLoss),
+                ["train_accuracy"] = Finite(m.TrainAccuracy),
+                ["test_accuracy"] = m.TestAccuracy,
+                ["epsilon"] = m.Epsilon is { } e ? PrivacyStatement.JsonNumber(e) : "inf",
+                ["epsilon_lower"] = m.EpsilonLower is { } l ? PrivacyStatement.JsonNumber(l) : "inf",
+                ["seconds"] = Math.Round(m.Seconds, 3),
+            });
+        }
+
+        var summary = SummaryJson(r);
+        summary["private"] = !r.Settings.NoDp;
+        summary["epsilon_rdp"] = r.RdpEpsilon is { } rdp ? PrivacyStatement.JsonNumber(rdp) : null;
+        summary["rdp_order"] = r.RdpOrder;
+        summary["seeded"] = r.Settings.Seed is not null;
+        summary["train_examples"] = r.TrainExamples;
+        summary["test_examples"] = r.TestExamples;
+        summary["per_epoch"] = epochs;
+        return summary;
+    }
+
+    private static JsonValue? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
+    private static string Markdown(TrainResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var s = r.Settings;
+        var b = new StringBuilder();
+        b.AppendLine(CultureInfo.InvariantCulture, $"# diffpriv train {s.DatasetId}{(s.Smoke ? " (smoke run)" : "")}{(s.NoDp ? " — NOT PRIVATE (--no-dp)" : "")}");
+        b.AppendLine();
+        b.AppendLine("```bash");
+        b.AppendLine(s.CommandLine);
+        b.AppendLine("```");
+        b.AppendLine();
+        b.AppendLine("## Result");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"- Test accuracy: **{Pct(r.TestAccuracy)}** on {r.TestExamples} test examples");
+        if (s.NoDp)
+        {
+            b.AppendLine("- Privacy: **none** (ε = ∞): ordinary training");
+        }
+        else
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"- ε = **{r.Epsilon.ToString("F3", inv)}** at δ = {PrivacyStatement.Delta(s.Delta)} (PLD; the exact ε lies in [{r.EpsilonLower!.Value.ToString("F4", inv)}, {r.Epsilon.ToString("F4", inv)}]); RDP: {Num(r.RdpEpsilon)}{(r.RdpOrder is { } o ? $" (order {o.ToString("0.0##", inv)})" : "")}");
+        }
+
+        b.AppendLine(CultureInfo.InvariantCulture, $"- Steps: {r.Steps}; wall time: {r.WallSeconds.ToString("F1", inv)} s (data loading, training, evaluation, accounting)");
+        b.AppendLine();
+        b.AppendLine("## Settings");
+        b.AppendLine();
+        b.AppendLine("| setting | value |");
+        b.AppendLine("|---|---|");
+        Row(b, "data set", $"{s.DatasetId}: {r.TrainExamples} train / {r.TestExamples} test examples{(s.Smoke ? " (smoke subset)" : "")}");
+        Row(b, "model", $"TF Privacy's tutorial CNN (ModelZoo.MnistCnn), {s.Activation.ToString().ToLowerInvariant()} activations");
+        Row(b, "training", s.NoDp ? "ordinary (shuffled mini-batches, mean loss)" : "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)");
+        if (!s.NoDp)
+        {
+            Row(b, "noise multiplier σ", $"{r.NoiseMultiplier!.Value.ToString("G6", inv)}{(s.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(s.TargetEpsilon!.Value)})" : "")}");
+            Row(b, "clipping norm C", PrivacyStatement.Format(s.MaxGradNorm));
+            Row(b, "sampling probability q", r.SamplingProbability!.Value.ToString("G6", inv));
+            Row(b, "δ", PrivacyStatement.Delta(s.Delta));
+            Row(b, "noise", s.Seed is { } seed ? $"SEEDED ({seed}): reproducible, for experiments only — not secret" : "secure (OS CSPRNG)");
+        }
+        else if (s.Seed is { } seed)
+        {
+            Row(b, "seed", seed.ToString(inv));
+        }
+
+        Row(b, "expected batch size B", s.BatchSize.ToString(inv));
+        Row(b, "epochs", s.Epochs.ToString(inv));
+        Row(b, "optimizer", s.Optimizer == OptimizerKind.Sgd ? $"SGD, learning rate {PrivacyStatement.Format(s.LearningRate)}, momentum {PrivacyStatement.Format(s.Momentum)}" : $"Adam, learning rate {PrivacyStatement.Format(s.LearningRate)}");
+        Row(b, "learning-rate schedule", LrSchedules.Describe(s.Schedule));
+        b.AppendLine();
+        b.AppendLine("## Per epoch");
+        b.AppendLine();
+        b.AppendLine("Train loss and accuracy are measured on the sampled training batches during the epoch (local diagnostics on");
+        b.AppendLine("private data; they are not covered by ε and should not be published). Test accuracy is on the test set.");
+        b.AppendLine();
+        b.AppendLine("| epoch | steps | train loss | train acc | test acc | ε (PLD upper) | seconds |");
+        b.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in r.History)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"| {m.Epoch} | {m.Steps} | {m.TrainLoss.ToString("F4", inv)} | {Pct(m.TrainAccuracy)} | {Pct(m.TestAccuracy)} | {(m.Epsilon is { } e ? e.ToString("F3", inv) : "∞")} | {m.Seconds.ToString("F1", inv)} |");
+        }
+
+        b.AppendLine();
+        b.AppendLine("![accuracy per epoch](accuracy.png)");
+        if (!s.NoDp)
+        {
+            b.AppendLine();
+            b.AppendLine("![ε per epoch](epsilon.png)");
+        }
+
+        b.AppendLine();
+        if (r.Audit is { } audit)
+        {
+            AuditSection(b, r, audit);
+        }
+
+        b.AppendLine("## Privacy statement");
+        b.AppendLine();
+        b.AppendLine("```text");
+        b.Append(r.PrivacyStatement);
+        b.AppendLine("```");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
+        return b.ToString();
+    }
+
+    private static void AuditSection(StringBuilder b, TrainResult r, TrainAuditResult audit)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var a = audit.Result;
+        var strongest = audit.Headline;
+        var all = a.Results.Where(x => x.Slice.Kind == SliceKind.All).ToList();
+        var lossAttack = a.Find(AttackKind.LossThreshold, SliceSpec.All);
+        b.AppendLine("## Privacy audit");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"Membership-inference attacks try to tell {audit.Members} training examples (members) from {audit.NonMembers} examples of the");
+        b.AppendLine("training split that were held out at random before training (non-members), using the model's loss and outputs.");
+        b.AppendLine("An AUC of 0.5 means the attack does no better than a coin.");
+        b.AppendLine();
+        b.AppendLine("| | ε |");
+        b.AppendLine("|---|---:|");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| accountant (upper bound: the guarantee) | {(r.Settings.NoDp ? "∞ (not private)" : r.Epsilon.ToString("F3", inv))} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| attacks (empirical lower bound at 95% confidence, δ = {PrivacyStatement.Delta(a.Options.Delta)}) | {strongest.EpsilonLowerBound.Epsilon.ToString("F3", inv)} ({strongest.Attack.Name()}, all examples) |");
+        b.AppendLine();
+        if (lossAttack is not null)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"Loss-threshold attack on all examples: AUC **{lossAttack.Auc.ToString("F4", inv)}** (|AUC − 0.5| = {Math.Abs(lossAttack.Auc - 0.5).ToString("F4", inv)}; the standard error of the AUC of a useless attack on these sets is {lossAttack.Roc.NullAucStandardError.ToString("F4", inv)}).");
+            b.AppendLine();
+        }
+
+        b.AppendLine("The empirical ε is a lower bound: the model leaks at least this much about membership. Members and non-members");
+        b.AppendLine("were assigned at random, so for a correct DP run it exceeds the accountant's ε with probability at most 5%. The");
+        b.AppendLine("bound treats the examples as independent trials (Jagielski et al. 2020); with one trained model that is an");
+        b.AppendLine("approximation (Steinke, Nasr & Jagielski 2023 analyse one-run audits exactly). A bound near 0 does not prove privacy; only the");
+        b.AppendLine(CultureInfo.InvariantCulture, $"accountant's ε does. Each bound below holds with confidence {(100 * a.Options.Confidence).ToString("F0", inv)}%; the headline is the largest of the {audit.HeadlineCount}");
+        b.AppendLine("bounds on all examples, so it holds with confidence ≥ 95% (union bound). Per-slice rows are exploratory: the largest");
+        b.AppendLine("of many per-slice bounds is not a 95% bound.");
+        b.AppendLine();
+        b.AppendLine("| attack | slice | members | non-members | AUC | advantage | TPR at FPR 0.1% | TPR at FPR 1% | ε lower bound |");
+        b.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var x in all.Concat(a.Results.Where(x => x.Slice.Kind != SliceKind.All)))
+        {
+            b.AppendLine(CultureInfo.InvariantCulture,
+                $"| {x.Attack.Name()} | {x.Slice.Name} | {x.MemberCount} | {x.NonMemberCount} | {x.Auc.ToString("F4", inv)} | {x.AttackerAdvantage.ToString("F4", inv)} | {x.TprAtTenthPercentFpr.ToString("F4", inv)} | {x.TprAtOnePercentFpr.ToString("F4", inv)} | {x.EpsilonLowerBound.Epsilon.ToString("F3", inv)} |");
+        }
+
+        foreach (var note in a.Notes)
+        {
+            b.AppendLine();
+            b.AppendLine(CultureInfo.InvariantCulture, $"Note: {note}");
+        }
+
+        b.AppendLine();
+        b.AppendLine("![ROC curves of the attacks on all examples](audit/roc-all.png) ![the same, log-log: the low-FPR region](audit/roc-all-log.png)");
+        b.AppendLine();
+        b.AppendLine("ROC curves per slice: audit/roc-<slice>.png.");
+        b.AppendLine();
+        b.AppendLine("How to read these numbers: docs/auditing.md.");
+        b.AppendLine();
+    }
+
+    private static void Row(StringBuilder b, string name, string value) => b.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} |");
+
+    private static string Pct(double fraction) =>
+        double.IsFinite(fraction) ? (100 * fraction).ToString("F2", CultureInfo.InvariantCulture) + "%" : "–";
+
+    private static string Num(double? value) => value is { } v
+        ? double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "∞"
+        : "–";
+}

@@ -1,0 +1,422 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using DiffPriv.Accounting;
+using DiffPriv.Accounting.Pld;
+using DiffPriv.Accounting.Rdp;
+using DiffPriv.Auditing.SecretSharer;
+using DiffPriv.Datasets.Text;
+using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.Training;
+using DiffPriv.Models;
+using DiffPriv.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPriv.Experiments.SecretSharer;
+
+/// <summary>
+/// Runs the Secret Sharer experiment: a character-level LSTM language model trained on Reuters newswire with canaries
+/// inserted, once normally and once with DP-SGD, then compared on perplexity, accepted sentences and canary exposure.
+/// </summary>
+public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<ProgressUpdate>? progress = null)
+{
+    private const int ScoreBatch = 512;
+    private readonly CharVocabulary _vocabulary = CharVocabulary.Default;
+
+
+    /// <summary>Runs the experiment and writes its run folder (report, JSON, models).</summary>
+    /// <returns>Everything the run measured.</returns>
+    public SecretSharerExperimentResult Run()
+    {
+        var clock = Stopwatch.StartNew();
+        TorchRuntime.EnsureLoaded();
+        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var dataSeed = (int)(seed & 0x7fffffff);
+        torch.manual_seed(seed);
+
+        var corpus = ReutersCorpus.Load(maxSequenceLength: settings.SequenceLength, log: m => progress?.Report(ProgressUpdate.Detail(m)));
+        // Public text for pretraining, loaded before any training so that a missing corpus fails at once.
+        IReadOnlyList<string> publicSequences = [];
+        var publicCorpus = "";
+        if (settings.PretrainingEpochs > 0)
+        {
+            var brown = BrownCorpus.LoadAllGenres(maxSequenceLength: settings.SequenceLength, log: m => progress?.Report(ProgressUpdate.Detail(m)));
+            publicCorpus = brown.Name;
+            publicSequences = Subset([.. brown.Train.Sequences, .. brown.Test.Sequences], settings.PretrainingSequences, dataSeed + 4);
+        }
+
+        var train = Subset(corpus.Train.Sequences, settings.TrainSequences, dataSeed);
+        var test = Subset(corpus.Test.Sequences, settings.TestSequences, dataSeed + 1);
+        var plan = CanaryPlan.Create(
+            new CanaryPlanOptions
+            {
+                Format = settings.CanaryFormat,
+                Repetitions = settings.Repetitions,
+                CanariesPerRepetition = settings.CanariesPerRepetition,
+                References = settings.References,
+            },
+            dataSeed + 2);
+        var withCanaries = plan.InsertInto(train, dataSeed + 3).Sequences;
+
+        var runDir = RunDirectory();
+        Directory.CreateDirectory(runDir);
+        Say(
+            $"diffpriv experiment secret-sharer{(settings.IsQuick ? " --quick" : "")}: {corpus.Name}, {train.Count} training sequences + " +
+            $"{plan.TotalInsertions} canary insertions ({plan.Canaries.Count} canaries × r ∈ {{{string.Join(", ", settings.Repetitions)}}}), " +
+            $"{test.Count} test sequences, {plan.References.Count} reference candidates; run folder {runDir}");
+        if (settings.Seed is not null)
+        {
+            Say($"note: --seed {settings.Seed} seeds the noise too: reproducible, for experiments only (not secret).");
+        }
+
+        var length = settings.SequenceLength + 1; // start token + up to T characters + end token → T + 1 positions
+        var trainEncoded = withCanaries.Select(Encode).ToList();
+        var (inputs, targets) = CharLmData.ToTensors(trainEncoded, length, CharVocabulary.PadId);
+        var testEncoded = test.Select(Encode).ToList();
+        var originalEncoded = train.Select(Encode).ToList();
+        var canaryEncoded = plan.Canaries.Select(c => Encode(c.Secret)).ToList();
+        var referenceEncoded = plan.References.Select(Encode).ToList();
+
+        // testScores: the last epoch's evaluation of the final model, reused rather than scored again.
+        LanguageModelScores Score(string name, nn.Module<Tensor, Tensor> model, double seconds, List<(int, double, double)> history, double[] testScores)
+        {
+            return new LanguageModelScores(
+                name,
+                testScores,
+                SequenceScorer.LogPerplexities(model, originalEncoded, CharVocabulary.PadId, ScoreBatch),
+                SequenceScorer.LogPerplexities(model, canaryEncoded, CharVocabulary.PadId, ScoreBatch),
+                SequenceScorer.LogPerplexities(model, referenceEncoded, CharVocabulary.PadId, ScoreBatch),
+                PooledNatsPerChar(testScores, testEncoded),
+                seconds,
+                history);
+        }
+
+        // 0. Public pretraining (not private, and not needing to be: the Brown corpus is published text without canaries).
+        //    Both models start from its weights, so the comparison is still one architecture and one starting point.
+        PretrainingSummary? pretraining = null;
+        nn.Module<Tensor, Tensor>? pretrained = null;
+        if (settings.PretrainingEpochs > 0)
+        {
+            Say($"[pretraining] public text: {publicCorpus}, {publicSequences.Count} sequences (not private; no canaries)");
+            pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+            var (publicInputs, publicTargets) = CharLmData.ToTensors(publicSequences.Select(Encode).ToList(), length, CharVocabulary.PadId);
+            var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs, LrSchedule.Constant);
+            publicInputs.Dispose();
+            publicTargets.Dispose();
+            pretrained.save(Path.Combine(runDir, "pretrained-model.bin"));
+            pretraining = new PretrainingSummary(publicCorpus, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
+        }
+
+        // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).
+        var nonPrivateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        if (pretrained is not null)
+        {
+            nonPrivateModel.load_state_dict(pretrained.state_dict());
+        }
+
+        var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs, settings.NonPrivateSchedule);
+        var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
+        nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
+        nonPrivateModel.Dispose();
+
+        // 2. The private model (DpLstm: the same equations with exact per-example gradients; DP-SGD with Poisson sampling).
+        torch.manual_seed(seed + 1);
+        nn.Module<Tensor, Tensor> privateModel;
+        if (pretrained is null)
+        {
+            privateModel = ModelZoo.CharLstm(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        }
+        else
+        {
+            // The pretrained weights in the fused layout, then the fused LSTM swapped for DpLstm with the same weights.
+            privateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+            privateModel.load_state_dict(pretrained.state_dict());
+            ModuleValidator.Fix(privateModel);
+            pretrained.Dispose();
+        }
+
+        var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);
+        var privateScores = Score("private", privateModel, pSeconds, pHistory, pTest);
+        privateModel.Dispose();
+        inputs.Dispose();
+        targets.Dispose();
+
+        var outcome = new SecretSharerExperimentResult(
+            settings,
+            corpus,
+            train.Count,
+            test.Count,
+            plan,
+            pretraining,
+            nonPrivate,
+            privateScores,
+            accounting,
+            SecretSharerResult.Compute(plan, nonPrivate.CanaryScores, nonPrivate.ReferenceScores),
+            SecretSharerResult.Compute(plan, privateScores.CanaryScores, privateScores.ReferenceScores),
+            Acceptance(nonPrivate, privateScores),
+            Disagreements(train, nonPrivate.TrainScores, privateScores.TrainScores, 10),
+            clock.Elapsed.TotalSeconds,
+            runDir);
+        SecretSharerReport.Write(outcome);
+        return outcome;
+    }
+
+    private void Say(string line) => progress?.Report(ProgressUpdate.Message(line));
+
+    private long[] Encode(string text) => _vocabulary.Encode(text, appendEnd: true);
+
+    /// <summary>A seeded random subset (which sequences are used is a public choice, independent of their content).</summary>
+    private static IReadOnlyList<string> Subset(IReadOnlyList<string> all, int? count, int seed)
+    {
+        if (count is not { } k || k >= all.Count)
+        {
+            return all;
+        }
+
+        var order = Enumerable.Range(0, all.Count).ToArray();
+#pragma warning disable CA5394 // Not a secret: which public subset to train on.
+        new Random(seed).Shuffle(order);
+#pragma warning restore CA5394
+        return order.Take(k).Order().Select(i => all[i]).ToList();
+    }
+
+    /// <summary>
+    /// Pools per-sequence log-perplexities into nats per predicted token over the whole set: each sequence weighs by its
+    /// predicted tokens (its characters and the end-of-sequence token), so this is the mean log-loss of all of them.
+    /// </summary>
+    internal static double PooledNatsPerChar(double[] scores, IReadOnlyList<long[]> sequences)
+    {
+        double nats = 0, chars = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var predicted = sequences[i].Length - 1;
+            nats += scores[i] * predicted;
+            chars += predicted;
+        }
+
+        return nats / chars;
+    }
+
+    private static double[] TestScores(nn.Module<Tensor, Tensor> model, IReadOnlyList<long[]> testEncoded) =>
+        SequenceScorer.LogPerplexities(model, testEncoded, CharVocabulary.PadId, ScoreBatch);
+
+    // Ordinary training (shuffled mini-batches, mean loss): the non-private model, and public pretraining ("pretraining",
+    // at a constant rate: a pretrained model decayed to convergence was a worse start for private fine-tuning).
+    private (double Seconds, List<(int, double, double)> History, double[] TestScores) TrainNonPrivate(
+        string name, nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, int epochs, LrSchedule schedule)
+    {
+        var clock = Stopwatch.StartNew();
+        var n = inputs.shape[0];
+        var b = settings.NonPrivateBatchSize;
+        var perEpoch = (n + b - 1) / b;
+        var total = perEpoch * epochs;
+        using var optimizer = optim.Adam(model.parameters(), settings.NonPrivateLearningRate);
+        Say($"[{name}] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)} ({LrSchedules.Describe(schedule)}), shuffled batches of {b}, {epochs} epochs = {total} steps");
+        var progress = new StepReporter(Say, name, total);
+        var history = new List<(int, double, double)>();
+        double[] testScores = [];
+        long step = 0;
+        for (var epoch = 1; epoch <= epochs; epoch++)
+        {
+            model.train();
+            double lossSum = 0;
+            long batches = 0;
+            using var order = torch.randperm(n);
+            for (long start = 0; start < n; start += b)
+            {
+                using var scope = torch.NewDisposeScope();
+                var idx = order.narrow(0, start, Math.Min(b, n - start));
+                var x = inputs.index_select(0, idx);
+                var y = targets.index_select(0, idx);
+                LrSchedules.Set(optimizer, LrSchedules.At(schedule, settings.NonPrivateLearningRate, step, total));
+                optimizer.zero_grad();
+                var loss = CharLmData.PerExampleLoss(model.call(x), y, CharVocabulary.PadId).mean();
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                batches++;
+                step++;
+                progress.Step(epoch, step, lossSum / batches);
+            }
+
+            testScores = TestScores(model, testEncoded);
+            var testNats = PooledNatsPerChar(testScores, testEncoded);
+            history.Add((epoch, lossSum / batches, testNats));
+            Say($"[{name}] epoch {epoch}/{epochs}: train loss {Fmt4(lossSum / batches)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), {clock.Elapsed.TotalSeconds:F0} s");
+        }
+
+        return (clock.Elapsed.TotalSeconds, history, testScores);
+    }
+
+    private (double Seconds, List<(int, double, double)> History, double[] TestScores, PrivateRunAccounting Accounting) TrainPrivate(
+        nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir)
+    {
+        var clock = Stopwatch.StartNew();
+        var n = inputs.shape[0];
+        using var optimizer = optim.Adam(model.parameters(), settings.PrivateLearningRate);
+        var engine = new PrivacyEngine(AccountantKind.Pld);
+        var options = new DpSgdOptions
+        {
+            MaxGradNorm = settings.MaxGradNorm,
+            ExpectedBatchSize = settings.PrivateBatchSize,
+            MaxPhysicalBatchSize = settings.MaxPhysicalBatchSize,
+            Seed = settings.Seed,
+        };
+        using var training = engine.MakePrivateWithEpsilon(model, optimizer, inputs, targets, options, settings.TargetEpsilon, settings.Delta, settings.PrivateEpochs);
+        var q = training.Loader.SamplingProbability;
+        var sigma = training.Options.NoiseMultiplier;
+        var total = (long)Math.Ceiling(settings.PrivateEpochs * n / (double)settings.PrivateBatchSize);
+        Say(
+            $"[private] DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)} (calibrated for ε ≤ {Fmt(settings.TargetEpsilon)} at δ = {PrivacyStatement.Delta(settings.Delta)}), " +
+            $"C = {Fmt(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.PrivateBatchSize}), Adam lr {Fmt(settings.PrivateLearningRate)} ({LrSchedules.Describe(settings.PrivateSchedule)}), {total} steps");
+        var progress = new StepReporter(Say, "private", total);
+        double lossSum = 0;
+        long batches = 0;
+        Tensor LossFunction(Tensor x, Tensor y)
+        {
+            var losses = CharLmData.PerExampleLoss(model.call(x), y, CharVocabulary.PadId);
+            using (torch.no_grad())
+            {
+                if (losses.shape[0] > 0)
+                {
+                    lossSum += losses.mean().item<float>();
+                    batches++;
+                }
+            }
+
+            return losses;
+        }
+
+        var history = new List<(int, double, double)>();
+        double[] testScores = [];
+        long step = 0;
+        for (var epoch = 1; epoch <= settings.PrivateEpochs; epoch++)
+        {
+            model.train();
+            lossSum = 0;
+            batches = 0;
+            var end = total * epoch / settings.PrivateEpochs;
+            for (; step < end; step++)
+            {
+                LrSchedules.Set(optimizer, LrSchedules.At(settings.PrivateSchedule, settings.PrivateLearningRate, step, total));
+                using (torch.NewDisposeScope())
+                {
+                    training.Optimizer.Step(training.Loader.NextBatch(), LossFunction);
+                }
+
+                progress.Step(epoch, step + 1, batches > 0 ? lossSum / batches : double.NaN);
+            }
+
+            testScores = TestScores(model, testEncoded);
+            var testNats = PooledNatsPerChar(testScores, testEncoded);
+            history.Add((epoch, batches > 0 ? lossSum / batches : double.NaN, testNats));
+            var eps = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta).Upper;
+            Say($"[private] epoch {epoch}/{settings.PrivateEpochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
+        }
+
+        var steps = engine.Ledger.TotalCount;
+        if (steps != training.Optimizer.Steps || steps != total)
+        {
+            throw new InvalidOperationException($"The ledger holds {steps} steps but {training.Optimizer.Steps} were taken.");
+        }
+
+        var final = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta);
+        var rdp = ((RdpAccountant)engine.Ledger.CreateAccountant(AccountantKind.Rdp)).GetEpsilonAndOrder(settings.Delta);
+        var inputsForStatement = new DpSgdRunShape(q, n, settings.PrivateBatchSize, steps, settings.Delta);
+        using var statement = new StringWriter();
+        PrivacyStatement.Write(statement, inputsForStatement, sigma, [new("pld", final.Upper, final.Lower, null), new("rdp", rdp.Epsilon, null, rdp.OptimalOrder)]);
+        statement.WriteLine("  - The privacy unit is one training sequence (at most " + settings.SequenceLength.ToString(CultureInfo.InvariantCulture) + " characters); a canary inserted r times is r units.");
+        if (settings.PretrainingEpochs > 0)
+        {
+            statement.WriteLine("  - The model started from weights pretrained on public text (the Brown corpus); the guarantee covers the Reuters training sequences.");
+        }
+
+        if (settings.Seed is not null)
+        {
+            statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret (experiments only).");
+        }
+
+        engine.SaveCheckpoint(Path.Combine(runDir, "private-checkpoint.bin"), training);
+        return (clock.Elapsed.TotalSeconds, history, testScores, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
+    }
+
+    private AcceptanceSummary Acceptance(LanguageModelScores nonPrivate, LanguageModelScores privateScores)
+    {
+        var np = Quantile(nonPrivate.TestScores, settings.AcceptQuantile);
+        var dp = Quantile(privateScores.TestScores, settings.AcceptQuantile);
+        double both = 0, onlyNp = 0, onlyDp = 0, neither = 0;
+        for (var i = 0; i < nonPrivate.TrainScores.Length; i++)
+        {
+            var a = nonPrivate.TrainScores[i] <= np;
+            var c = privateScores.TrainScores[i] <= dp;
+            if (a && c)
+            {
+                both++;
+            }
+            else if (a)
+            {
+                onlyNp++;
+            }
+            else if (c)
+            {
+                onlyDp++;
+            }
+            else
+            {
+                neither++;
+            }
+        }
+
+        var n = (double)nonPrivate.TrainScores.Length;
+        return new AcceptanceSummary(settings.AcceptQuantile, np, dp, both / n, onlyNp / n, onlyDp / n, neither / n);
+    }
+
+    /// <summary>The q-quantile by linear interpolation between order statistics (numpy's default).</summary>
+    internal static double Quantile(IReadOnlyList<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        var position = q * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(lower + 1, sorted.Length - 1);
+        return sorted[lower] + ((position - lower) * (sorted[upper] - sorted[lower]));
+    }
+
+    /// <summary>
+    /// The distinct training sequences the non-private model finds much likelier than the private model does, with how
+    /// many times each occurs (a repeated line such as "year" would otherwise fill the list; copies score the same).
+    /// </summary>
+    private static List<(string, int, double, double)> Disagreements(IReadOnlyList<string> train, double[] nonPrivate, double[] privateScores, int count) =>
+        Enumerable.Range(0, train.Count)
+            .GroupBy(i => train[i], StringComparer.Ordinal)
+            .Select(g => (First: g.First(), Copies: g.Count()))
+            .OrderByDescending(x => privateScores[x.First] - nonPrivate[x.First])
+            .ThenBy(x => x.First)
+            .Take(count)
+            .Select(x => (train[x.First], x.Copies, nonPrivate[x.First], privateScores[x.First]))
+            .ToList();
+
+    private string RunDirectory() => RunFolder.Resolve(settings.OutDir, "secret-sharer");
+
+    private static string Fmt(double v) => PrivacyStatement.Format(v);
+
+    private static string Fmt4(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+
+    /// <summary>A progress line about every 10% of the steps (and time left).</summary>
+    private sealed class StepReporter(Action<string> log, string name, long total)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly long _every = Math.Max(1, total / 10);
+
+        public void Step(int epoch, long step, double loss)
+        {
+            if (step % _every != 0 && step != total)
+            {
+                return;
+            }
+
+            var left = TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / step * (total - step));
+            log($"[{name}] epoch {epoch}, step {step}/{total}, loss {Fmt4(loss)}, ~{(int)left.TotalMinutes}:{left.Seconds:00} left");
+        }
+    }
+}

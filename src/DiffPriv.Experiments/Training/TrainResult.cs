@@ -1,0 +1,23 @@
+namespace DiffPriv.Experiments.Training;
+
+/// <summary>Everything a finished run reports.</summary>
+public sealed record TrainResult(
+    TrainSettings Settings,
+    long TrainExamples,
+    long TestExamples,
+    double? NoiseMultiplier,
+    double? SamplingProbability,
+    long Steps,
+    double Epsilon,
+    double? EpsilonLower,
+    double? RdpEpsilon,
+    double? RdpOrder,
+    double TestAccuracy,
+    double WallSeconds,
+    string RunDir,
+    IReadOnlyList<EpochMetrics> History,
+    string PrivacyStatement)
+{
+    /// <summary>The membership-inference audit (<c>--audit</c>), or null.</summary>
+    public TrainAuditResult? Audit { get; init; }
+}

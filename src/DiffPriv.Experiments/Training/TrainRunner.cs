@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using DiffPriv.Accounting;
+using DiffPriv.Accounting.Pld;
+using DiffPriv.Accounting.Rdp;
+using DiffPriv.Datasets;
+using DiffPriv.Experiments.Reports;
+using DiffPriv.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DiffPriv.Experiments.Training;
+
+/// <summary>Runs <c>diffpriv train</c>: loads data, trains (DP-SGD or plain), evaluates, accounts and writes the run folder.</summary>
+/// <param name="settings">The run's validated settings.</param>
+/// <param name="progress">Receives log lines, warnings and step updates, synchronously; may be null.</param>
+public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate>? progress = null)
+{
+    private const int EvalBatch = 1000;
+    private DateTime _loopStart = DateTime.UtcNow;
+
+    /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
+    /// <returns>Everything the run measured.</returns>
+    /// <exception cref="ArgumentException">The settings do not fit the data (e.g. a batch larger than the data set).</exception>
+    public TrainResult Run()
+    {
+        var clock = Stopwatch.StartNew();
+
+        TorchRuntime.EnsureLoaded();
+        using var data = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
+        var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
+        var n = train.Inputs.shape[0];
+        if (settings.BatchSize > n)
+        {
+            throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})", nameof(settings));
+        }
+
+        if (!settings.NoDp && settings.Delta >= 1.0 / n)
+        {
+            Warn($"δ = {PrivacyStatement.Format(settings.Delta)} is not below 1/N = {PrivacyStatement.Format(1.0 / n)}: such a δ allows a mechanism that publishes a few examples outright. Use δ ≪ 1/N.");
+        }
+
+        var runDir = RunDirectory();
+        Directory.CreateDirectory(runDir);
+        Say($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
+        if (split is not null)
+        {
+            Say($"--audit: {split.HoldoutInputs.shape[0]} examples drawn at random from the training split are held out (never trained on) as the audit's non-members.");
+        }
+        if (settings.Seed is not null && !settings.NoDp)
+        {
+            Say($"note: --seed {settings.Seed} seeded noise is for reproducibility only (the noise and sampling can be replayed by anyone who knows the seed). Omit --seed for secure noise.");
+        }
+
+        torch.manual_seed(seed);
+        var model = ModelZoo.MnistCnn(settings.Activation);
+        using var optimizer = CreateOptimizer(model);
+
+        var result = settings.NoDp
+            ? TrainPlain(model, optimizer, data, train, runDir, clock)
+            : TrainPrivate(model, optimizer, data, train, runDir, clock);
+
+        if (settings.Audit)
+        {
+            Say("Privacy audit: membership-inference attacks on training vs held-out examples …");
+            result = result with { Audit = TrainAudit.Run(model, split!, settings.Delta, (int)(seed & 0x7fffffff)) };
+        }
+
+        RunReport.Write(result);
+        model.Dispose();
+        return result;
+    }
+
+    private void Say(string line) => progress?.Report(ProgressUpdate.Message(line));
+
+    private void Warn(string line) => progress?.Report(ProgressUpdate.Warning(line));
+
+    private string RunDirectory() => RunFolder.Resolve(settings.OutDir, settings.DatasetId);
+
+    private optim.Optimizer CreateOptimizer(nn.Module<Tensor, Tensor> model) => settings.Optimizer switch
+    {
+        OptimizerKind.Sgd => optim.SGD(model.parameters(), settings.LearningRate, momentum: settings.Momentum),
+        OptimizerKind.Adam => optim.Adam(model.parameters(), settings.LearningRate),
+        _ => throw new ArgumentException($"unknown optimizer {settings.Optimizer}", nameof(model)),
+    };
+
+    private TrainResult TrainPrivate(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)
+    {
+        var engine = new PrivacyEngine(AccountantKind.Pld);
+        var n = train.Inputs.shape[0];
+        var options = new DpSgdOptions
+        {
+            MaxGradNorm = settings.MaxGradNorm,
+            ExpectedBatchSize = settings.BatchSize,
+            NoiseMultiplier = settings.NoiseMultiplier ?? double.NaN,
+            Seed = settings.Seed,
+        };
+        using var training = settings.NoiseMultiplier is not null
+            ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
+            : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
+        var q = training.Loader.SamplingProbability;
+        var sigma = training.Options.NoiseMultiplier;
+
+        // Exactly the steps the calibration assumed (TF Privacy's convention): ceil(epochs·N/B), spread over the epochs.
+        var totalSteps = (long)Math.Ceiling(settings.Epochs * n / (double)settings.BatchSize);
+        Say(
+            $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
+            $"C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {totalSteps} steps, δ = {PrivacyStatement.Delta(settings.Delta)}");
+
+        Func<Tensor, Tensor, Tensor>? lossFunction = null;
+        double lossSum = 0, correct = 0, seen = 0;
+        lossFunction = (x, y) =>
+        {
+            var logits = model.call(x);
+            var losses = F.cross_entropy(logits, y, reduction: nn.Reduction.None);
+            using (torch.no_grad())
+            {
+                lossSum += losses.sum().item<float>();
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+                seen += y.shape[0];
+            }
+
+            return losses;
+        };
+
+        double? epsSoFar = null;
+        var history = new List<EpochMetrics>();
+        _loopStart = DateTime.UtcNow;
+        var result = Run(() =>
+        {
+            long step = 0;
+            for (var epoch = 1; epoch <= settings.Epochs; epoch++)
+            {
+                var epochStart = clock.Elapsed;
+                lossSum = correct = seen = 0;
+                model.train();
+                var end = totalSteps * epoch / settings.Epochs;
+                for (; step < end; step++)
+                {
+                    using (torch.NewDisposeScope())
+                    {
+                        LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
+                        training.Optimizer.Step(training.Loader.NextBatch(), lossFunction);
+                    }
+
+                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, step + 1, totalSteps, lossSum, correct, seen, epsSoFar)));
+                }
+
+                var testAccuracy = Evaluate(model, data);
+                var pld = (PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld);
+                var interval = pld.GetEpsilonInterval(settings.Delta);
+                epsSoFar = interval.Upper;
+                var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), testAccuracy, interval.Upper, interval.Lower, (clock.Elapsed - epochStart).TotalSeconds);
+                history.Add(metrics);
+                Say(EpochLine(metrics));
+            }
+
+            return step;
+        });
+
+        var steps = engine.Ledger.TotalCount;
+        if (steps != training.Optimizer.Steps || steps != result)
+        {
+            throw new InvalidOperationException($"The ledger holds {steps} steps but {training.Optimizer.Steps} were taken.");
+        }
+
+        var final = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta);
+        var rdp = ((RdpAccountant)engine.Ledger.CreateAccountant(AccountantKind.Rdp)).GetEpsilonAndOrder(settings.Delta);
+        var inputs = new DpSgdRunShape(q, n, settings.BatchSize, steps, settings.Delta);
+        var results = new List<AccountantEstimate>
+        {
+            new("pld", final.Upper, final.Lower, null),
+            new("rdp", rdp.Epsilon, null, double.IsFinite(rdp.Epsilon) && steps > 0 ? rdp.OptimalOrder : null),
+        };
+        using var statement = new StringWriter();
+        PrivacyStatement.Write(statement, inputs, sigma, results);
+        if (settings.Seed is not null)
+        {
+            statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret. Seeded runs are for");
+            statement.WriteLine("    reproducibility only; publish a model only from a run without --seed (secure noise).");
+        }
+
+        engine.SaveCheckpoint(Path.Combine(runDir, "checkpoint.bin"), training);
+        return new TrainResult(
+            settings, n, data.TestInputs.shape[0], sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, results[1].OptimalOrder,
+            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString());
+    }
+
+    private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)
+    {
+        var n = train.Inputs.shape[0];
+        var perEpoch = (n + settings.BatchSize - 1) / settings.BatchSize;
+        var totalSteps = perEpoch * settings.Epochs;
+        Say($"NOT PRIVATE (--no-dp): ordinary training, shuffled batches of {settings.BatchSize}, mean loss, {totalSteps} steps; no privacy guarantee (ε = ∞).");
+        var history = new List<EpochMetrics>();
+        _loopStart = DateTime.UtcNow;
+        var steps = Run(() =>
+        {
+            long step = 0;
+            for (var epoch = 1; epoch <= settings.Epochs; epoch++)
+            {
+                var epochStart = clock.Elapsed;
+                double lossSum = 0, correct = 0, seen = 0;
+                model.train();
+                using var order = torch.randperm(n);
+                for (long start = 0; start < n; start += settings.BatchSize)
+                {
+                    using (torch.NewDisposeScope())
+                    {
+                        var idx = order.narrow(0, start, Math.Min(settings.BatchSize, n - start));
+                        var x = train.Inputs.index_select(0, idx);
+                        var y = train.Targets.index_select(0, idx);
+                        LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
+                        optimizer.zero_grad();
+                        var logits = model.call(x);
+                        var loss = F.cross_entropy(logits, y);
+                        loss.backward();
+                        optimizer.step();
+                        lossSum += loss.item<float>() * y.shape[0];
+                        correct += logits.argmax(1).eq(y).sum().item<long>();
+                        seen += y.shape[0];
+                    }
+
+                    step++;
+                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, step, totalSteps, lossSum, correct, seen, null)));
+                }
+
+                var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), Evaluate(model, data), null, null, (clock.Elapsed - epochStart).TotalSeconds);
+                history.Add(metrics);
+                Say(EpochLine(metrics));
+            }
+
+            return step;
+        });
+
+        model.save(Path.Combine(runDir, "model.bin"));
+        const string statement = "NOT PRIVATE: trained with --no-dp (no clipping, no noise, shuffled batches). The model has no\n" +
+                                 "differential-privacy guarantee (ε = ∞) and may memorise individual training examples.\n";
+        return new TrainResult(settings, n, data.TestInputs.shape[0], null, null, steps, double.PositiveInfinity, null, null, null,
+            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement);
+    }
+
+    /// <summary>Test accuracy: eval mode, no gradients, batched; a plain forward outside any DP step records nothing.</summary>
+    private static double Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data)
+    {
+        model.eval();
+        using var noGrad = torch.no_grad();
+        var m = data.TestInputs.shape[0];
+        long correct = 0;
+        for (long start = 0; start < m; start += EvalBatch)
+        {
+            using var scope = torch.NewDisposeScope();
+            var length = Math.Min(EvalBatch, m - start);
+            var logits = model.call(data.TestInputs.narrow(0, start, length));
+            correct += logits.argmax(1).eq(data.TestTargets.narrow(0, start, length)).sum().item<long>();
+        }
+
+        model.train();
+        return (double)correct / m;
+    }
+
+    private StepStatus Status(int epoch, long step, long totalSteps, double lossSum, double correct, double seen, double? eps)
+    {
+        var elapsed = (DateTime.UtcNow - _loopStart).TotalSeconds;
+        TimeSpan? left = step > 0 ? TimeSpan.FromSeconds(elapsed / step * (totalSteps - step)) : null;
+        return new StepStatus(epoch, settings.Epochs, step, totalSteps, Mean(lossSum, seen), Mean(correct, seen), eps, left);
+    }
+
+    private static double Mean(double sum, double count) => count > 0 ? sum / count : double.NaN;
+
+    private static string EpochLine(EpochMetrics m)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var eps = m.Epsilon is { } e ? $"ε {e.ToString("F3", inv)}" : "ε ∞ (not private)";
+        return $"epoch {m.Epoch}: loss {m.TrainLoss.ToString("F4", inv)}, train acc {(100 * m.TrainAccuracy).ToString("F2", inv)}%, " +
+               $"test acc {(100 * m.TestAccuracy).ToString("F2", inv)}%, {eps}, {m.Seconds.ToString("F1", inv)} s";
+    }
+
+    private static long Run(Func<long> body) => body();
+}

@@ -1,0 +1,42 @@
+using DiffPriv.Datasets;
+using DiffPriv.Models;
+
+namespace DiffPriv.Experiments.Training;
+
+/// <summary>Validated settings of one <c>diffpriv train</c> run.</summary>
+public sealed record TrainSettings(
+    DatasetName Dataset,
+    bool NoDp,
+    double? NoiseMultiplier,
+    double? TargetEpsilon,
+    double Delta,
+    double MaxGradNorm,
+    int BatchSize,
+    int Epochs,
+    double LearningRate,
+    OptimizerKind Optimizer,
+    double Momentum,
+    Activation Activation,
+    LrSchedule Schedule,
+    long? Seed,
+    string? OutDir,
+    bool Smoke,
+    int? TrainExamples,
+    bool Audit,
+    string CommandLine)
+{
+    /// <summary>Training examples kept (the first ones; a public choice), or null for all.</summary>
+    public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTrainExamples : TrainExamples;
+
+    /// <summary>Test examples kept, or null for all.</summary>
+    public int? TestLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTestExamples : null;
+
+    /// <summary>The data set's identifier (<c>mnist</c>, <c>fashion-mnist</c>).</summary>
+    public string DatasetId => ImageDatasets.Get(Dataset).Id;
+
+    /// <summary>The learning rate at step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
+    /// <param name="step">The step, from 0.</param>
+    /// <param name="totalSteps">Steps in the run.</param>
+    /// <returns>The learning rate.</returns>
+    public double LearningRateAt(long step, long totalSteps) => LrSchedules.At(Schedule, LearningRate, step, totalSteps);
+}
