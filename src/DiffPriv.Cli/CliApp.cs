@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using DiffPriv.Cli.Commands;
 
 namespace DiffPriv.Cli;
@@ -38,6 +39,15 @@ internal static class CliApp
         {
             stderr.WriteLine($"error: {e.Message}");
             return ExitUsage;
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("TorchSharp's native library", StringComparison.Ordinal) &&
+                                                   !(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64))
+        {
+            stderr.WriteLine(
+                $"error: this diffpriv tool carries the CPU libtorch for linux-x64 only, and this machine is {RuntimeInformation.RuntimeIdentifier}. " +
+                "The accounting commands (epsilon, noise) and audit mia work here; to train, build DiffPriv from source, which picks the libtorch " +
+                "backend of this platform (TorchSharp-cpu).");
+            return ExitFailure;
         }
         catch (Exception e)
         {

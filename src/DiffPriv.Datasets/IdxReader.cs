@@ -77,7 +77,7 @@ public static class IdxReader
     /// <param name="std">The public normalisation std, &gt; 0 (MNIST 0.3081).</param>
     /// <param name="limit">Keep only the first <paramref name="limit"/> images (null: all).</param>
     /// <returns>A new CPU tensor, owned by the caller.</returns>
-    public static Tensor ToTensor(IdxImages images, double mean, double std, int? limit = null)
+    public static Tensor ImagesToTensor(IdxImages images, double mean, double std, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(std, 0);
@@ -98,7 +98,7 @@ public static class IdxReader
     /// <param name="labels">The raw labels.</param>
     /// <param name="limit">Keep only the first <paramref name="limit"/> labels (null: all).</param>
     /// <returns>A new CPU tensor, owned by the caller.</returns>
-    public static Tensor ToTensor(byte[] labels, int? limit = null)
+    public static Tensor LabelsToTensor(byte[] labels, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         var n = Math.Min(labels.Length, limit ?? labels.Length);

@@ -126,7 +126,7 @@ public static class ImageDatasets
             throw new IdxFormatException(labelsPath, $"{labels.Length} labels for {images.Count} images in {imagesFile}");
         }
 
-        return (IdxReader.ToTensor(images, info.Mean, info.Std, limit), IdxReader.ToTensor(labels, limit));
+        return (IdxReader.ImagesToTensor(images, info.Mean, info.Std, limit), IdxReader.LabelsToTensor(labels, limit));
     }
 
     private static void Verify(DatasetInfo info, string path)

@@ -74,15 +74,15 @@ public sealed class IdxReaderTests : IDisposable
     public void TensorsAreScaledThenNormalisedWithTheGivenConstants()
     {
         var images = IdxReader.ReadImages(Write("img", ImagesFile(2, 28, 28, i => i == 0 ? (byte)255 : (byte)0)));
-        using var x = IdxReader.ToTensor(images, 0.1307, 0.3081);
+        using var x = IdxReader.ImagesToTensor(images, 0.1307, 0.3081);
         Assert.Equal(new long[] { 2, 1, 28, 28 }, x.shape);
         Assert.Equal(TorchSharp.torch.ScalarType.Float32, x.dtype);
         Assert.Equal((1 - 0.1307) / 0.3081, x[0, 0, 0, 0].item<float>(), 5);
         Assert.Equal(-0.1307 / 0.3081, x[1, 0, 27, 27].item<float>(), 5);
-        using var limited = IdxReader.ToTensor(images, 0.1307, 0.3081, limit: 1);
+        using var limited = IdxReader.ImagesToTensor(images, 0.1307, 0.3081, limit: 1);
         Assert.Equal(1, limited.shape[0]);
 
-        using var y = IdxReader.ToTensor(new byte[] { 3, 9, 0 });
+        using var y = IdxReader.LabelsToTensor(new byte[] { 3, 9, 0 });
         Assert.Equal(TorchSharp.torch.ScalarType.Int64, y.dtype);
         Assert.Equal(new long[] { 3, 9, 0 }, y.data<long>().ToArray());
     }
