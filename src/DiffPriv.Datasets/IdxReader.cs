@@ -4,33 +4,6 @@ using static TorchSharp.torch;
 
 namespace DiffPriv.Datasets;
 
-/// <summary>The contents of an IDX image file: <see cref="Count"/> images of <see cref="Rows"/>×<see cref="Columns"/> bytes.</summary>
-/// <param name="Pixels">Count·Rows·Columns raw pixel bytes (0..255), image after image, row-major.</param>
-/// <param name="Count">Number of images.</param>
-/// <param name="Rows">Image height.</param>
-/// <param name="Columns">Image width.</param>
-public sealed record IdxImages(byte[] Pixels, int Count, int Rows, int Columns);
-
-/// <summary>
-/// A file that is not the IDX file it should be (wrong magic number, impossible dimensions, truncated, trailing bytes,
-/// broken gzip). The message names the file and says how to fetch it again.
-/// </summary>
-public sealed class IdxFormatException : IOException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="path">The offending file.</param>
-    /// <param name="problem">What is wrong with it.</param>
-    /// <param name="inner">The underlying error, if any.</param>
-    public IdxFormatException(string path, string problem, Exception? inner = null)
-        : base($"{path}: {problem}. The file is corrupt or incomplete: delete it and fetch it again ({ImageDatasets.RefetchHint}).", inner)
-    {
-        Path = path;
-    }
-
-    /// <summary>The offending file.</summary>
-    public string Path { get; }
-}
-
 /// <summary>
 /// Reads LeCun's IDX format (MNIST, Fashion-MNIST), raw or gzip-compressed (detected from the gzip signature): a
 /// big-endian header — magic 0x00000803 for unsigned-byte 3-d data (images) or 0x00000801 for 1-d data (labels), then

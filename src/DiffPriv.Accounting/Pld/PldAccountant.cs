@@ -2,16 +2,6 @@ using DiffPriv.Accounting.Events;
 
 namespace DiffPriv.Accounting.Pld;
 
-/// <summary>An interval [Lower, Upper] that contains the exact ε of the composed mechanisms.</summary>
-/// <param name="Lower">ε from the optimistic PLD: no smaller than 0 and no larger than the exact ε (up to float error).</param>
-/// <param name="Upper">ε from the pessimistic PLD: a valid (ε, δ)-DP guarantee; +∞ when none is finite.</param>
-public sealed record EpsilonInterval(double Lower, double Upper);
-
-/// <summary>An interval [Lower, Upper] that contains the exact δ(ε) of the composed mechanisms.</summary>
-/// <param name="Lower">δ from the optimistic PLD, ≤ the exact δ (up to float error).</param>
-/// <param name="Upper">δ from the pessimistic PLD: a valid (ε, δ)-DP guarantee.</param>
-public sealed record DeltaInterval(double Lower, double Upper);
-
 /// <summary>
 /// Privacy accountant based on privacy loss distributions (PLDs): each mechanism's privacy loss is discretised
 /// onto a grid of step <see cref="ValueDiscretizationInterval"/>, compositions are convolutions computed by FFT,

@@ -1,21 +1,5 @@
 namespace DiffPriv.Auditing.MembershipInference;
 
-/// <summary>How a slice of the examples is chosen.</summary>
-public enum SliceKind
-{
-    /// <summary>Every example.</summary>
-    All,
-
-    /// <summary>Examples whose true label is one class.</summary>
-    Class,
-
-    /// <summary>Examples the model classifies correctly (argmax of logits/probabilities = label; first maximum on ties).</summary>
-    CorrectlyClassified,
-
-    /// <summary>Examples the model misclassifies.</summary>
-    Misclassified,
-}
-
 /// <summary>A slice of the audited examples; attacks run on each slice separately (members and non-members alike).</summary>
 /// <param name="Kind">The kind of slice.</param>
 /// <param name="ClassLabel">The class for <see cref="SliceKind.Class"/>, else null.</param>

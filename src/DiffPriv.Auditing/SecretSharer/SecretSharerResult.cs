@@ -1,22 +1,5 @@
 namespace DiffPriv.Auditing.SecretSharer;
 
-/// <summary>One canary's score and exposures.</summary>
-/// <param name="Secret">The canary text.</param>
-/// <param name="Repetitions">r: how often it was inserted.</param>
-/// <param name="Score">Its log-perplexity under the model (nats per predicted token; lower = more likely).</param>
-/// <param name="Rank">1 + the number of references scoring ≤ it, in [1, |R| + 1].</param>
-/// <param name="ExposureByRank">log2 |R| − log2 <paramref name="Rank"/> (bits).</param>
-/// <param name="ExposureByExtrapolation">−log2 F(<paramref name="Score"/>) under the skew-normal fitted to the references (bits).</param>
-public sealed record CanaryExposure(string Secret, int Repetitions, double Score, int Rank, double ExposureByRank, double ExposureByExtrapolation);
-
-/// <summary>The exposures of the canaries inserted r times, averaged.</summary>
-/// <param name="Repetitions">r.</param>
-/// <param name="Canaries">How many canaries were inserted r times.</param>
-/// <param name="MeanExposureByRank">Mean of their exposures by rank (bits).</param>
-/// <param name="MeanExposureByExtrapolation">Mean of their exposures by extrapolation (bits).</param>
-/// <param name="MeanScore">Mean of their log-perplexities.</param>
-public sealed record RepetitionExposure(int Repetitions, int Canaries, double MeanExposureByRank, double MeanExposureByExtrapolation, double MeanScore);
-
 /// <summary>
 /// The Secret Sharer measurement of one model (Carlini et al. 2019): every canary's exposure by rank and by skew-normal
 /// extrapolation (<see cref="Exposure"/>), and their means per repetition count. A model that has not memorised the

@@ -3,16 +3,6 @@ using static TorchSharp.torch;
 
 namespace DiffPriv.Models;
 
-/// <summary>The activation used between layers of the zoo models.</summary>
-public enum Activation
-{
-    /// <summary>max(0, x), as in TF Privacy's tutorial.</summary>
-    Relu,
-
-    /// <summary>tanh: bounded activations keep gradients small, which suits clipping (Papernot et al. 2021).</summary>
-    Tanh,
-}
-
 /// <summary>Small models used by the tutorials and benchmarks. Every trainable layer has an exact per-example gradient method.</summary>
 public static class ModelZoo
 {

@@ -1,18 +1,5 @@
 namespace DiffPriv.PerSample;
 
-/// <summary>How per-example gradients are clipped.</summary>
-public enum ClippingMode
-{
-    /// <summary>One threshold C on the norm of the whole per-example gradient (all layers together).</summary>
-    Flat,
-
-    /// <summary>
-    /// One threshold C_l per layer, each applied to the norm of that layer's part of the per-example gradient. The whole
-    /// clipped per-example gradient then has norm at most sqrt(Σ_l C_l²), the sensitivity to use for the noise.
-    /// </summary>
-    PerLayer,
-}
-
 /// <summary>The clipping thresholds of a step. Build with <see cref="Flat"/> or <see cref="PerLayer"/>.</summary>
 public sealed record ClippingOptions
 {
@@ -78,34 +65,6 @@ public sealed record ClippingOptions
         if (double.IsNaN(c) || c < 0)
         {
             throw new ArgumentException($"{name} must be ≥ 0 (or +∞ for no clipping), got {c}.", name);
-        }
-    }
-}
-
-/// <summary>Options of a <see cref="GradSampleModule"/>.</summary>
-public sealed record GradSampleModuleOptions
-{
-    /// <summary>The per-layer method; <see cref="GradSampleMethod.Auto"/> by default.</summary>
-    public GradSampleMethod Method { get; init; } = GradSampleMethod.Auto;
-
-    /// <summary>
-    /// Bytes that the materialised per-example gradients of ONE layer may take (B·p·element size) before
-    /// <see cref="GradSampleMethod.Auto"/> prefers the ghost (Gram) method; 256 MiB by default. Must be ≥ 0.
-    /// </summary>
-    public long MaterializeBudgetBytes { get; init; } = 256L * 1024 * 1024;
-
-    /// <summary>Checks the options.</summary>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public void Validate()
-    {
-        if (MaterializeBudgetBytes < 0)
-        {
-            throw new ArgumentException("MaterializeBudgetBytes must be ≥ 0.", nameof(MaterializeBudgetBytes));
-        }
-
-        if (!Enum.IsDefined(Method))
-        {
-            throw new ArgumentException($"Unknown method {Method}.", nameof(Method));
         }
     }
 }

@@ -9,34 +9,6 @@ using static TorchSharp.torch;
 
 namespace DiffPriv.Validation;
 
-/// <summary>One reason a model cannot be trained privately as it is.</summary>
-/// <param name="ModulePath">The module's path in the model (empty for the root).</param>
-/// <param name="ModuleType">Its type name.</param>
-/// <param name="Problem">What is wrong.</param>
-/// <param name="Fix">What to do about it.</param>
-public sealed record ModuleProblem(string ModulePath, string ModuleType, string Problem, string Fix)
-{
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"{(ModulePath.Length == 0 ? "(root)" : ModulePath)} [{ModuleType}]: {Problem} Fix: {Fix}";
-}
-
-/// <summary>The model cannot be trained with DP-SGD as it is; <see cref="Problems"/> says why and how to fix it.</summary>
-public sealed class InvalidModuleException : InvalidOperationException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="problems">The problems found (at least one).</param>
-    public InvalidModuleException(IReadOnlyList<ModuleProblem> problems)
-        : base("The model cannot be trained privately:" + Environment.NewLine +
-               string.Join(Environment.NewLine, (problems ?? []).Select(p => "  - " + p)))
-    {
-        Problems = problems ?? [];
-    }
-
-    /// <summary>Everything that must change.</summary>
-    public IReadOnlyList<ModuleProblem> Problems { get; }
-}
-
 /// <summary>
 /// Checks that a model can be trained with DP-SGD and repairs what can be repaired. Refused: layers that mix the
 /// examples of a batch (BatchNorm: its statistics, and its running buffers, depend on every example in the batch),

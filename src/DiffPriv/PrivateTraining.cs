@@ -1,0 +1,57 @@
+using DiffPriv.Data;
+using DiffPriv.Noise;
+using DiffPriv.Optim;
+using DiffPriv.PerSample;
+using static TorchSharp.torch;
+
+namespace DiffPriv;
+
+/// <summary>The private model, optimizer and data loader returned by <see cref="PrivacyEngine.MakePrivate"/>.</summary>
+public sealed class PrivateTraining : IDisposable
+{
+    internal PrivateTraining(nn.Module model, DpOptimizer optimizer, PoissonDataLoader loader, GradSampleModule engine, NoiseGate gate, DpSgdOptions options)
+    {
+        Model = model;
+        Optimizer = optimizer;
+        Loader = loader;
+        Engine = engine;
+        Gate = gate;
+        Options = options;
+    }
+
+    /// <summary>The model (unchanged object; forward hooks record per-example information during steps).</summary>
+    public nn.Module Model { get; }
+
+    /// <summary>The private optimizer.</summary>
+    public DpOptimizer Optimizer { get; }
+
+    /// <summary>The Poisson-sampling loader.</summary>
+    public PoissonDataLoader Loader { get; }
+
+    /// <summary>The per-example gradient engine attached to the model.</summary>
+    public GradSampleModule Engine { get; }
+
+    /// <summary>The hyperparameters in force (with the calibrated σ when made with a target ε).</summary>
+    public DpSgdOptions Options { get; }
+
+    internal NoiseGate Gate { get; }
+
+    /// <summary>Removes the hooks and frees the optimizer state and the noise generator (the model and data stay).</summary>
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Engine.Dispose();
+        Gate.Dispose();
+    }
+
+    /// <summary>Deconstructs into (model, optimizer, loader).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">The private optimizer.</param>
+    /// <param name="loader">The loader.</param>
+    public void Deconstruct(out nn.Module model, out DpOptimizer optimizer, out PoissonDataLoader loader)
+    {
+        model = Model;
+        optimizer = Optimizer;
+        loader = Loader;
+    }
+}
