@@ -18,7 +18,8 @@ public abstract class PrivacyAccountantContractTests
     protected virtual double CompositionTolerance => 1e-9;
 
     // Exact ε of the Gaussian mechanism with σ = 1 at δ = 1e-5 (Balle & Wang 2018), as dp_accounting's
-    // gaussian_mechanism computes it: tfp_reference_values.md §9, "ε(σ=1, δ=1e-5) = 4.377178095681133".
+    // gaussian_mechanism computes it (google/differential-privacy @ b5b0286e313b64a692abfc8c528d54ef47d960a0,
+    // python/dp_accounting/dp_accounting/gaussian_mechanism.py, get_epsilon_gaussian(1, 1e-5)).
     private const double ExactGaussianEpsilonSigma1Delta1e5 = 4.377178095681133;
 
     [Fact]

@@ -46,9 +46,11 @@ public sealed class NoiseCalibrationTests
     [Fact]
     public void MatchesTfPrivacyComputeNoiseForTheMnistTutorial()
     {
-        // compute_noise(60000, 256, 2.92, 60, 1e-5, 1e-6) = 1.0304699439 at TF Privacy HEAD (tfp_reference_values.md §1.2;
-        // tensorflow_privacy/privacy/analysis/compute_noise_from_budget_lib.py): RDP with the orders of
-        // compute_dp_sgd_privacy, calibrate_dp_mechanism returning the upper end of its final bracket.
+        // compute_noise(60000, 256, 2.92, 60, 1e-5, 1e-6) = 1.0304699439 (computed: tensorflow/privacy @
+        // 03035d5d4a271ac795dab80f5bc1cef82fc3d462, tensorflow_privacy/privacy/analysis/compute_noise_from_budget_lib.py,
+        // with dp_accounting from google/differential-privacy @ b5b0286e313b64a692abfc8c528d54ef47d960a0; the docstring's
+        // historical 1.12 came from an older accountant): RDP with the orders of compute_dp_sgd_privacy,
+        // calibrate_dp_mechanism returning the upper end of its final bracket.
         var result = NoiseCalibration.CalibrateNoiseMultiplier(
             () => new RdpAccountant(Rdp.RdpTestHelpers.TfPrivacyOrders), s => DpSgdRun(256.0 / 60000, 14063, s), 2.92, 1e-5, relativeTolerance: 1e-7);
         Assert.Equal(1.0304699439, result.NoiseMultiplier, 1e-6);
@@ -58,9 +60,10 @@ public sealed class NoiseCalibrationTests
     public void MatchesTfPrivacyMultinomialLogisticCalibration()
     {
         // compute_dpsgd_noise_multiplier(num_train=5000, ε=10, δ=1e-5, epochs=40, batch=10, tol=1e-3) = 0.54329054935041
-        // (tfp_reference_values.md §10, tensorflow_privacy/privacy/logistic_regression/multinomial_logistic.py): RDP with
-        // the orders of compute_dp_sgd_privacy, bisection to an absolute bracket of 1e-3, returning the upper end. Ours
-        // narrows further (relative 1e-4), so it lies in [upstream − 1e-3, upstream].
+        // (computed: tensorflow/privacy @ 03035d5d…, tensorflow_privacy/privacy/logistic_regression/multinomial_logistic.py,
+        // that function alone, with dp_accounting @ b5b0286e…): RDP with the orders of compute_dp_sgd_privacy, bisection
+        // to an absolute bracket of 1e-3, returning the upper end. Ours narrows further (relative 1e-4), so it lies in
+        // [upstream − 1e-3, upstream].
         var steps = (long)Math.Ceiling(40 * 5000 / 10.0);
         var result = NoiseCalibration.CalibrateNoiseMultiplier(
             () => new RdpAccountant(Rdp.RdpTestHelpers.TfPrivacyOrders), s => DpSgdRun(10.0 / 5000, steps, s), 10.0, 1e-5);

@@ -72,7 +72,9 @@ public sealed class DpEventTests
     [InlineData(double.NaN)]
     public void SamplingProbabilityMustBeInUnitInterval(double q)
     {
-        // dp_accounting rejects sampling rates -0.1 and 1.1 (tfp_reference_values.md R6.36, rdp_privacy_accountant_test.py).
+        // dp_accounting rejects sampling rates -0.1 and 1.1 (google/differential-privacy @
+        // b5b0286e313b64a692abfc8c528d54ef47d960a0, python/dp_accounting/dp_accounting/rdp/rdp_privacy_accountant_test.py,
+        // test_raises_on_invalid_sampling_rate).
         Assert.Throws<ArgumentOutOfRangeException>(() => new PoissonSampledDpEvent(q, new GaussianDpEvent(1.0)));
     }
 

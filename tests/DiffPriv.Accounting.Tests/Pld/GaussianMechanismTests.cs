@@ -1,8 +1,10 @@
 namespace DiffPriv.Accounting.Tests.Pld;
 
 /// <summary>
-/// Exact analytic Gaussian mechanism (Balle &amp; Wang 2018). Golden values: tfp_reference_values.md §9, computed
-/// with dp_accounting's <c>dp_accounting/gaussian_mechanism.py</c> (brentq with xtol 1e-12).
+/// Exact analytic Gaussian mechanism (Balle &amp; Wang 2018). Golden values computed with google/differential-privacy @
+/// b5b0286e313b64a692abfc8c528d54ef47d960a0, python/dp_accounting/dp_accounting/gaussian_mechanism.py
+/// (get_epsilon_gaussian / get_sigma_gaussian, brentq with tol 1e-12); δ values stated in
+/// pld/privacy_loss_mechanism_test.py at that commit.
 /// </summary>
 public sealed class GaussianMechanismTests
 {

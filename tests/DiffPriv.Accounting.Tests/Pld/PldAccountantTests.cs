@@ -4,9 +4,13 @@ using DiffPriv.Accounting.Pld;
 namespace DiffPriv.Accounting.Tests.Pld;
 
 /// <summary>
-/// Golden values for the PLD accountant. Sources: tfp_reference_values.md §7 (dp_accounting
-/// <c>pld/pld_privacy_accountant_test.py</c> and computed extras), §1.2 (MNIST tutorial), §2 R2.2
-/// (TF Privacy <c>compute_dp_sgd_privacy_test.py</c>), §9 (exact Gaussian).
+/// Golden values for the PLD accountant. Sources: DPA = google/differential-privacy @
+/// b5b0286e313b64a692abfc8c528d54ef47d960a0, python/dp_accounting/dp_accounting/ (stated values of
+/// <c>pld/pld_privacy_accountant_test.py</c>; computed values of its PLDAccountant, <c>gaussian_mechanism.py</c> and
+/// <c>pld/privacy_loss_distribution_basic_example.py</c>); TFP = tensorflow/privacy @
+/// 03035d5d4a271ac795dab80f5bc1cef82fc3d462, <c>tensorflow_privacy/privacy/analysis/compute_dp_sgd_privacy_test.py</c>
+/// and <c>compute_dp_sgd_privacy_lib.py</c> run with that DPA. The R7_n test names number the cases of
+/// pld_privacy_accountant_test.py in the order they are ported.
 /// </summary>
 public sealed class PldAccountantTests
 {
@@ -33,7 +37,7 @@ public sealed class PldAccountantTests
         return accountant;
     }
 
-    // R7.1 (pld_privacy_accountant_test.py test_gaussian_basic): √3 once then twice ≡ σ = 1; delta 1e-3.
+    // DPA pld_privacy_accountant_test.py test_gaussian_basic: √3 once then twice ≡ σ = 1; delta 1e-3.
     [Fact]
     public void R7_1_Gaussian()
     {
@@ -42,7 +46,7 @@ public sealed class PldAccountantTests
         Assert.Equal(1.0, a.GetEpsilon(0.126936), 1e-3);
     }
 
-    // R7.2 (test_poisson_subsampled_gaussian): delta 1e-3.
+    // DPA test_poisson_subsampled_gaussian: delta 1e-3.
     [Fact]
     public void R7_2_PoissonSubsampledGaussian()
     {
@@ -54,7 +58,7 @@ public sealed class PldAccountantTests
         }
     }
 
-    // R7.3 (test_laplace): losses are bounded by 3·1 + 2·½ = 4, so δ(4) is only the truncated tail; delta 1e-6.
+    // DPA test_laplace: losses are bounded by 3·1 + 2·½ = 4, so δ(4) is only the truncated tail; delta 1e-6.
     [Fact]
     public void R7_3_Laplace()
     {
@@ -63,7 +67,7 @@ public sealed class PldAccountantTests
         Assert.Equal(4.0, a.GetEpsilon(1e-14), 1e-6);
     }
 
-    // R7.4 (test_poisson_subsampled_laplace): δ(2.46964) ≈ 1e-14 (delta 1e-6), ε(1e-14) = 2.46964 (delta 1e-3).
+    // DPA test_poisson_subsampled_laplace: δ(2.46964) ≈ 1e-14 (delta 1e-6), ε(1e-14) = 2.46964 (delta 1e-3).
     [Fact]
     public void R7_4_PoissonSubsampledLaplace()
     {
@@ -82,7 +86,7 @@ public sealed class PldAccountantTests
         new NonPrivateDpEvent(),
     };
 
-    // R7.13 (test_non_private / zero noise): assertEqual.
+    // DPA test_non_private / zero noise: assertEqual.
     [Theory]
     [MemberData(nameof(NonPrivateEvents))]
     public void R7_13_ZeroNoiseIsNotPrivate(DpEvent e)
@@ -93,7 +97,7 @@ public sealed class PldAccountantTests
         Assert.Equal(new EpsilonInterval(double.PositiveInfinity, double.PositiveInfinity), a.GetEpsilonInterval(0.01));
     }
 
-    // R7.14 (zero sampling probability): δ(0) = 0, ε(0) = 0.
+    // DPA, zero sampling probability: δ(0) = 0, ε(0) = 0.
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -105,7 +109,7 @@ public sealed class PldAccountantTests
         Assert.Equal(0.0, a.GetEpsilon(0));
     }
 
-    // R7.16: count 0 or −1 is rejected.
+    // DPA: count 0 or −1 is rejected.
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]
@@ -123,7 +127,8 @@ public sealed class PldAccountantTests
         Assert.True(a.Supports(new ComposedDpEvent([new SelfComposedDpEvent(new PoissonSampledDpEvent(0.1, new LaplaceDpEvent(1)), 3), new NoOpDpEvent()])));
     }
 
-    // §7 computed extra: PLD Gaussian(2.0) ε(1e-5) = 1.9930914079088082 (exact 1.9930914044151176).
+    // Computed with DPA: PLDAccountant Gaussian(2.0) ε(1e-5) = 1.9930914079088082; gaussian_mechanism.py's exact
+    // get_epsilon_gaussian(2.0, 1e-5) = 1.9930914044151176.
     [Fact]
     public void Gaussian2Epsilon()
     {
@@ -133,7 +138,7 @@ public sealed class PldAccountantTests
         Assert.InRange(GaussianMechanism.GetEpsilon(2.0, 1e-5), interval.Lower, interval.Upper);
     }
 
-    // §7 computed extra: privacy_loss_distribution_basic_example.py with interval 1e-3, here through the accountant
+    // Computed with DPA: privacy_loss_distribution_basic_example.py with interval 1e-3, here through the accountant
     // (which also composes with the identity PLD; that only truncates ≤ 1e-15 of tail mass).
     [Fact]
     public void BasicExampleLaplaceThenGaussian()
@@ -146,8 +151,8 @@ public sealed class PldAccountantTests
         Assert.True(interval.Lower <= interval.Upper && interval.Lower > 0.9 * interval.Upper, interval.ToString());
     }
 
-    // R2.2 (TF Privacy compute_dp_sgd_privacy_test.py, _compute_dp_sgd_example_privacy, PLD rows; assertAlmostEqual
-    // places 7): 1.2 epochs, σ 0.7 (halved with microbatching), δ 1e-5; with q the event is
+    // TFP compute_dp_sgd_privacy_test.py test_compute_dp_sgd_example_privacy, PLD rows (stated to places 7; the
+    // full-precision values computed with _compute_dp_sgd_example_privacy): 1.2 epochs, σ 0.7 (halved with microbatching), δ 1e-5; with q the event is
     // SelfComposed(PoissonSampled(q, Gaussian), ceil(1.2/q)) = 120 steps, without q it is Gaussian ×ceil(1.2) = 2.
     [Theory]
     [InlineData(false, 0.01, 2.461238122698744)]
@@ -164,7 +169,7 @@ public sealed class PldAccountantTests
         Assert.Equal(expected, a.GetEpsilon(1e-5), 5e-8);
     }
 
-    // §1.2: MNIST tutorial defaults, PLD 2.3817788079120428 (dp_accounting, interval 1e-4).
+    // MNIST tutorial defaults, PLD 2.3817788079120428 (computed with DPA's PLDAccountant, interval 1e-4).
     [Fact]
     public void MnistTutorial()
     {
@@ -177,7 +182,7 @@ public sealed class PldAccountantTests
         Assert.InRange(interval.Lower, expected - 1e-3, expected);
     }
 
-    // [Lower, Upper] brackets the exact ε (§9 oracle) and narrows with the interval.
+    // [Lower, Upper] brackets the exact ε (GaussianMechanism, the Balle–Wang oracle) and narrows with the interval.
     [Theory]
     [InlineData(0.5, 1e-3)]
     [InlineData(1.0, 1e-5)]

@@ -3,9 +3,10 @@ using DiffPriv.Accounting.Pld;
 namespace DiffPriv.Accounting.Tests.Pld;
 
 /// <summary>
-/// PMF-level behaviour: connect-the-dots discretisations (tfp_reference_values.md §8.3, dp_accounting
-/// <c>pld/privacy_loss_distribution_test.py</c>, places 7 there), the optimistic discretisation, FFT convolution,
-/// self-composition and the §7 basic example (<c>privacy_loss_distribution_basic_example.py</c>).
+/// PMF-level behaviour: connect-the-dots discretisations (stated in google/differential-privacy @
+/// b5b0286e313b64a692abfc8c528d54ef47d960a0, python/dp_accounting/dp_accounting/pld/privacy_loss_distribution_test.py,
+/// places 7 there), the optimistic discretisation, FFT convolution, self-composition and the basic example
+/// (<c>pld/privacy_loss_distribution_basic_example.py</c> at the same commit; its δ values computed by running it).
 /// </summary>
 public sealed class PldPmfTests
 {

@@ -3,7 +3,8 @@ using DiffPriv.Accounting.Pld;
 namespace DiffPriv.Accounting.Tests.Pld;
 
 /// <summary>
-/// Mechanism-level privacy losses: tfp_reference_values.md §8.2, dp_accounting <c>pld/privacy_loss_mechanism_test.py</c>
+/// Mechanism-level privacy losses: values stated in google/differential-privacy @
+/// b5b0286e313b64a692abfc8c528d54ef47d960a0, python/dp_accounting/dp_accounting/pld/privacy_loss_mechanism_test.py
 /// (assertAlmostEqual places 7, i.e. |Δ| &lt; 5e-8).
 /// </summary>
 public sealed class PrivacyLossMechanismTests
@@ -133,7 +134,8 @@ public sealed class PrivacyLossMechanismTests
             Assert.Equal(Math.Log(cdf), logCdf, 1e-13 * Math.Max(1, Math.Abs(logCdf)));
         }
 
-        // Φ(−40) = 3.655893540915e-350 underflows; log Φ must not: ln Φ(−40) = −804.6084420137538.
+        // Φ(−40) = 3.655893540915e-350 underflows; log Φ must not: ln Φ(−40) = −804.6084420137538 (mpmath at 50
+        // digits; scipy 1.10.1's norm.logcdf agrees to 1e-13; reference_values.py).
         if (x == -40.0)
         {
             Assert.Equal(-804.6084420137538, logCdf, 1e-10);

@@ -3,12 +3,16 @@ using DiffPriv.Accounting.Rdp;
 
 namespace DiffPriv.Accounting.Tests.Rdp;
 
-/// <summary>What the RDP accountant accepts, under which relation, and its API surface (DPA test_supports etc.).</summary>
+/// <summary>
+/// What the RDP accountant accepts, under which relation, and its API surface. DPA: google/differential-privacy @
+/// b5b0286e313b64a692abfc8c528d54ef47d960a0, python/dp_accounting/dp_accounting/rdp/rdp_privacy_accountant.py and
+/// rdp_privacy_accountant_test.py (test_supports etc.).
+/// </summary>
 public sealed class RdpAccountantBehaviourTests
 {
     private static readonly GaussianDpEvent Gaussian = new(1.0);
 
-    // dp_accounting rdp_privacy_accountant.py DEFAULT_RDP_ORDERS.
+    // DPA rdp_privacy_accountant.py DEFAULT_RDP_ORDERS.
     [Fact]
     public void DefaultOrdersAreDpAccountants()
     {
@@ -106,7 +110,7 @@ public sealed class RdpAccountantBehaviourTests
         Assert.All(accountant.RdpValues, r => Assert.Equal(0.0, r));
     }
 
-    // R6.36 — DPA test_raises_on_invalid_sampling_rate / test_raises_on_invalid_noise_multiplier: here the events
+    // DPA test_raises_on_invalid_sampling_rate / test_raises_on_invalid_noise_multiplier: here the events
     // themselves refuse invalid parameters, so no accountant ever sees them.
     [Theory]
     [InlineData(-0.1)]

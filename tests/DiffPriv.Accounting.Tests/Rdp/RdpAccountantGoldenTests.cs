@@ -6,16 +6,25 @@ using static DiffPriv.Accounting.Tests.Rdp.RdpTestHelpers;
 namespace DiffPriv.Accounting.Tests.Rdp;
 
 /// <summary>
-/// Golden values from dp_accounting (python/dp_accounting/dp_accounting/rdp/rdp_privacy_accountant_test.py, "DPA"),
-/// TF Privacy (tensorflow_privacy/privacy/analysis/*, "TFP") and /work/shared/reference/tfp_reference_values.md
-/// (section numbers R…), with the upstream tolerance or a tighter one.
+/// Golden values for the RDP accountant, with the upstream tolerance or a tighter one. Sources, pinned:
+/// <list type="bullet">
+/// <item>DPA: google/differential-privacy @ b5b0286e313b64a692abfc8c528d54ef47d960a0 (dp_accounting 0.6.0),
+/// python/dp_accounting/dp_accounting/rdp/rdp_privacy_accountant_test.py unless another file is named.</item>
+/// <item>TFP: tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462, files under
+/// tensorflow_privacy/privacy/analysis, tutorials/ and g3doc/, run with the DPA commit above as its dp_accounting.</item>
+/// <item>Old TFP: tensorflow/privacy @ 38fe4aa984ca5da36416c8b5b4197fbad105b020, the last commit with
+/// tensorflow_privacy/privacy/analysis/rdp_accountant_test.py (removed by
+/// 4cb0a11c4b73c471398daeb162b06cf124f84379).</item>
+/// </list>
+/// "Stated" values are written in the upstream file; "computed" ones are the upstream code's output at those commits.
+/// reference_values.py in this project recomputes every one of them (see README.md).
 /// </summary>
 public sealed class RdpAccountantGoldenTests
 {
     private static double SingleOrderRdp(DpEvent dpEvent, double order, long count = 1) =>
         new RdpAccountant([order]).Compose(dpEvent, count) is RdpAccountant a ? a.RdpValues[0] : double.NaN;
 
-    // R6.1 — DPA test_compute_rdp_gaussian.
+    // DPA test_compute_rdp_gaussian (the asserted value, computed: α/(2σ²) = 0.21258427222…).
     [Fact]
     public void GaussianRdpIsAlphaOverTwoSigmaSquared()
     {
@@ -24,7 +33,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(0.21258427222, rdp, Places7);
     }
 
-    // R6.2 — DPA test_rdp_composition: every way of composing six copies gives six times the RDP.
+    // DPA test_rdp_composition: every way of composing six copies gives six times the RDP.
     [Fact]
     public void CompositionFormsAgree()
     {
@@ -42,7 +51,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(baseRdp + SingleOrderRdp(other, 2.71828), SingleOrderRdp(new ComposedDpEvent([baseEvent, other]), 2.71828), Places7);
     }
 
-    // R6.3 — DPA test_compute_rdp_multi_gaussian.
+    // DPA test_compute_rdp_multi_gaussian.
     [Fact]
     public void FullySampledComposedGaussiansAddUp()
     {
@@ -51,7 +60,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal((alpha / (2 * 2.71828 * 2.71828)) + (alpha / (2 * 6.28319 * 6.28319)), rdp, Places7);
     }
 
-    // R6.7 — DPA test_effective_gaussian_noise_multiplier_composed: a nest of Gaussians acts as one with
+    // DPA test_effective_gaussian_noise_multiplier_composed: a nest of Gaussians acts as one with
     // σ = (Σ σᵢ⁻²)^(−1/2); seen through the sampled-Gaussian RDP at q = 1 and at q = 0.01.
     [Fact]
     public void NestedGaussiansActAsOneGaussian()
@@ -71,7 +80,7 @@ public sealed class RdpAccountantGoldenTests
             1e-12);
     }
 
-    // R6.4 — DPA test_zero_poisson_sample (both σ = 1 and σ = 0).
+    // DPA test_zero_poisson_sample (both σ = 1 and σ = 0).
     [Theory]
     [InlineData(1.0)]
     [InlineData(0.0)]
@@ -83,7 +92,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(0.0, accountant.GetDelta(1e-10));
     }
 
-    // R6.5 — DPA test_zero_fixed_batch_sample.
+    // DPA test_zero_fixed_batch_sample.
     [Fact]
     public void ZeroFixedBatchSampleCostsExactlyNothing()
     {
@@ -93,7 +102,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(0.0, accountant.GetDelta(1e-10));
     }
 
-    // R6.6 — DPA test_epsilon_non_private_gaussian.
+    // DPA test_epsilon_non_private_gaussian.
     [Fact]
     public void ZeroNoiseGaussianHasInfiniteEpsilon()
     {
@@ -102,10 +111,10 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(double.PositiveInfinity, accountant.GetEpsilon(0.1));
     }
 
-    // R6.13 — DPA test_compute_rdp_poisson_sampled_gaussian (np.allclose, rtol 1e-4), and the full-precision
-    // values computed at dp_accounting HEAD (b5b0286) given in the reference file, to rtol 1e-9.
+    // DPA test_compute_rdp_poisson_sampled_gaussian: the stated values (np.allclose, rtol 1e-4), and the
+    // full-precision values computed with DPA's RdpAccountant at b5b0286e…, to rtol 1e-9.
     // dp_accounting ≤ 0.4.4 gave 6.5007e-4 at α = 1.5: its fractional series stopped as soon as both terms
-    // were below e^−30 in absolute terms; HEAD waits until both are decreasing and 30 nats below the total.
+    // were below e^−30 in absolute terms; 0.6.0 waits until both are decreasing and 30 nats below the total.
     [Fact]
     public void PoissonSampledGaussianMatchesDpAccountant()
     {
@@ -124,7 +133,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(double.PositiveInfinity, rdp[5]);
     }
 
-    // R6.19 — DPA test_compute_epsilon_delta_pure_dp: orders 2..32, RDP ≡ 1.1.
+    // DPA test_compute_epsilon_delta_pure_dp (stated 1.32783806176, order 32): orders 2..32, RDP ≡ 1.1.
     [Fact]
     public void PureDpConversion()
     {
@@ -138,7 +147,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(32, deltaOrder);
     }
 
-    // R6.20 — DPA test_compute_epsilon_delta_gaussian: σ = 4.530877117 is (1, 1e-6)-DP under the conversion, orders
+    // DPA test_compute_epsilon_delta_gaussian: σ = 4.530877117 is (1, 1e-6)-DP under the conversion, orders
     // 0.001·i for i = 1000..99999. Order 1.0 is left out (this accountant requires α > 1); it never attains the
     // minimum (at α ≤ 1.01 only the KL bound applies, which needs δ² > 1 − e^{−r}, false here).
     [Fact]
@@ -151,7 +160,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(1e-6, accountant.GetDelta(1.0), Places7);
     }
 
-    // R6.22 — DPA test_delta_bounds_gaussian: for σ = 1, the RDP δ(ε) lies between the exact Gaussian δ
+    // DPA test_delta_bounds_gaussian: for σ = 1, the RDP δ(ε) lies between the exact Gaussian δ
     // (Balle & Wang 2018, Theorem 8) and the classic bound exp(−(ε − ½)²/2).
     [Fact]
     public void GaussianDeltaLiesBetweenExactAndClassicBounds()
@@ -170,7 +179,7 @@ public sealed class RdpAccountantGoldenTests
         }
     }
 
-    // R6.23 — DPA test_epsilon_delta_consistency (full grid: orders 2..49).
+    // DPA test_epsilon_delta_consistency (full grid: orders 2..49).
     [Fact]
     public void EpsilonAndDeltaRoundTrip()
     {
@@ -202,7 +211,7 @@ public sealed class RdpAccountantGoldenTests
         }
     }
 
-    // R6.25 — DPA test_laplace: b = 1/ε is ε-DP (seen at order 1e10), the order-→1 value is the KL divergence
+    // DPA test_laplace: b = 1/ε is ε-DP (seen at order 1e10), the order-→1 value is the KL divergence
     // ε + e^{−ε} − 1 ≤ min(ε, ε²/2), and the series and closed form agree around α = 1.1.
     // (Order 1 itself is outside this accountant's range, so α = 1 + 1e-6 is compared with the KL formula.)
     [Theory]
@@ -228,7 +237,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(rdp[1], rdp[2], 5e-4);
     }
 
-    // R6.33 — DPA test_log_a_frac_positive: a case that once returned a negative log A.
+    // DPA test_log_a_frac_positive: a case that once returned a negative log A.
     [Fact]
     public void FractionalLogAIsPositive()
     {
@@ -239,7 +248,7 @@ public sealed class RdpAccountantGoldenTests
         }
     }
 
-    // R6.34 — DPA test_log_a_frac_early_termination: q = 0.1, σ = 1 does not converge at some fractional default
+    // DPA test_log_a_frac_early_termination: q = 0.1, σ = 1 does not converge at some fractional default
     // orders; those become +∞ (never trusted) while the integer orders stay finite.
     [Fact]
     public void NonConvergentOrdersBecomeInfinite()
@@ -250,21 +259,23 @@ public sealed class RdpAccountantGoldenTests
         Assert.True(double.IsFinite(accountant.GetEpsilon(1e-5)));
     }
 
-    // Old TFP rdp_accountant_test.py (last version at 4cb0a11^): test_compute_rdp_scalar and friends.
+    // Old TFP rdp_accountant_test.py: test_compute_rdp_scalar (stated 0.07737, places 5), test_compute_rdp_no_data,
+    // test_compute_rdp_no_sampling, test_compute_heterogeneous_rdp_different_sampling_probabilities; the full-precision
+    // value computed with DPA's RdpAccountant at b5b0286e… (the old compute_rdp was a wrapper around it).
     [Fact]
     public void TfPrivacyComputeRdpScalars()
     {
         var rdp = SingleOrderRdp(new PoissonSampledDpEvent(0.1, new GaussianDpEvent(2)), 5, 10);
         Assert.Equal(0.07737, rdp, 5e-6);
-        Assert.Equal(0.07736968489795838, rdp, 1e-12); // computed at HEAD (reference file §6).
+        Assert.Equal(0.07736968489795838, rdp, 1e-12);
         Assert.Equal(0.0, SingleOrderRdp(new PoissonSampledDpEvent(0, new GaussianDpEvent(10)), 20));
         Assert.Equal(0.1, SingleOrderRdp(new PoissonSampledDpEvent(1, new GaussianDpEvent(10)), 20), Places7);
         var heterogeneous = new ComposedDpEvent([new PoissonSampledDpEvent(0, new GaussianDpEvent(10)), new PoissonSampledDpEvent(1, new GaussianDpEvent(10))]);
         Assert.Equal(0.1, SingleOrderRdp(heterogeneous, 20), Places7);
     }
 
-    // Old TFP rdp_accountant_test.py test_compute_rdp_sample_without_replacement (rtol 1e-4), q = 0.01 as 10/1000,
-    // and the 7-digit values computed at HEAD (reference file §6).
+    // Old TFP rdp_accountant_test.py test_compute_rdp_sequence_without_replacement (stated, rtol 1e-4), q = 0.01 as
+    // 10/1000, and 7-digit values computed with DPA's SampledWithoutReplacementDpEvent (REPLACE_ONE) at b5b0286e….
     [Fact]
     public void SampledWithoutReplacementMatchesTfPrivacy()
     {
@@ -283,8 +294,8 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(double.PositiveInfinity, rdp[^1]);
     }
 
-    // Old TFP rdp_accountant_test.py test_get_privacy_spent_gaussian / composition: the improved conversion is at
-    // most the 8.509656 the basic conversion gave (order 2.5).
+    // Old TFP rdp_accountant_test.py test_check_composition (stated bound): the improved conversion is at most the
+    // 8.509656 the basic conversion gave (order 2.5).
     [Fact]
     public void HeterogeneousCompositionIsBounded()
     {
@@ -297,7 +308,9 @@ public sealed class RdpAccountantGoldenTests
         Assert.True(epsilon > 5, $"ε = {epsilon} is implausibly small");
     }
 
-    // §1.2 — TFP compute_dp_sgd_privacy(60000, batch, σ, epochs, 1e-5) at HEAD (ε, optimal order), computed values.
+    // TFP compute_dp_sgd_privacy_lib.py compute_dp_sgd_privacy(60000, batch, σ, epochs, 1e-5) → (ε, optimal order),
+    // computed at 03035d5d… with DPA b5b0286e…: the MNIST tutorials' settings (tutorials/README.md and the
+    // tutorials' flags).
     [Theory]
     [InlineData(1.1, 256, 1, 0.7405531758, 13.0)]
     [InlineData(1.1, 256, 2, 0.8067597422, 12.0)]
@@ -318,7 +331,8 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(order, result.OptimalOrder);
     }
 
-    // §1.2 — MNIST defaults with dp_accounting's default orders: 2.596655529521983 at α = 8.1 (computed).
+    // MNIST defaults with DPA's RdpAccountant default orders: 2.596655529521983 at α = 8.1; and TFP
+    // compute_dp_sgd_privacy: 2.5970795196566616 (both computed at the pinned commits).
     [Fact]
     public void MnistDefaultsWithDefaultOrders()
     {
@@ -328,7 +342,8 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(2.5970795196566616, ComputeDpSgdPrivacy(60000, 256, 1.1, 60, 1e-5).Epsilon, 1e-10);
     }
 
-    // §1.2 — the tutorials' compute_epsilon(steps): tutorial orders, improved conversion, q = batch/60000.
+    // The tutorials' compute_epsilon(steps) (TFP tutorials/mnist_dpsgd_tutorial_keras.py and siblings): tutorial
+    // orders, DPA's RdpAccountant, q = batch/60000; computed at the pinned commits.
     [Theory]
     [InlineData(1.1, 256, 14063, 2.596655529521983, 8.1)]
     [InlineData(1.1, 256, 14040, 2.5943633557853634, double.NaN)]
@@ -348,8 +363,10 @@ public sealed class RdpAccountantGoldenTests
         }
     }
 
-    // §1.2 — how the README's numbers arise: the old basic conversion ε = min_α [rdp(α) − ln δ/(α − 1)]
-    // (Mironov 2017, Proposition 3) over the tutorial orders, applied to this accountant's RDP curve.
+    // How TFP tutorials/README.md's stated 1.03, 1.11, 3.01, 1.19, 7.10 (and 1.18 in
+    // g3doc/tutorials/classification_privacy.ipynb) arise: the old basic conversion
+    // ε = min_α [rdp(α) − ln δ/(α − 1)] (Mironov 2017, Proposition 3) over the tutorial orders, applied to this
+    // accountant's RDP curve; the values are that conversion applied to DPA's RDP curve at b5b0286e….
     [Theory]
     [InlineData(1.1, 256, 1, 1.0343416633, 13.0)]
     [InlineData(1.1, 256, 2, 1.1089540150, 13.0)]
@@ -381,7 +398,8 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(order, bestOrder, 1e-12);
     }
 
-    // §1.2 — Keras tutorials (σ 0.1, batch 250, 60 epochs): essentially no privacy; relative tolerance for large ε.
+    // TFP's Keras tutorials (σ 0.1, batch 250, 60 epochs): essentially no privacy; relative tolerance for large ε.
+    // Computed with their compute_epsilon and with compute_dp_sgd_privacy at the pinned commits.
     [Fact]
     public void KerasTutorialHasHugeEpsilon()
     {
@@ -395,7 +413,8 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(1.25, lib.OptimalOrder);
     }
 
-    // R2.1 — TFP compute_dp_sgd_privacy_test.py (places 7; the 5.9e6 row with relative tolerance 1e-9, see §0).
+    // TFP compute_dp_sgd_privacy_test.py, test_compute_dp_sgd_privacy (stated; places 7, the 5.9e6 row with relative
+    // tolerance 1e-9: there places 7 is bit-exactness, and at the pinned commits it computes 5907982.3113978775).
     [Theory]
     [InlineData(60000, 150, 1.3, 15, 1e-5, 0.7242234026109595, 19.0)]
     [InlineData(100000, 100, 1.0, 30, 1e-7, 1.4154988495444842, 13.0)]
@@ -415,7 +434,8 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(order, result.OptimalOrder);
     }
 
-    // R2.2 — TFP compute_dp_sgd_privacy_test.py test_compute_dp_sgd_example_privacy, RDP rows (places 7):
+    // TFP compute_dp_sgd_privacy_test.py test_compute_dp_sgd_example_privacy, RDP rows (stated to 7 places; full
+    // precision computed with _compute_dp_sgd_example_privacy at the pinned commits):
     // 1.2 epochs, σ 0.7, δ 1e-5; microbatching halves σ; with q the count is ⌈epochs/q⌉, else ⌈epochs⌉.
     [Theory]
     [InlineData(false, 0, 10.860203573969253)]
@@ -427,8 +447,9 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(epsilon, ExamplePrivacy(1.2, 0.7, 1e-5, usedMicrobatching, q), Places7);
     }
 
-    // §1.2 and R2.4 — compute_dp_sgd_privacy_statement's RDP numbers (microbatching on): "once per epoch" is
-    // ⌈epochs⌉ unsampled Gaussians, "Poisson" is ⌈epochs/q⌉ sampled ones.
+    // TFP compute_dp_sgd_privacy_lib.py compute_dp_sgd_privacy_statement's RDP numbers (microbatching on): MNIST
+    // defaults computed at the pinned commits; 13.376 and 1.616 stated in compute_dp_sgd_privacy_test.py.
+    // "Once per epoch" is ⌈epochs⌉ unsampled Gaussians, "Poisson" is ⌈epochs/q⌉ sampled ones.
     [Theory]
     [InlineData(60000, 256, 60, 1.1, 1e-5, 164.96115343425978, 16.420494955076894, 1e-9)]
     [InlineData(10000, 64, 5, 2.0, 1e-6, 13.376, 1.616, 5e-4)]
@@ -438,7 +459,7 @@ public sealed class RdpAccountantGoldenTests
         Assert.Equal(poisson, ExamplePrivacy(epochs, sigma, delta, true, batch / n), tolerance * Math.Max(1, poisson));
     }
 
-    // §7 computed extra — GaussianDpEvent(2.0), default orders, δ = 1e-5.
+    // DPA's RdpAccountant, GaussianDpEvent(2.0), default orders, δ = 1e-5 (computed at b5b0286e…).
     [Fact]
     public void SingleGaussianDefaultOrders()
     {

@@ -11,13 +11,15 @@ internal static class RdpTestHelpers
 
     /// <summary>
     /// The orders of TF Privacy's <c>compute_dp_sgd_privacy</c>
-    /// (tensorflow_privacy/privacy/analysis/compute_dp_sgd_privacy_lib.py): 1.25 … 4.5, 5 … 63, 128, 256, 512.
+    /// (tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462,
+    /// tensorflow_privacy/privacy/analysis/compute_dp_sgd_privacy_lib.py): 1.25 … 4.5, 5 … 63, 128, 256, 512.
     /// </summary>
     public static readonly double[] TfPrivacyOrders =
         [1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 4.5, .. Enumerable.Range(5, 59).Select(i => (double)i), 128, 256, 512];
 
     /// <summary>
-    /// The orders of the TF Privacy tutorials' <c>compute_epsilon</c> (e.g. tutorials/mnist_dpsgd_tutorial.py):
+    /// The orders of the TF Privacy tutorials' <c>compute_epsilon</c> (same commit, e.g.
+    /// tutorials/mnist_dpsgd_tutorial_keras.py), and Opacus's <c>RDPAccountant.DEFAULT_ALPHAS</c>:
     /// [1 + x/10 for x in 1..99] + [12 … 63].
     /// </summary>
     public static readonly double[] TutorialOrders =

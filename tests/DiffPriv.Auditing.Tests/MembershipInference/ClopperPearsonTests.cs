@@ -2,6 +2,12 @@ using DiffPriv.Auditing.MembershipInference;
 
 namespace DiffPriv.Auditing.Tests.MembershipInference;
 
+/// <summary>
+/// Clopper–Pearson intervals. References: R's binom.test output (recomputed by reference_values.py in this folder with
+/// statsmodels 0.13.5 proportion_confint(method="beta") and scipy 1.10.1 beta.ppf, Debian 12 packages), and
+/// tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462, tensorflow_privacy/privacy/privacy_tests/
+/// epsilon_lower_bound.py and epsilon_lower_bound_test.py.
+/// </summary>
 public sealed class ClopperPearsonTests
 {
     [Fact]
@@ -21,7 +27,7 @@ public sealed class ClopperPearsonTests
     [Theory]
     // TF Privacy epsilon_lower_bound.py, RatioBound CLOPPER_PEARSON = lower CP end of TPR / upper CP end of FPR
     // (statsmodels proportion_confint(method="beta")); docstring example tp [100, 90], fp [10, 5], pos 110, neg 80,
-    // α = 0.05 → [3.8513399089, 5.2429215136] (tfp_reference_values.md R15.5, computed with the upstream code).
+    // α = 0.05 → [3.8513399089, 5.2429215136] (computed with that commit's RatioBound and statsmodels 0.13.5).
     [InlineData(100, 110, 10, 80, 0.95, 3.8513399089)]
     [InlineData(90, 110, 5, 80, 0.95, 5.2429215136)]
     public void RatioOfEndsMatchesTfPrivacy(int tp, int positives, int fp, int negatives, double confidence, double expected)
@@ -34,7 +40,7 @@ public sealed class ClopperPearsonTests
     [Fact]
     public void PerfectSeparationAtAlphaOnePercentMatchesTfPrivacy()
     {
-        // TF Privacy epsilon_lower_bound_test.py: tp = 500 of 500, fp = 0 of 500, α = 0.01 → ln(CLOPPER_PEARSON) = 4.54 (places 2).
+        // TF Privacy epsilon_lower_bound_test.py test_bound_scalar_clopper_pearson (stated): tp = 500 of 500, fp = 0 of 500, α = 0.01 → ln(CLOPPER_PEARSON) = 4.54 (places 2).
         var tprLower = ClopperPearson.Interval(500, 500, 0.99).Lower;
         var fprUpper = ClopperPearson.Interval(0, 500, 0.99).Upper;
         Assert.Equal(4.54, Math.Log(tprLower / fprUpper), 0.005);

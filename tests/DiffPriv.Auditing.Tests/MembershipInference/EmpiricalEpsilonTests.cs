@@ -49,7 +49,8 @@ public sealed class EmpiricalEpsilonTests
     [Fact]
     public void PerfectSeparationMatchesTfPrivacyClopperPearson()
     {
-        // TF Privacy epsilon_lower_bound_test.py: 500 positives all above, 500 negatives all below, α = 0.01 →
+        // TF Privacy (tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462)
+        // tensorflow_privacy/privacy/privacy_tests/epsilon_lower_bound_test.py, stated: 500 positives all above, 500 negatives all below, α = 0.01 →
         // ln(CLOPPER_PEARSON ratio) = 4.54 (places 2). With δ = 0 both of our forms equal that ratio's log.
         Assert.Equal(4.54, EmpiricalEpsilon.FromCounts(500, 0, 0, 500, delta: 0, confidence: 0.99), 0.005);
     }

@@ -4,8 +4,9 @@ namespace DiffPriv.Auditing.Tests.MembershipInference;
 
 public sealed class FeaturesTests
 {
-    // TF Privacy data_structures_test.py::test_get_xe_loss_from_logits inputs; the entropies are the "computed extras" of
-    // tfp_reference_values.md R15.1 (TF Privacy's AttackInputData.get_entropy_train/test on these logits).
+    // TF Privacy (tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462) membership_inference_attack/
+    // data_structures_test.py::test_get_xe_loss_from_logits inputs; the entropies computed with that commit's
+    // AttackInputData.get_entropy_train/test on these logits (reference_values.py).
     public static TheoryData<double[], int, double, double> EntropyCases => new()
     {
         { [-0.3, 1.5, 0.2], 1, 0.1644519368, 0.8164777102 },
@@ -26,7 +27,7 @@ public sealed class FeaturesTests
     [Fact]
     public void EntropyOfOneHotProbabilitiesClipsLogsLikeTfPrivacy()
     {
-        // TF Privacy data_structures_test.py::test_get_entropy: probabilities [[0, 1, 0], [0, 0, 1]] with labels [0, 2]
+        // TF Privacy data_structures_test.py::test_get_entropy (same commit): probabilities [[0, 1, 0], [0, 0, 1]] with labels [0, 2]
         // → [2·(−ln 1e-30), 0] = [2·69.07755279, 0]; without labels → [0, 0].
         Assert.Equal(2 * 69.07755279, Features.Entropy([0, 1, 0], 0), 1e-7);
         Assert.Equal(0, Features.Entropy([0, 0, 1], 2));

@@ -40,8 +40,9 @@ public sealed class MembershipInferenceAuditTests
     [Fact]
     public void TfPrivacyThresholdAttackThroughTheAudit()
     {
-        // TF Privacy membership_inference_attack_test.py::test_run_attack_threshold_calculates_correct_auc: AUC 0.83
-        // (exactly 5/6; advantage 2/3 and PPV 1 from tfp_reference_values.md R15.3).
+        // TF Privacy (tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462) membership_inference_attack_test.py::
+        // test_run_attack_threshold_calculates_correct_auc: AUC 0.83 (stated; exactly 5/6, and advantage 2/3 and PPV 1,
+        // computed with that commit's code: see RocCurveTests).
         var input = new AttackInput { MemberLosses = [0.1, 0.2, 1.3, 0.4, 0.5, 0.6], NonMemberLosses = [1.1, 1.2, 1.3, 0.4, 1.5, 1.6] };
         var result = MembershipInferenceAudit.Run(input);
         var loss = result.Find(AttackKind.LossThreshold, SliceSpec.All)!;
@@ -60,7 +61,7 @@ public sealed class MembershipInferenceAuditTests
     [Fact]
     public void SlicesByClassAndCorrectness()
     {
-        // TF Privacy membership_inference_attack_test.py::test_run_attack_data_size: 100 train / 80 test examples with
+        // TF Privacy membership_inference_attack_test.py::test_run_attack_data_size (same commit): 100 train / 80 test examples with
         // labels i % 5 give the class-2 slice 20 train and 16 test examples; by_class yields 1 + 5 slices.
         var input = Input(new SplitMix64(4), 100, 80, 5, memberBoost: 0.2, nonMemberBoost: 0.2);
         var result = MembershipInferenceAudit.Run(input, new AuditOptions { Attacks = ThresholdAttacks });
@@ -153,7 +154,7 @@ public sealed class MembershipInferenceAuditTests
     [Fact]
     public void TrainedAttackOnConstantLogitsScoresEveryExampleOutOfFold()
     {
-        // TF Privacy membership_inference_attack_test.py::test_run_attack_trained_sets_membership_scores: 100 train
+        // TF Privacy membership_inference_attack_test.py::test_run_attack_trained_sets_membership_scores (same commit): 100 train
         // examples with logits [500, −500] and 50 test examples with logits [0, 0]; the logistic-regression attack scores
         // all 150, the train scores all equal (rtol 1e-3 there) and on the member side of the test scores.
         double[][] trainLogits = [.. Enumerable.Repeat(new double[] { 500, -500 }, 100)];

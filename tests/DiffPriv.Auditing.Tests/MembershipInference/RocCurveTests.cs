@@ -5,7 +5,12 @@ using FsCheck.Xunit;
 
 namespace DiffPriv.Auditing.Tests.MembershipInference;
 
-/// <summary>The ROC curve against scikit-learn's and TF Privacy's published values and a brute-force oracle.</summary>
+/// <summary>
+/// The ROC curve against scikit-learn's and TF Privacy's published values and a brute-force oracle. TF Privacy:
+/// tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462, tensorflow_privacy/privacy/privacy_tests/. The
+/// scikit-learn values are re-computed by reference_values.py in this folder (Debian 12's scikit-learn 1.2.1, where
+/// the first threshold is max(score) + 1; from 1.3 on it is +∞, the convention used here).
+/// </summary>
 public sealed class RocCurveTests
 {
     // sklearn convention: y_true/y_score → (member scores, non-member scores).
@@ -29,7 +34,8 @@ public sealed class RocCurveTests
     [Fact]
     public void ScikitLearnDocstringExample()
     {
-        // sklearn.metrics.roc_curve docstring (scikit-learn ≥ 1.3): y = [1, 1, 2, 2], scores = [0.1, 0.4, 0.35, 0.8],
+        // sklearn.metrics.roc_curve docstring (scikit-learn/scikit-learn @ 294090479a3d756f785fc9512a8457f30ccb0ab8,
+        // sklearn/metrics/_ranking.py; thresholds[0] is +∞ since 1.3): y = [1, 1, 2, 2], scores = [0.1, 0.4, 0.35, 0.8],
         // pos_label = 2 → fpr [0, 0, 0.5, 0.5, 1], tpr [0, 0.5, 0.5, 1, 1], thresholds [inf, 0.8, 0.4, 0.35, 0.1].
         var roc = FromLabels([1, 1, 2, 2], [0.1, 0.4, 0.35, 0.8], positive: 2);
         AssertSequence([0, 0, 0.5, 0.5, 1], roc.Points.Select(p => p.FalsePositiveRate));
@@ -42,7 +48,8 @@ public sealed class RocCurveTests
     [Fact]
     public void ScikitLearnDropIntermediateTests()
     {
-        // sklearn/metrics/tests/test_ranking.py::test_roc_curve_drop_intermediate (thresholds[0] = inf since 1.3).
+        // sklearn/metrics/tests/test_ranking.py::test_roc_curve_drop_intermediate as in scikit-learn ≥ 1.3
+        // (thresholds[0] = inf, then the same thresholds as before 1.3).
         var roc = FromLabels([0, 0, 0, 0, 1, 1], [0.0, 0.2, 0.5, 0.6, 0.7, 1.0]);
         AssertSequence([double.PositiveInfinity, 1.0, 0.7, 0.0], roc.Points.Select(p => p.Threshold));
 
@@ -85,9 +92,10 @@ public sealed class RocCurveTests
     [Fact]
     public void TfPrivacyThresholdAttackVector()
     {
-        // TF Privacy membership_inference_attack_test.py::test_run_attack_threshold_calculates_correct_auc: the threshold
-        // attack scores −loss; AUC 0.83 (decimal 2). Full curve, advantage and PPV from tfp_reference_values.md R15.3
-        // (computed with TF Privacy's code and scikit-learn 1.2.1): exact AUC 5/6, advantage 2/3, PPV 1.
+        // TF Privacy membership_inference_attack/membership_inference_attack_test.py::
+        // test_run_attack_threshold_calculates_correct_auc: the threshold attack scores −loss; AUC 0.83 (decimal 2,
+        // stated). Full curve, advantage and PPV computed with that commit's _run_attack(THRESHOLD_ATTACK) and
+        // scikit-learn 1.2.1 (reference_values.py): exact AUC 5/6, advantage 2/3, PPV 1.
         double[] lossTrain = [0.1, 0.2, 1.3, 0.4, 0.5, 0.6];
         double[] lossTest = [1.1, 1.2, 1.3, 0.4, 1.5, 1.6];
         var roc = RocCurve.Compute([.. lossTrain.Select(l => -l)], [.. lossTest.Select(l => -l)]);
@@ -99,7 +107,8 @@ public sealed class RocCurveTests
         Assert.Equal(2.0 / 3, roc.AttackerAdvantage, 1e-15);
         Assert.Equal(1.0, roc.Ppv);
 
-        // Property stated beside it in R15.3: every point's TPR/FPR is the fraction of train/test losses ≤ its threshold.
+        // TF Privacy's test_calculates_correct_tpr_fpr property (same file): every point's TPR/FPR is the
+        // fraction of train/test losses ≤ its threshold.
         foreach (var p in roc.Points.Skip(1))
         {
             Assert.Equal(lossTrain.Count(l => l <= -p.Threshold) / 6.0, p.TruePositiveRate, 1e-15);
@@ -110,7 +119,7 @@ public sealed class RocCurveTests
     [Fact]
     public void TfPrivacyRandomClassifierCurve()
     {
-        // TF Privacy data_structures_test.py RocCurveTest: the curve tpr = fpr = [0, 0.5, 1] has AUC 0.5, advantage 0 and
+        // TF Privacy membership_inference_attack/data_structures_test.py RocCurveTest (stated): the curve tpr = fpr = [0, 0.5, 1] has AUC 0.5, advantage 0 and
         // PPV 0.5 (test_train_ratio 1). Scores realising it: one tie at each of two levels.
         var roc = RocCurve.Compute([1.0, 0.0], [1.0, 0.0]);
         AssertSequence([0, 0.5, 1], roc.Points.Select(p => p.TruePositiveRate));

@@ -9,9 +9,11 @@ public sealed class ExposureTests
     [Fact]
     public void ByRankReproducesTfPrivacyInterpolationTest()
     {
-        // tensorflow/privacy tensorflow_privacy/privacy/privacy_tests/secret_sharer/exposures_test.py,
-        // test_exposure_interpolation: references 1.0 … 16.0; '1': [0, 0.1] → log2 16 = 4 (both best);
-        // '2': [20.0] → log2 16 − log2 17; '5' and '8': [3.5] → rank 4 → log2 16 − log2 4 = 2 (decimal 7).
+        // tensorflow/privacy @ 03035d5d4a271ac795dab80f5bc1cef82fc3d462,
+        // tensorflow_privacy/privacy/privacy_tests/secret_sharer/exposures_test.py, test_exposure_interpolation (stated;
+        // that commit's exposures.compute_exposure_interpolation re-run by skewnormal_goldens.py gives the same):
+        // references 1.0 … 16.0; '1': [0, 0.1] → log2 16 = 4 (both best); '2': [20.0] → log2 16 − log2 17;
+        // '5' and '8': [3.5] → rank 4 → log2 16 − log2 4 = 2 (decimal 7).
         // Their keys never interact (each secret is ranked against the references only), so each key is one call here.
         var cases = new (double[] Scores, double[] Expected)[]
         {
@@ -82,8 +84,8 @@ public sealed class ExposureTests
     [Fact]
     public void ByExtrapolationReproducesTfPrivacyExtrapolationTest()
     {
-        // tensorflow/privacy …/secret_sharer/exposures_test.py, test_exposure_extrapolation: 2 and 5 secrets and
-        // 10 000 references drawn from skewnorm(4, 0, 1); exposures equal −log2 skewnorm.cdf(p, *skewnorm.fit(refs))
+        // tensorflow/privacy @ 03035d5d…, …/secret_sharer/exposures_test.py, test_exposure_extrapolation: 2 and 5
+        // secrets and 10 000 references drawn from skewnorm(4, 0, 1); exposures equal −log2 skewnorm.cdf(p, *skewnorm.fit(refs))
         // (decimal 7). Their draws come from numpy's global generator, so the values are not fixed: ours come from a
         // seeded generator, and the fitted parameters are checked against the truth in SkewNormalTests.
         var rng = new Lcg(2021);
@@ -111,7 +113,8 @@ public sealed class ExposureTests
     public void ByExtrapolationMatchesMpmathOnAFixedSample()
     {
         // The whole pipeline, fit + CDF, on skewnorm_sample(400, 3, 2, 1.5, seed 20190801) against skewnormal_goldens.py
-        // (exact maximum-likelihood fit, CDF at 50–80 digits). −1.0 lies far below every reference: 33.55 bits.
+        // (exact maximum-likelihood fit, CDF at 400–500 digits). −1.0 lies far below every reference: 33.55 bits. TF
+        // Privacy's compute_exposure_extrapolation (scipy's Nelder–Mead fit) gives these to 2e-5 relative.
         var references = new Lcg(20190801).SkewNormal(400, 3.0, 2.0, 1.5);
         var exposures = Exposure.ByExtrapolation([-1.0, 0.5, 1.2, 2.0, 3.5], references);
         double[] expected = [33.553984112042088756, 13.121505935678313584, 7.3566885933527172585, 3.3282380819989487231, 0.60201957618309717929];

@@ -3,9 +3,12 @@ using DiffPriv.Auditing.SecretSharer;
 namespace DiffPriv.Auditing.Tests.SecretSharer;
 
 /// <summary>
-/// The skew-normal distribution behind the extrapolated exposure. Reference values come from mpmath 1.3.0 at 50 digits,
-/// printed by skewnormal_goldens.py in this folder (scipy is not available here; Owen's T cases (0.0625, 0.25) …
-/// (1, 0.9999975) are the classic test points of Patefield and Tandy, J. Stat. Softw. 5(5), 2000).
+/// The skew-normal distribution behind the extrapolated exposure. Reference values are mpmath's (50 digits; the CDF at
+/// 400–500), printed by skewnormal_goldens.py in this folder: first with mpmath 1.3.0, re-run with Debian 12's
+/// python3-mpmath 1.2.1 with identical output. They are not scipy's: the script's cross-check shows scipy 1.10.1
+/// (Debian 12's python3-scipy) agreeing to 1e-15 for Owen's T and most CDF values, but only to ~1e-6 relative at
+/// F(−6; α 4) and F(−0.3; α 20), and its skewnorm.fit (Nelder–Mead) to ~2e-5. Owen's T cases (0.0625, 0.25) …
+/// (1, 0.9999975) are the classic test points of Patefield and Tandy, J. Stat. Softw. 5(5), 2000.
 /// </summary>
 public sealed class SkewNormalTests
 {
@@ -140,7 +143,8 @@ public sealed class SkewNormalTests
     [Fact]
     public void FitRecoversTheParametersOfALargeSampleWithinFourStandardErrors()
     {
-        // Also TF Privacy's exposures_test.test_exposure_extrapolation setting: 10 000 draws of skewnorm(4, 0, 1).
+        // Also TF Privacy's exposures_test.test_exposure_extrapolation setting (tensorflow/privacy @
+        // 03035d5d4a271ac795dab80f5bc1cef82fc3d462): 10 000 draws of skewnorm(4, 0, 1).
         var truth = (Shape: 4.0, Location: 0.0, Scale: 1.0);
         var data = new Lcg(7).SkewNormal(10_000, truth.Shape, truth.Location, truth.Scale);
         var fit = SkewNormalDistribution.Fit(data);
