@@ -39,7 +39,7 @@ public sealed record DpSgdOptions
     public long? Seed { get; init; }
 
     /// <summary>Per-example gradient method and memory budget.</summary>
-    public GradSampleModuleOptions Engine { get; init; } = new();
+    public GradSampleOptions GradSample { get; init; } = new();
 
     /// <summary>The per-example gradient methods per layer type (add your own layer types here).</summary>
     public GradSamplerRegistry Registry { get; init; } = GradSamplerRegistry.Default;
@@ -87,6 +87,6 @@ public sealed record DpSgdOptions
         {
             throw new ArgumentException($"MaxPhysicalBatchSize must be ≥ 1 (got {MaxPhysicalBatchSize}).");
         }
-        Engine.Validate();
+        GradSample.Validate();
     }
 }

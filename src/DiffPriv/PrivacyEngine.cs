@@ -43,7 +43,7 @@ public sealed class PrivacyEngine
 
     /// <summary>
     /// Makes a model trainable with DP-SGD: validates it (<see cref="ModuleValidator"/>), attaches the per-example
-    /// gradient engine, wraps the optimizer and builds a Poisson-sampling loader over (<paramref name="inputs"/>, <paramref name="targets"/>).
+    /// gradient hooks, wraps the optimizer and builds a Poisson-sampling loader over (<paramref name="inputs"/>, <paramref name="targets"/>).
     /// </summary>
     /// <param name="model">The model; its trainable layers must all have per-example gradient methods.</param>
     /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
@@ -65,19 +65,19 @@ public sealed class PrivacyEngine
         ModuleValidator.ThrowIfInvalid(model, options.Registry);
 
         var gate = options.Seed is { } seed ? NoiseGate.CreateSeeded(seed) : NoiseGate.CreateSecure();
-        GradSampleModule? engine = null;
+        GradSampleHooks? hooks = null;
         try
         {
-            engine = new GradSampleModule(model, options.Registry, options.Engine);
+            hooks = new GradSampleHooks(model, options.Registry, options.GradSample);
             var query = new GaussianSumQuery(options.Clipping, options.NoiseMultiplier, recordsAreMicrobatches: options.Microbatches > 0);
             var q = options.ExpectedBatchSize / n;
             var loader = new PoissonDataLoader(inputs, targets, q, options.MaxPhysicalBatchSize, gate);
-            var dpOptimizer = new DpOptimizer(optimizer, engine, query, gate, q, options.ExpectedBatchSize, Ledger, options.Microbatches);
-            return new PrivateTraining(model, dpOptimizer, loader, engine, gate, options);
+            var dpOptimizer = new DpOptimizer(optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Ledger, options.Microbatches);
+            return new PrivateTraining(model, dpOptimizer, loader, hooks, gate, options);
         }
         catch
         {
-            engine?.Dispose();
+            hooks?.Dispose();
             gate.Dispose();
             throw;
         }

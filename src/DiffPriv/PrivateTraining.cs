@@ -9,12 +9,12 @@ namespace DiffPriv;
 /// <summary>The private model, optimizer and data loader returned by <see cref="PrivacyEngine.MakePrivate"/>.</summary>
 public sealed class PrivateTraining : IDisposable
 {
-    internal PrivateTraining(nn.Module model, DpOptimizer optimizer, PoissonDataLoader loader, GradSampleModule engine, NoiseGate gate, DpSgdOptions options)
+    internal PrivateTraining(nn.Module model, DpOptimizer optimizer, PoissonDataLoader loader, GradSampleHooks hooks, NoiseGate gate, DpSgdOptions options)
     {
         Model = model;
         Optimizer = optimizer;
         Loader = loader;
-        Engine = engine;
+        Hooks = hooks;
         Gate = gate;
         Options = options;
     }
@@ -28,8 +28,8 @@ public sealed class PrivateTraining : IDisposable
     /// <summary>The Poisson-sampling loader.</summary>
     public PoissonDataLoader Loader { get; }
 
-    /// <summary>The per-example gradient engine attached to the model.</summary>
-    public GradSampleModule Engine { get; }
+    /// <summary>The per-example gradient hooks (<c>GradSampleHooks</c>) attached to the model.</summary>
+    public GradSampleHooks Hooks { get; }
 
     /// <summary>The hyperparameters in force (with the calibrated σ when made with a target ε).</summary>
     public DpSgdOptions Options { get; }
@@ -40,7 +40,7 @@ public sealed class PrivateTraining : IDisposable
     public void Dispose()
     {
         Optimizer.Dispose();
-        Engine.Dispose();
+        Hooks.Dispose();
         Gate.Dispose();
     }
 

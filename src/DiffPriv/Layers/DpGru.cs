@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DiffPriv.Layers;
 
 /// <summary>
-/// A multi-layer GRU that the per-example gradient engine supports: numerically the same function as TorchSharp's
+/// A multi-layer GRU that the per-example gradient hooks (<c>GradSampleHooks</c>) supports: numerically the same function as TorchSharp's
 /// fused <c>nn.GRU</c> (PyTorch's equations and gate order r, z, n), with the same parameters, written with ordinary
 /// tensor operations so that every parameter has exact per-example gradients. The fused module cannot be trained
 /// privately: its weights are used inside one native kernel that no forward hook can see.

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DiffPriv.Layers;
 
 /// <summary>
-/// A multi-layer LSTM that the per-example gradient engine supports: numerically the same function as TorchSharp's
+/// A multi-layer LSTM that the per-example gradient hooks (<c>GradSampleHooks</c>) supports: numerically the same function as TorchSharp's
 /// fused <c>nn.LSTM</c> (PyTorch's equations and gate order i, f, g, o), with the same parameters, written with ordinary
 /// tensor operations so that every parameter has exact per-example gradients. The fused module cannot be trained
 /// privately: its weights are used inside one native kernel that no forward hook can see.
@@ -20,11 +20,11 @@ namespace DiffPriv.Layers;
 /// <c>weight_ih_l{ℓ}</c>, … with the same layout, so <see cref="CopyFrom(LSTM)"/> and <see cref="CopyTo(LSTM)"/> move
 /// weights both ways unchanged. W_ih multiplies the whole sequence [B, T, in] at once; W_hh runs once per time step.</para>
 /// <para>Per-example gradients: the gate pre-activation gradient G_t is shared by both weights, so a layer's weights act
-/// as one weight [W_ih | W_hh] on [x_t, h_{t−1}] at T positions; the engine gets ‖Σ_t G_t [x_t, h_{t−1}]ᵀ‖ from a single
+/// as one weight [W_ih | W_hh] on [x_t, h_{t−1}] at T positions; the hooks gets ‖Σ_t G_t [x_t, h_{t−1}]ᵀ‖ from a single
 /// record per sequence (no per-step hooks), by the ghost norm with one T×T Gram of G when that is smaller than the
 /// per-example gradient (2T² &lt; 4H·(in + H)), else by materialising it.</para>
 /// <para>Use it as a building block: <c>call(x)</c> returns the last layer's hidden states; <see cref="ForwardWithState"/>
-/// also returns the final (h, c), and accepts initial states. The engine records either.</para>
+/// also returns the final (h, c), and accepts initial states. The hooks records either.</para>
 /// <para><b>Privacy: initial states must belong to the same example.</b> Under DP-SGD each example's gradient is clipped on
 /// its own; an initial state of example i that was computed from another example j (e.g. hidden state carried over from an
 /// earlier batch, as in truncated backpropagation through time) puts j's data into i's clipped gradient, and the sensitivity

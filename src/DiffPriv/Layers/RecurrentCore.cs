@@ -21,7 +21,7 @@ internal enum RecurrentCell
 /// sequence with W_ih in one matrix product, then runs T steps of one <c>addmm</c> with W_hh and the gate
 /// nonlinearities, slicing the projection with <c>unbind</c> (one autograd node, where <c>select</c> per step would
 /// materialise a full-size zero gradient per step in backward), and finally records the sequence for the per-example
-/// gradient engine (<see cref="RecurrentWeights.Record"/>).
+/// gradient hooks (<see cref="RecurrentWeights.Record"/>).
 /// </summary>
 internal sealed class RecurrentCore
 {
@@ -281,7 +281,7 @@ internal sealed class RecurrentCore
         return state;
     }
 
-    /// <summary>One direction of one layer over the whole sequence x [B, T, in]; records it for the engine.</summary>
+    /// <summary>One direction of one layer over the whole sequence x [B, T, in]; records it for the hooks.</summary>
     private (Tensor Output, Tensor H, Tensor? C) RunDirection(long k, Tensor x, Tensor h, Tensor? c, bool reverse)
     {
         var weights = Weights[k];

@@ -7,8 +7,8 @@ namespace DiffPriv.Layers;
 /// <summary>
 /// The parameters of one direction of one layer of <see cref="DpLstm"/> or <see cref="DpGru"/>, named as PyTorch names
 /// them without the layer suffix: <c>weight_ih</c> [G·H, in], <c>weight_hh</c> [G·H, H], <c>bias_ih</c> and
-/// <c>bias_hh</c> [G·H] (G = 4 gates for an LSTM, 3 for a GRU). It is also what the per-example gradient engine hooks:
-/// after running a sequence, the layer calls <see cref="Record"/> once, so the engine keeps one record per sequence —
+/// <c>bias_hh</c> [G·H] (G = 4 gates for an LSTM, 3 for a GRU). It is also what the per-example gradient hooks (<c>GradSampleHooks</c>) hooks:
+/// after running a sequence, the layer calls <see cref="Record"/> once, so the hooks keeps one record per sequence —
 /// the input <c>[x_t, h_{t−1}]</c> (GRU: <c>[x_t, h_{t−1}, r_t]</c>) at every step, and the input projection
 /// W_ih x + b, whose gradient is the gradient of every gate pre-activation — and <see cref="RecurrentGradSampler"/> forms
 /// the exact per-example gradients from it. The module computes nothing itself.
@@ -62,7 +62,7 @@ internal sealed class RecurrentWeights : nn.Module<Tensor, Tensor>
         _pending ?? throw new InvalidOperationException($"{nameof(RecurrentWeights)} is run by DpLstm/DpGru and cannot be called directly.");
 
     /// <summary>
-    /// Shows forward hooks (the per-example gradient engine) one use of these weights: a call with input
+    /// Shows forward hooks (the per-example gradient hooks (<c>GradSampleHooks</c>)) one use of these weights: a call with input
     /// <paramref name="record"/> [B, T, <see cref="RecordWidth"/>] whose output is <paramref name="projection"/>
     /// [B, T, G·H], the tensor the recurrence consumed. Does nothing else.
     /// </summary>

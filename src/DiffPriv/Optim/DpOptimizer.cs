@@ -11,7 +11,7 @@ namespace DiffPriv.Optim;
 
 /// <summary>
 /// Wraps any TorchSharp optimizer (SGD, Adam, AdamW, Adagrad, RMSprop, …) so that every step uses a differentially
-/// private gradient: per-example gradients clipped (by the <see cref="GradSampleModule"/>), summed over the Poisson
+/// private gradient: per-example gradients clipped (by the <see cref="GradSampleHooks"/>), summed over the Poisson
 /// batch, noised by the query through the noise gate, divided by the expected batch size q·N, and then handed to the
 /// inner optimizer. Each step records <c>PoissonSampledDpEvent(q, event)</c> in the privacy ledger.
 /// </summary>
@@ -23,7 +23,7 @@ namespace DiffPriv.Optim;
 /// </remarks>
 public sealed class DpOptimizer : IDisposable
 {
-    private readonly GradSampleModule _module;
+    private readonly GradSampleHooks _module;
     private readonly IDpQuery _query;
     private readonly NoiseGate _gate;
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
@@ -34,7 +34,7 @@ public sealed class DpOptimizer : IDisposable
 
     /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate"/> is the usual way to get one.</summary>
     /// <param name="inner">The optimizer over the model's trainable parameters.</param>
-    /// <param name="module">The per-example gradient engine wrapping the model.</param>
+    /// <param name="module">The per-example gradient hooks (<c>GradSampleHooks</c>) wrapping the model.</param>
     /// <param name="query">The DP query (e.g. <see cref="GaussianSumQuery"/>).</param>
     /// <param name="gate">The noise source.</param>
     /// <param name="samplingProbability">q of the Poisson sampling that forms each batch, in (0, 1].</param>
@@ -45,7 +45,7 @@ public sealed class DpOptimizer : IDisposable
     /// <exception cref="ArgumentException">The inner optimizer does not cover exactly the model's trainable parameters, or a value is out of range.</exception>
     public DpOptimizer(
         optim.Optimizer inner,
-        GradSampleModule module,
+        GradSampleHooks module,
         IDpQuery query,
         NoiseGate gate,
         double samplingProbability,
@@ -194,7 +194,7 @@ public sealed class DpOptimizer : IDisposable
     }
 
     // Microbatches: example i belongs to slot i mod M. Every slot present in the batch becomes one record: the mean loss
-    // of its sampled examples. Slots are padded to the largest slot size K with weight-0 copies so the engine sees
+    // of its sampled examples. Slots are padded to the largest slot size K with weight-0 copies so the hooks sees
     // equal groups of K consecutive rows; a group is never split across physical batches.
     private void MicrobatchBackward(LogicalBatch batch, Func<Tensor, Tensor, Tensor> perExampleLoss)
     {
@@ -216,7 +216,7 @@ public sealed class DpOptimizer : IDisposable
                 for (var j = 0; j < k; j++)
                 {
                     rows.Add(group[Math.Min(j, group.Length - 1)]);
-                    // The engine averages over the K rows of a group; weight K/|group| turns that into the mean over the group.
+                    // The hooks averages over the K rows of a group; weight K/|group| turns that into the mean over the group.
                     weights.Add(j < group.Length ? (float)k / group.Length : 0f);
                 }
             }
@@ -274,7 +274,7 @@ public sealed class DpOptimizer : IDisposable
         _hasGradient = false;
     }
 
-    /// <summary>Frees the accumulated state (the model, inner optimizer and engine are not disposed).</summary>
+    /// <summary>Frees the accumulated state (the model, inner optimizer and hooks are not disposed).</summary>
     public void Dispose()
     {
         if (!_disposed)

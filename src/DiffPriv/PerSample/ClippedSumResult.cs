@@ -8,7 +8,7 @@ namespace DiffPriv.PerSample;
 /// </summary>
 /// <remarks>
 /// <para><b>Records.</b> Norms and clip factors are per record: a record is one example, or with microbatches
-/// (<see cref="GradSampleModule.ClipAndSum(Tensor, ClippingOptions, long)"/>, k &gt; 1) one microbatch of k consecutive
+/// (<see cref="GradSampleHooks.ClipAndSum(Tensor, ClippingOptions, long)"/>, k &gt; 1) one microbatch of k consecutive
 /// examples whose gradient g_m is that of the group's mean loss. Their length is then M = B/k, and i below ranges over
 /// records.</para>
 /// <para><b>Ownership.</b> Like any TorchSharp operation result, every tensor here belongs to the dispose scope that was

@@ -13,7 +13,7 @@ public sealed record ClippingOptions
 
     /// <summary>
     /// C_l for <see cref="ClippingMode.PerLayer"/>, keyed by layer path (the module path, e.g. <c>features.0</c>, as in
-    /// <see cref="GradSampleModule.LayerPaths"/>); each ≥ 0, +∞ allowed. Every trainable layer needs an entry.
+    /// <see cref="GradSampleHooks.LayerPaths"/>); each ≥ 0, +∞ allowed. Every trainable layer needs an entry.
     /// </summary>
     public IReadOnlyDictionary<string, double>? LayerMaxGradNorms { get; init; }
 

@@ -9,7 +9,7 @@ namespace DiffPriv.PerSample;
 /// Per-example gradients of <c>nn.Embedding</c>: row v of example i's gradient is Σ_{t: x_it = v} g_it, so repeated
 /// ids within an example are summed before squaring. Ghost: only the rows example i touches, one per distinct (i, id)
 /// pair (<c>unique</c> over i·V + id, then <c>index_add_</c>), never the V − T rows it leaves at zero; clipped sum by
-/// <c>index_add_</c> of c_i times those rows. Materialise: index_add_ into [B·V, E]. Microbatches: the engine turns the k
+/// <c>index_add_</c> of c_i times those rows. Materialise: index_add_ into [B·V, E]. Microbatches: the hooks turns the k
 /// examples of a group into k·T positions of one example (<see cref="MicrobatchGrouping.ByPositions"/>), so ids repeated
 /// across the examples of a group are summed like ids repeated within an example.
 /// </summary>

@@ -41,7 +41,7 @@ public sealed class GradSampleContext
     public IReadOnlyDictionary<string, Tensor> TrainableParameters { get; }
 
     /// <summary>
-    /// Length of the records' batch axis: the number of examples B, or the number of microbatches when the engine grouped
+    /// Length of the records' batch axis: the number of examples B, or the number of microbatches when the hooks grouped
     /// the records (<see cref="MicrobatchGrouping.ByPositions"/>).
     /// </summary>
     public long BatchSize { get; }

@@ -3,14 +3,14 @@ using static TorchSharp.torch;
 namespace DiffPriv.PerSample;
 
 /// <summary>
-/// An active step of a <see cref="GradSampleModule"/>: while it lives, hooked layers record. Dispose it after
-/// <see cref="GradSampleModule.ClipAndSum(Tensor, ClippingOptions)"/> to free the kept inputs.
+/// An active step of a <see cref="GradSampleHooks"/>: while it lives, hooked layers record. Dispose it after
+/// <see cref="GradSampleHooks.ClipAndSum(Tensor, ClippingOptions)"/> to free the kept inputs.
 /// </summary>
 public sealed class GradSampleStep : IDisposable
 {
-    private readonly GradSampleModule _owner;
+    private readonly GradSampleHooks _owner;
 
-    internal GradSampleStep(GradSampleModule owner) => _owner = owner;
+    internal GradSampleStep(GradSampleHooks owner) => _owner = owner;
 
     internal bool Used { get; set; }
 

@@ -17,7 +17,7 @@ namespace DiffPriv.PerSample;
 public interface IGradSampler
 {
     /// <summary>
-    /// Called once when a <see cref="GradSampleModule"/> wraps <paramref name="layer"/>. Throw
+    /// Called once when a <see cref="GradSampleHooks"/> wraps <paramref name="layer"/>. Throw
     /// <see cref="UnsupportedLayerException"/> when this instance of the layer cannot be handled exactly (for example an
     /// option that mixes examples). The default accepts every module.
     /// </summary>
@@ -28,14 +28,14 @@ public interface IGradSampler
     }
 
     /// <summary>
-    /// How the sampler supports microbatches (<see cref="GradSampleModule.ClipAndSum(Tensor, ClippingOptions, long)"/> with
+    /// How the sampler supports microbatches (<see cref="GradSampleHooks.ClipAndSum(Tensor, ClippingOptions, long)"/> with
     /// k &gt; 1). The default, <see cref="MicrobatchGrouping.Unsupported"/>, makes such calls fail for models with this layer.
     /// </summary>
     MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.Unsupported;
 
     /// <summary>
     /// Computes the per-example squared gradient norms of the layer for the current step, and prepares the clipped sum.
-    /// Runs inside a dispose scope owned by the engine: tensors created here may be left to it.
+    /// Runs inside a dispose scope owned by the hooks: tensors created here may be left to it.
     /// </summary>
     /// <param name="context">The layer, its records for this step and the method to use.</param>
     /// <returns>The per-step gradient sample of the layer.</returns>

@@ -5,7 +5,7 @@ namespace DiffPriv.PerSample;
 /// <summary>
 /// Per-example gradients of <c>nn.Linear</c> with any leading axes ([B, …, in]) and any number of calls per forward
 /// (records are concatenated along a position axis T): ∂ℓ_i/∂W = Σ_t g_t a_tᵀ, ∂ℓ_i/∂b = Σ_t g_t. Microbatches: the
-/// engine turns the k examples of a group into k·T positions of one example (<see cref="MicrobatchGrouping.ByPositions"/>).
+/// hooks turn the k examples of a group into k·T positions of one example (<see cref="MicrobatchGrouping.ByPositions"/>).
 /// </summary>
 internal sealed class LinearGradSampler : IGradSampler
 {

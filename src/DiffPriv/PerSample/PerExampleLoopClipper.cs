@@ -7,7 +7,7 @@ namespace DiffPriv.PerSample;
 /// The exact, slow fallback and the reference oracle: for each example, an ordinary backward of its loss alone (a batch of
 /// one), its gradient norm, clipping by c_i = min(1, C / (‖g_i‖ + 1e-6)) and accumulation. Works for any model, including
 /// layers without a grad sampler (but still requires that ℓ_i depends on example i only — no BatchNorm in train mode).
-/// Costs about B backward passes (10–20× a <see cref="GradSampleModule"/> step).
+/// Costs about B backward passes (10–20× a <see cref="GradSampleHooks"/> step).
 /// </summary>
 /// <remarks>Existing <c>.grad</c> of the parameters is saved and restored; the model is otherwise untouched.</remarks>
 public sealed class PerExampleLoopClipper
@@ -28,7 +28,7 @@ public sealed class PerExampleLoopClipper
     /// (a one-element tensor). Called once per example, each inside its own dispose scope.</param>
     /// <param name="clipping">The thresholds. For <see cref="ClippingMode.PerLayer"/> a layer is the module that owns a
     /// parameter directly (the parameter name without its last segment, e.g. <c>features.0</c>).</param>
-    /// <returns>Same meaning and ownership as <see cref="GradSampleModule.ClipAndSum(Tensor, ClippingOptions)"/>.</returns>
+    /// <returns>Same meaning and ownership as <see cref="GradSampleHooks.ClipAndSum(Tensor, ClippingOptions)"/>.</returns>
     /// <exception cref="NonFiniteGradientException">Some per-example norm is NaN or ±∞; names the examples.</exception>
     public ClippedSumResult ClipAndSum(long batchSize, Func<long, Tensor> exampleLoss, ClippingOptions clipping)
     {
@@ -127,7 +127,7 @@ public sealed class PerExampleLoopClipper
         return all;
     }
 
-    /// <summary>c = min(1, C / (‖g‖ + 1e-6)), evaluated in float64 exactly as the engine does.</summary>
+    /// <summary>c = min(1, C / (‖g‖ + 1e-6)), evaluated in float64 exactly as the hooks does.</summary>
     private static double Factor(double norm, double maxGradNorm) => Math.Min(1.0, maxGradNorm / (norm + 1e-6));
 
     private static string LayerOf(string parameterName)

@@ -19,7 +19,7 @@ public interface IDpQuery
     /// <returns>A state that owns its tensors; dispose it.</returns>
     DpQueryState InitialSampleState();
 
-    /// <summary>Adds a batch of records, already clipped to <see cref="RecordClipping"/> by the per-example engine.</summary>
+    /// <summary>Adds a batch of records, already clipped to <see cref="RecordClipping"/> by the per-example gradient hooks.</summary>
     /// <param name="state">The sample state.</param>
     /// <param name="clipped">Σ of clipped records per parameter.</param>
     void Accumulate(DpQueryState state, ClippedSumResult clipped);

@@ -47,7 +47,7 @@ public sealed class RecurrentGradSampleTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Make(name, dtype);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, new GradSampleModuleOptions { Method = method });
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default, new GradSampleOptions { Method = method });
         Assert.Contains(gsm.LayerPaths, p => p.EndsWith(".l0", StringComparison.Ordinal));
 
         var unclipped = EngineStep(gsm, c, ClippingOptions.Flat(double.PositiveInfinity));
@@ -79,7 +79,7 @@ public sealed class RecurrentGradSampleTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Make("lstm-2", ScalarType.Float64);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         var loop = new PerExampleLoopClipper(c.Model);
         var groups = c.BatchSize / 2;
         Tensor GroupLoss(long m) => Case.PerExampleLoss(c.Forward(c.Input.narrow(0, 2 * m, 2))).mean();

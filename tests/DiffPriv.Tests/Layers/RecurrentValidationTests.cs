@@ -52,7 +52,7 @@ public sealed class RecurrentValidationTests
         var model = ModelZoo.CharLstmFused(9, 4, 6, numLayers: 2).to(ScalarType.Float64);
         var x = torch.randint(0, 9, [6, 7], dtype: ScalarType.Int64);
         var before = model.call(x);
-        Assert.Throws<UnsupportedLayerException>(() => new GradSampleModule(model, GradSamplerRegistry.Default));
+        Assert.Throws<UnsupportedLayerException>(() => new GradSampleHooks(model, GradSamplerRegistry.Default));
 
         Assert.Same(model, ModuleValidator.Fix(model));
         var replaced = model.named_children().Single(c => c.name == "lstm").module;
@@ -65,7 +65,7 @@ public sealed class RecurrentValidationTests
 
         // The fixed model trains privately: the engine's clipped sum equals the batch-of-one loop.
         var c = new Case("fixed-char-lstm", model, x);
-        using var gsm = new GradSampleModule(model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(model, GradSamplerRegistry.Default);
         var norms = OracleStep(c, ClippingOptions.Flat(double.PositiveInfinity)).PerExampleNorms;
         var clipping = ClippingOptions.Flat(Median(norms));
         var error = RelativeError(EngineStep(gsm, c, clipping).Gradients, OracleStep(c, clipping).Gradients);

@@ -63,7 +63,7 @@ public sealed class MicrobatchTests
         using var scope = torch.NewDisposeScope();
         var c = Make(name);
         var m = c.BatchSize / k;
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, new GradSampleModuleOptions { Method = method });
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default, new GradSampleOptions { Method = method });
 
         var unclipped = Step(gsm, c, ClippingOptions.Flat(double.PositiveInfinity), k);
         var oracleUnclipped = GroupOracle(c, ClippingOptions.Flat(double.PositiveInfinity), k);
@@ -95,7 +95,7 @@ public sealed class MicrobatchTests
         using var scope = torch.NewDisposeScope();
         const long k = 2;
         var c = Make(name);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, new GradSampleModuleOptions { Method = method });
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default, new GradSampleOptions { Method = method });
         var unclipped = Step(gsm, c, ClippingOptions.Flat(double.PositiveInfinity), k);
         var clipping = ClippingOptions.PerLayer(gsm.LayerPaths.ToDictionary(p => p, p => Median(unclipped.LayerNorms[p])));
         var engine = Step(gsm, c, clipping, k);
@@ -120,7 +120,7 @@ public sealed class MicrobatchTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Make(name);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         var norms = Step(gsm, c, ClippingOptions.Flat(double.PositiveInfinity), 1).PerExampleNorms;
         var clipping = ClippingOptions.Flat(Median(norms));
         var one = Step(gsm, c, clipping, 1);
@@ -144,7 +144,7 @@ public sealed class MicrobatchTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Make(name);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         var result = Step(gsm, c, ClippingOptions.Flat(double.PositiveInfinity), c.BatchSize);
         Assert.Equal([1L], result.PerExampleNorms.shape);
         var mean = BatchGradient(c).ToDictionary(kv => kv.Key, kv => kv.Value.div(c.BatchSize));
@@ -161,7 +161,7 @@ public sealed class MicrobatchTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Make("linear-2d");
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         using var step = gsm.BeginStep();
         var loss = c.BatchLoss();
         var e = Assert.Throws<ArgumentException>(() => gsm.ClipAndSum(loss, ClippingOptions.Flat(1.0), 3));
@@ -177,7 +177,7 @@ public sealed class MicrobatchTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Cases.Make("linear-2d", batch: 0);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         var result = Step(gsm, c, ClippingOptions.Flat(1.0), 4);
         Assert.Equal([0L], result.PerExampleNorms.shape);
         Assert.All(result.Gradients.Values, g => Assert.Equal(0.0, g.abs().sum().item<double>()));
@@ -190,7 +190,7 @@ public sealed class MicrobatchTests
         torch.manual_seed(3);
         var model = nn.Sequential(("lin", nn.Linear(4, 3)), ("scale", new Scale(3)), ("out", nn.Linear(3, 2))).to(ScalarType.Float64);
         var c = new Case("scale", model, torch.randn([4, 2, 4], dtype: ScalarType.Float64));
-        using var gsm = new GradSampleModule(model, GradSamplerRegistry.CreateDefault().Register<Scale>(new ScaleGradSampler()));
+        using var gsm = new GradSampleHooks(model, GradSamplerRegistry.CreateDefault().Register<Scale>(new ScaleGradSampler()));
         using var step = gsm.BeginStep();
         var loss = c.BatchLoss();
         var e = Assert.Throws<ArgumentException>(() => gsm.ClipAndSum(loss, ClippingOptions.Flat(1.0), 2));
@@ -209,7 +209,7 @@ public sealed class MicrobatchTests
         }
     }
 
-    private static ClippedSumResult Step(GradSampleModule gsm, Case c, ClippingOptions clipping, long k)
+    private static ClippedSumResult Step(GradSampleHooks gsm, Case c, ClippingOptions clipping, long k)
     {
         using var step = gsm.BeginStep();
         return gsm.ClipAndSum(c.BatchLoss(), clipping, k);

@@ -40,7 +40,7 @@ internal sealed class Case(string name, nn.Module model, Tensor input)
 
 internal static class PerSampleHarness
 {
-    public static ClippedSumResult EngineStep(GradSampleModule gsm, Case c, ClippingOptions clipping)
+    public static ClippedSumResult EngineStep(GradSampleHooks gsm, Case c, ClippingOptions clipping)
     {
         using var step = gsm.BeginStep();
         return gsm.ClipAndSum(c.BatchLoss(), clipping);

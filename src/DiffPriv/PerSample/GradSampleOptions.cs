@@ -1,7 +1,7 @@
 namespace DiffPriv.PerSample;
 
-/// <summary>Options of a <see cref="GradSampleModule"/>.</summary>
-public sealed record GradSampleModuleOptions
+/// <summary>Options of a <see cref="GradSampleHooks"/>.</summary>
+public sealed record GradSampleOptions
 {
     /// <summary>The per-layer method; <see cref="GradSampleMethod.Auto"/> by default.</summary>
     public GradSampleMethod Method { get; init; } = GradSampleMethod.Auto;

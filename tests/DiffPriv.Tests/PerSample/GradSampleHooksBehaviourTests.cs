@@ -22,7 +22,7 @@ public sealed class GradSampleModuleBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Cases.Make(name, seed: seed, batch: 10);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, new GradSampleModuleOptions { Method = method });
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default, new GradSampleOptions { Method = method });
         var norms = EngineStep(gsm, c, ClippingOptions.Flat(double.PositiveInfinity)).PerExampleNorms;
         var maxGradNorm = Median(norms) * 0.9;
         var factors = EngineStep(gsm, c, ClippingOptions.Flat(maxGradNorm)).ClipFactors!.data<double>().ToArray();
@@ -41,7 +41,7 @@ public sealed class GradSampleModuleBehaviourTests
         using var scope = torch.NewDisposeScope();
         var bn = nn.BatchNorm2d(4);
         var model = nn.Sequential(("conv", nn.Conv2d(1, 4, 3)), ("bn", bn), ("flat", nn.Flatten()), ("fc", nn.Linear(16, 2)));
-        var e = Assert.Throws<UnsupportedLayerException>(() => new GradSampleModule(model, GradSamplerRegistry.Default));
+        var e = Assert.Throws<UnsupportedLayerException>(() => new GradSampleHooks(model, GradSamplerRegistry.Default));
         Assert.Equal("bn", e.ModulePath);
         Assert.Contains("'bn'", e.Message, StringComparison.Ordinal);
         Assert.Contains("BatchNorm2d", e.Message, StringComparison.Ordinal);
@@ -54,7 +54,7 @@ public sealed class GradSampleModuleBehaviourTests
             p.requires_grad = false;
         }
 
-        using var gsm = new GradSampleModule(model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(model, GradSamplerRegistry.Default);
         Assert.Equal(["conv", "fc"], gsm.LayerPaths);
         Assert.DoesNotContain("bn.weight", gsm.ParameterNames);
     }
@@ -64,7 +64,7 @@ public sealed class GradSampleModuleBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         var model = nn.Sequential(("fc", nn.Linear(3, 3)), ("mystery", new Scale(3)));
-        var e = Assert.Throws<UnsupportedLayerException>(() => new GradSampleModule(model, GradSamplerRegistry.Default));
+        var e = Assert.Throws<UnsupportedLayerException>(() => new GradSampleHooks(model, GradSamplerRegistry.Default));
         Assert.Equal("mystery", e.ModulePath);
         Assert.Equal(typeof(Scale), e.ModuleType);
         Assert.Contains("Scale", e.Message, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public sealed class GradSampleModuleBehaviourTests
             c.Input[5, 0] = torch.tensor(double.PositiveInfinity);
         }
 
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         var e = Assert.Throws<NonFiniteGradientException>(() => EngineStep(gsm, c, ClippingOptions.Flat(1.0)));
         Assert.Equal([2L, 5L], e.ExampleIndices);
         Assert.Contains("2, 5", e.Message, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class GradSampleModuleBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         var model = new BypassingModule();
-        using var gsm = new GradSampleModule(model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(model, GradSamplerRegistry.Default);
         var x = torch.randn(4, 4);
         var linearGrads = model.named_parameters().Select(p => p.parameter.grad).ToList();
         using var step = gsm.BeginStep();
@@ -110,7 +110,7 @@ public sealed class GradSampleModuleBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         var model = new UnusedBranch();
-        using var gsm = new GradSampleModule(model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(model, GradSamplerRegistry.Default);
         using var step = gsm.BeginStep();
         var result = gsm.ClipAndSum(Case.PerExampleLoss(model.call(torch.randn(5, 4))), 1.0);
         Assert.Equal(0.0, result.Gradients["_unused.weight"].abs().sum().item<float>());
@@ -122,7 +122,7 @@ public sealed class GradSampleModuleBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Cases.Make("conv2d", batch: 0);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         var result = EngineStep(gsm, c, ClippingOptions.Flat(1.0));
         Assert.Equal(0, result.BatchSize);
         Assert.Equal(gsm.ParameterNames.Order(), result.Gradients.Keys.Order());
@@ -141,7 +141,7 @@ public sealed class GradSampleModuleBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Cases.Make("linear-2d");
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         Assert.Throws<InvalidOperationException>(() => gsm.ClipAndSum(c.BatchLoss(), 1.0));
         using var step = gsm.BeginStep();
         Assert.Throws<InvalidOperationException>(gsm.BeginStep);
@@ -156,7 +156,7 @@ public sealed class GradSampleModuleBehaviourTests
     public void ResultSurvivesTheInnerScopeAndCanBeDetached()
     {
         var c = Cases.Make("linear-2d");
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         ClippedSumResult result;
         using (var scope = torch.NewDisposeScope())
         {
@@ -174,7 +174,7 @@ public sealed class GradSampleModuleBehaviourTests
     public void NoTensorLeaksOver50Steps()
     {
         var c = Cases.Make("conv2d");
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default);
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         void Step(int i)
         {
             using var scope = torch.NewDisposeScope();

@@ -76,7 +76,7 @@ public sealed class GradSampleModuleTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Cases.Make(name);
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, new GradSampleModuleOptions { Method = method });
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default, new GradSampleOptions { Method = method });
         var unclipped = EngineStep(gsm, c, ClippingOptions.Flat(double.PositiveInfinity));
         var thresholds = gsm.LayerPaths.ToDictionary(p => p, p => Median(unclipped.LayerNorms[p]));
         var clipping = ClippingOptions.PerLayer(thresholds);
@@ -102,11 +102,11 @@ public sealed class GradSampleModuleTests
         torch.manual_seed(3);
         var model = nn.Sequential(("lin", nn.Linear(4, 3)), ("scale", new Scale(3)), ("out", nn.Linear(3, 2))).to(ScalarType.Float64);
         var x = torch.randn([6, 2, 4], dtype: ScalarType.Float64);
-        Assert.Throws<UnsupportedLayerException>(() => new GradSampleModule(model, GradSamplerRegistry.Default));
+        Assert.Throws<UnsupportedLayerException>(() => new GradSampleHooks(model, GradSamplerRegistry.Default));
         Assert.Throws<InvalidOperationException>(() => GradSamplerRegistry.Default.Register<Scale>(new ScaleGradSampler()));
 
         var registry = GradSamplerRegistry.CreateDefault().Register<Scale>(new ScaleGradSampler());
-        using var gsm = new GradSampleModule(model, registry);
+        using var gsm = new GradSampleHooks(model, registry);
         var c = new Case("scale", model, x);
         var norms = EngineStep(gsm, c, ClippingOptions.Flat(double.PositiveInfinity)).PerExampleNorms;
         var clipping = ClippingOptions.Flat(Median(norms));
@@ -130,8 +130,8 @@ public sealed class GradSampleModuleTests
     {
         using var scope = torch.NewDisposeScope();
         var c = Cases.Make(name, dtype);
-        var options = new GradSampleModuleOptions { Method = method, MaterializeBudgetBytes = budgetBytes };
-        using var gsm = new GradSampleModule(c.Model, GradSamplerRegistry.Default, options);
+        var options = new GradSampleOptions { Method = method, MaterializeBudgetBytes = budgetBytes };
+        using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default, options);
 
         // C = ∞: the plain batch gradient of Σ ℓ_i.
         var unclipped = EngineStep(gsm, c, ClippingOptions.Flat(double.PositiveInfinity));

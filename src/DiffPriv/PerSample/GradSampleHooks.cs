@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DiffPriv.PerSample;
 
 /// <summary>
-/// The per-example gradient engine (Book-Keeping): forward hooks keep each trainable layer's input and output; ONE
+/// The per-example gradient hooks (<c>GradSampleHooks</c>) (Book-Keeping): forward hooks keep each trainable layer's input and output; ONE
 /// backward of Σ_i ℓ_i restricted to the kept layer outputs gives their gradients; per-example gradient norms are
 /// computed per layer (ghost norm or materialised, see <see cref="GradSampleMethod"/>); the sum of clipped per-example
 /// gradients is formed directly from the kept tensors weighted by the clip factors. Parameter <c>.grad</c> is never
@@ -12,7 +12,7 @@ namespace DiffPriv.PerSample;
 /// Goodfellow, "Efficient per-example gradient computations" (ghost norm), 2015.
 /// </summary>
 /// <remarks>
-/// <para>Usage, one step (inside <c>torch.NewDisposeScope()</c>, which the engine requires to free its tensors):</para>
+/// <para>Usage, one step (inside <c>torch.NewDisposeScope()</c>, which the hooks requires to free its tensors):</para>
 /// <code>
 /// using var scope = torch.NewDisposeScope();
 /// using var step = gsm.BeginStep();
@@ -30,17 +30,17 @@ namespace DiffPriv.PerSample;
 /// <item><c>perExampleLoss[i]</c> must depend on example i only (no batch-mean normalisation, no BatchNorm).</item>
 /// <item>Layer inputs and outputs must not be modified in place after the layer (e.g. <c>relu_</c> on a Linear output):
 /// the kept tensors would no longer be what the layer saw.</item>
-/// <item>While a step is recording, a hooked layer's <c>call</c> returns an alias (a view) of its output, and the engine
+/// <item>While a step is recording, a hooked layer's <c>call</c> returns an alias (a view) of its output, and the hooks
 /// keeps the original output handle until the step is disposed (so parents that dispose intermediates, like
 /// <c>nn.Sequential</c>, are fine).</item>
 /// <item>Not thread-safe; one step at a time.</item>
 /// </list>
 /// </remarks>
-public sealed class GradSampleModule : IDisposable
+public sealed class GradSampleHooks : IDisposable
 {
     private readonly List<HookedLayer> _layers = [];
     private readonly HashSet<string> _trainableNames;
-    private readonly GradSampleModuleOptions _options;
+    private readonly GradSampleOptions _options;
     private GradSampleStep? _activeStep;
     private bool _disposed;
 
@@ -49,11 +49,11 @@ public sealed class GradSampleModule : IDisposable
     /// <param name="registry">Layer type → sampler, e.g. <see cref="GradSamplerRegistry.Default"/>.</param>
     /// <param name="options">Method and memory budget; defaults when null.</param>
     /// <exception cref="UnsupportedLayerException">A trainable parameter is outside every supported layer.</exception>
-    public GradSampleModule(nn.Module model, GradSamplerRegistry registry, GradSampleModuleOptions? options = null)
+    public GradSampleHooks(nn.Module model, GradSamplerRegistry registry, GradSampleOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(registry);
-        _options = options ?? new GradSampleModuleOptions();
+        _options = options ?? new GradSampleOptions();
         _options.Validate();
         Module = model;
 
