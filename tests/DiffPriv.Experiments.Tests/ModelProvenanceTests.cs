@@ -67,6 +67,20 @@ public sealed class ModelProvenanceTests : IDisposable
     }
 
     [Fact]
+    public void WeightsAreReadOnceAndCheckedAgainstTheRecordedHash()
+    {
+        var path = Weights();
+        new ModelProvenance { Architecture = Lstm, Corpora = [Brown] }.Write(path);
+        var provenance = ModelProvenance.Read(path);
+        Assert.Equal(File.ReadAllBytes(path), provenance.ReadWeights(path));
+
+        // Changed between the check and the load: the bytes to load are refused.
+        File.WriteAllBytes(path, Enumerable.Repeat((byte)8, 1000).ToArray());
+        var e = Assert.Throws<ModelProvenanceException>(() => provenance.ReadWeights(path));
+        Assert.Equal(ProvenanceProblem.HashMismatch, e.Problem);
+    }
+
+    [Fact]
     public void WeightsThatSawPrivateDataAreRefusedForPublicUse()
     {
         var path = Weights();

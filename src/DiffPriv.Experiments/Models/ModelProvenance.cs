@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -27,6 +28,8 @@ public sealed record ModelProvenance
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
         NumberHandling = JsonNumberHandling.Strict,
+        // A file for people and tools, never embedded in HTML: "+" and "ε" as they are.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>The sidecar format (<see cref="CurrentFormat"/>).</summary>
@@ -45,6 +48,7 @@ public sealed record ModelProvenance
     public string Sha256 { get; init; } = "";
 
     /// <summary>The DiffPriv version that saved the weights (the assembly's informational version).</summary>
+    [JsonPropertyName("diffpriv_version")]
     public string DiffPrivVersion { get; init; } = CurrentVersion;
 
     /// <summary>When the sidecar was written (UTC).</summary>
@@ -130,14 +134,7 @@ public sealed record ModelProvenance
         }
 
         var provenance = Parse(File.ReadAllText(sidecar), Path.GetFileName(sidecar));
-        var actual = HashFile(weightsPath);
-        if (!string.Equals(actual, provenance.Sha256, StringComparison.Ordinal))
-        {
-            throw new ModelProvenanceException(
-                ProvenanceProblem.HashMismatch,
-                $"its SHA-256 is {actual}, but its sidecar recorded {provenance.Sha256}: the file changed after it was saved");
-        }
-
+        provenance.EnsureHash(HashFile(weightsPath));
         return provenance;
     }
 
@@ -155,6 +152,21 @@ public sealed record ModelProvenance
         provenance.EnsurePublic();
         provenance.EnsureArchitecture(expected);
         return provenance;
+    }
+
+    /// <summary>
+    /// The bytes of the weights file, read once and checked against <see cref="Sha256"/>: load the weights from these, not
+    /// from the file again, so that what is loaded is what was checked.
+    /// </summary>
+    /// <param name="weightsPath">The weights file this provenance describes.</param>
+    /// <returns>The file's contents.</returns>
+    /// <exception cref="ModelProvenanceException">The file's SHA-256 is not the recorded one.</exception>
+    public byte[] ReadWeights(string weightsPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(weightsPath);
+        var bytes = File.ReadAllBytes(weightsPath);
+        EnsureHash(Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        return bytes;
     }
 
     /// <summary>Throws unless every corpus the weights saw is public.</summary>
@@ -233,6 +245,16 @@ public sealed record ModelProvenance
         }
 
         return provenance;
+    }
+
+    private void EnsureHash(string actual)
+    {
+        if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
+        {
+            throw new ModelProvenanceException(
+                ProvenanceProblem.HashMismatch,
+                $"its SHA-256 is {actual}, but its sidecar recorded {Sha256}: the file changed after it was saved");
+        }
     }
 
     private static ModelProvenanceException Malformed(string source, string detail, Exception? inner = null) =>
