@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DiffPriv.Cli.Rendering;
+using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.SecretSharer;
 
@@ -19,7 +20,7 @@ internal static class ExperimentCommand
     {
         var full = SecretSharerSettings.Full;
         var quick = SecretSharerSettings.Quick;
-        var epsilon = new Option<double?>("--epsilon") { Description = $"ε of the private model at --delta; σ is calibrated for it (default {Format(full.TargetEpsilon)})." };
+        var epsilon = new Option<double?>("--epsilon", "--target-epsilon") { Description = $"ε of the private model at --delta; σ is calibrated for it (default {Format(full.TargetEpsilon)})." };
         var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(full.Delta)})." };
         var isQuick = new Option<bool>("--quick") { Description = $"A few minutes instead of tens: {quick.TrainSequences} training sequences, {quick.References} references, {quick.CanariesPerRepetition} canaries per r, {quick.PrivateEpochs} epochs." };
         var trainSequences = new Option<int?>("--train-sequences") { Description = "Train on a seeded random subset of this many sequences (default: all; the quick run's subset with --quick)." };
@@ -34,13 +35,20 @@ internal static class ExperimentCommand
             Description = $"Epochs of non-private pretraining of both models on public text, the Brown corpus (all 15 genres), before the " +
                 $"Reuters data (default {full.PretrainingEpochs}; {quick.PretrainingEpochs} on {quick.PretrainingSequences} sequences with --quick; 0: none).",
         };
+        var pretrained = new Option<string?>("--pretrained")
+        {
+            HelpName = "FILE",
+            Description = $"Start from these weights instead of pretraining: the {SecretSharerRunner.PretrainedModelFile} of an earlier run. Its provenance " +
+                $"sidecar (FILE{ModelProvenance.SidecarSuffix}) must match the file, name public data only and fit --hidden-size; not with --pretrain-epochs.",
+        };
+        var privateOnly = new Option<bool>("--private-only") { Description = "Train the private model only: no non-private baseline, so no perplexity ratio and no comparisons." };
         var seed = new Option<long?>("--seed") { Description = "Seeds initialisation, canaries, subsets and the noise: reproducible, for experiments only (the noise is then not secret)." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/secret-sharer-<timestamp>)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
         var command = new Command(
             "secret-sharer",
             "Train a character-level LSTM on Reuters newswire with inserted canaries, non-privately and with DP-SGD; report perplexity, accepted sentences, canary exposure and ε.");
-        foreach (var option in new Option[] { epsilon, delta, isQuick, trainSequences, testSequences, epochs, pretrain, references, canaries, hidden, batch, seed, outDir, json })
+        foreach (var option in new Option[] { epsilon, delta, isQuick, trainSequences, testSequences, epochs, pretrain, pretrained, privateOnly, references, canaries, hidden, batch, seed, outDir, json })
         {
             command.Options.Add(option);
         }
@@ -98,8 +106,26 @@ internal static class ExperimentCommand
                 s = s with { PrivateBatchSize = b >= 1 ? b : throw new UsageException($"--batch-size must be ≥ 1 (got {b})") };
             }
 
+            if (result.GetValue(pretrained) is { } file)
+            {
+                s = result.GetValue(pretrain) is null
+                    ? s with { PretrainedModel = file }
+                    : throw new UsageException("--pretrained and --pretrain-epochs cannot be combined: the weights are loaded, not pretrained");
+            }
+
+            try
+            {
+                // Before anything is loaded or trained: weights that cannot start this run are an input error.
+                SecretSharerRunner.CheckPretrained(s);
+            }
+            catch (ModelProvenanceException problem)
+            {
+                throw new UsageException($"--pretrained {s.PretrainedModel}: {problem.Message}");
+            }
+
             s = s with
             {
+                PrivateOnly = result.GetValue(privateOnly),
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir),
                 CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),

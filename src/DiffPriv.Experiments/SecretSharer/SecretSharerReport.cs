@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
 using ScottPlot;
@@ -11,6 +12,9 @@ namespace DiffPriv.Experiments.SecretSharer;
 /// <summary>Writes the run folder of <c>experiment secret-sharer</c>: report.md, results.json, exposure.png, command.txt.</summary>
 public static class SecretSharerReport
 {
+    /// <summary>What stands in for the non-private model's numbers when it was not trained (<c>--private-only</c>).</summary>
+    public const string NotTrained = "not trained (--private-only)";
+
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -25,24 +29,29 @@ public static class SecretSharerReport
         File.WriteAllText(Path.Combine(o.RunDir, "report.md"), Markdown(o));
     }
 
-    /// <summary>The JSON object of <c>--json</c> (and, with details, results.json).</summary>
+    /// <summary>
+    /// The JSON object of <c>--json</c> (and, with details, results.json). Without a non-private model
+    /// (<c>--private-only</c>) its values, the ratios and the acceptance shares are null and <c>private_only</c> is true.
+    /// </summary>
     public static JsonObject Json(SecretSharerExperimentResult o, bool detailed = false)
     {
+        ArgumentNullException.ThrowIfNull(o);
+        var np = o.NonPrivate;
         var exposure = new JsonArray();
-        foreach (var r in o.NonPrivateExposure.ByRepetition)
+        foreach (var p in o.PrivateExposure.ByRepetition)
         {
-            var p = o.PrivateExposure.ByRepetition.Single(x => x.Repetitions == r.Repetitions);
+            var r = o.NonPrivateExposure?.ByRepetition.Single(x => x.Repetitions == p.Repetitions);
             var item = new JsonObject
             {
-                ["repetitions"] = r.Repetitions,
-                ["non_private"] = r.MeanExposureByRank,
+                ["repetitions"] = p.Repetitions,
+                ["non_private"] = r?.MeanExposureByRank,
                 ["private"] = p.MeanExposureByRank,
             };
             if (detailed)
             {
-                item["non_private_extrapolated"] = r.MeanExposureByExtrapolation;
+                item["non_private_extrapolated"] = r?.MeanExposureByExtrapolation;
                 item["private_extrapolated"] = p.MeanExposureByExtrapolation;
-                item["canaries"] = r.Canaries;
+                item["canaries"] = p.Canaries;
             }
 
             exposure.Add(item);
@@ -50,20 +59,20 @@ public static class SecretSharerReport
 
         var json = new JsonObject
         {
-            ["perplexity"] = new JsonObject { ["non_private"] = o.NonPrivate.Perplexity, ["private"] = o.Private.Perplexity, ["ratio"] = o.Private.Perplexity / o.NonPrivate.Perplexity },
-            ["bits_per_char"] = new JsonObject { ["non_private"] = o.NonPrivate.BitsPerChar, ["private"] = o.Private.BitsPerChar, ["ratio"] = o.Private.BitsPerChar / o.NonPrivate.BitsPerChar },
-            ["accepted_by_both"] = o.Acceptance.Both,
-            ["accepted_only_non_private"] = o.Acceptance.OnlyNonPrivate,
-            ["accepted_only_private"] = o.Acceptance.OnlyPrivate,
+            ["perplexity"] = new JsonObject { ["non_private"] = np?.Perplexity, ["private"] = o.Private.Perplexity, ["ratio"] = o.Private.Perplexity / np?.Perplexity },
+            ["bits_per_char"] = new JsonObject { ["non_private"] = np?.BitsPerChar, ["private"] = o.Private.BitsPerChar, ["ratio"] = o.Private.BitsPerChar / np?.BitsPerChar },
+            ["accepted_by_both"] = o.Acceptance?.Both,
+            ["accepted_only_non_private"] = o.Acceptance?.OnlyNonPrivate,
+            ["accepted_only_private"] = o.Acceptance?.OnlyPrivate,
             ["exposure"] = exposure,
-            ["max_exposure"] = o.NonPrivateExposure.MaxExposureByRank,
+            ["max_exposure"] = o.PrivateExposure.MaxExposureByRank,
+            ["private_only"] = np is null,
+            ["target_epsilon"] = o.Settings.TargetEpsilon,
             ["epsilon"] = o.Accounting.Epsilon,
             ["delta"] = o.Settings.Delta,
             ["noise_multiplier"] = o.Accounting.NoiseMultiplier,
             ["steps"] = o.Accounting.Steps,
-            ["pretraining"] = o.Pretraining is { } pt
-                ? new JsonObject { ["corpus"] = pt.Corpus, ["sequences"] = pt.Sequences, ["epochs"] = pt.Epochs, ["perplexity"] = pt.Perplexity, ["seconds"] = Math.Round(pt.Seconds, 1) }
-                : null,
+            ["pretraining"] = o.Pretraining is { } pt ? PretrainingJson(pt) : null,
             ["quick"] = o.Settings.IsQuick,
             ["wall_seconds"] = Math.Round(o.WallSeconds, 1),
             ["run_dir"] = o.RunDir,
@@ -76,32 +85,63 @@ public static class SecretSharerReport
             json["train_sequences"] = o.TrainSequences;
             json["test_sequences"] = o.TestSequences;
             json["references"] = o.Plan.References.Count;
-            json["seconds"] = new JsonObject { ["non_private"] = o.NonPrivate.Seconds, ["private"] = o.Private.Seconds };
+            json["seconds"] = new JsonObject { ["non_private"] = np?.Seconds, ["private"] = o.Private.Seconds };
             var canaries = new JsonArray();
             for (var i = 0; i < o.Plan.Canaries.Count; i++)
             {
-                var a = o.NonPrivateExposure.Canaries[i];
+                var a = o.NonPrivateExposure?.Canaries[i];
                 var b = o.PrivateExposure.Canaries[i];
                 canaries.Add(new JsonObject
                 {
-                    ["secret"] = a.Secret,
-                    ["repetitions"] = a.Repetitions,
-                    ["non_private"] = new JsonObject { ["score"] = a.Score, ["rank"] = a.Rank, ["exposure"] = a.ExposureByRank, ["exposure_extrapolated"] = a.ExposureByExtrapolation },
+                    ["secret"] = b.Secret,
+                    ["repetitions"] = b.Repetitions,
+                    ["non_private"] = a is null
+                        ? null
+                        : new JsonObject { ["score"] = a.Score, ["rank"] = a.Rank, ["exposure"] = a.ExposureByRank, ["exposure_extrapolated"] = a.ExposureByExtrapolation },
                     ["private"] = new JsonObject { ["score"] = b.Score, ["rank"] = b.Rank, ["exposure"] = b.ExposureByRank, ["exposure_extrapolated"] = b.ExposureByExtrapolation },
                 });
             }
 
             json["canaries"] = canaries;
-            var gaps = new JsonArray();
-            foreach (var (text, copies, np, p) in o.Disagreements)
+            if (o.Disagreements is { } disagreements)
             {
-                gaps.Add(new JsonObject { ["sequence"] = text, ["copies"] = copies, ["non_private"] = np, ["private"] = p });
-            }
+                var gaps = new JsonArray();
+                foreach (var (text, copies, npScore, p) in disagreements)
+                {
+                    gaps.Add(new JsonObject { ["sequence"] = text, ["copies"] = copies, ["non_private"] = npScore, ["private"] = p });
+                }
 
-            json["disagreements"] = gaps;
+                json["disagreements"] = gaps;
+            }
+            else
+            {
+                json["disagreements"] = null;
+            }
         }
 
         return json;
+    }
+
+    private static JsonObject PretrainingJson(PretrainingSummary pt)
+    {
+        var corpora = new JsonArray();
+        foreach (var c in pt.Provenance?.Corpora ?? [])
+        {
+            corpora.Add(new JsonObject { ["name"] = c.Name, ["is_public"] = c.IsPublic, ["sequences"] = c.Sequences, ["epochs"] = c.Epochs });
+        }
+
+        return new JsonObject
+        {
+            ["corpus"] = pt.Corpus,
+            ["sequences"] = pt.Sequences,
+            ["epochs"] = pt.Epochs,
+            ["perplexity"] = pt.Perplexity,
+            ["seconds"] = pt.Loaded ? null : Math.Round(pt.Seconds, 1),
+            ["loaded_from"] = pt.Loaded ? pt.WeightsFile : null,
+            ["weights"] = pt.WeightsFile,
+            ["sha256"] = pt.Provenance?.Sha256,
+            ["corpora"] = corpora,
+        };
     }
 
     /// <summary>Writes the human-readable summary printed at the end of a run.</summary>
@@ -109,15 +149,36 @@ public static class SecretSharerReport
     /// <param name="w">Where to write.</param>
     public static void WriteSummary(SecretSharerExperimentResult o, TextWriter w)
     {
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(w);
         w.WriteLine();
-        w.WriteLine($"Test perplexity per character: non-private {F(o.NonPrivate.Perplexity, 4)}, private {F(o.Private.Perplexity, 4)} (ratio {F(o.Private.Perplexity / o.NonPrivate.Perplexity, 4)}); bits/char {F(o.NonPrivate.BitsPerChar, 4)} vs {F(o.Private.BitsPerChar, 4)}");
-        w.WriteLine($"Training sentences accepted by both models: {P(o.Acceptance.Both)} (only non-private {P(o.Acceptance.OnlyNonPrivate)}, only private {P(o.Acceptance.OnlyPrivate)})");
-        w.WriteLine($"Exposure (bits; max {F(o.NonPrivateExposure.MaxExposureByRank, 2)} = log2 of {o.Plan.References.Count} references):");
-        w.WriteLine("  r    non-private   private");
-        foreach (var r in o.NonPrivateExposure.ByRepetition)
+        if (o.Pretraining is { Loaded: true } pt)
         {
-            var p = o.PrivateExposure.ByRepetition.Single(x => x.Repetitions == r.Repetitions);
-            w.WriteLine($"  {r.Repetitions,-4} {F(r.MeanExposureByRank, 2),11}   {F(p.MeanExposureByRank, 2),9}");
+            w.WriteLine($"Started from {pt.WeightsFile} (sha256 {pt.Provenance?.Sha256}; public text only: {pt.Corpus})");
+        }
+
+        if (o.NonPrivate is { } np && o.Acceptance is { } acceptance && o.NonPrivateExposure is { } npx)
+        {
+            w.WriteLine($"Test perplexity per character: non-private {F(np.Perplexity, 4)}, private {F(o.Private.Perplexity, 4)} (ratio {F(o.Private.Perplexity / np.Perplexity, 4)}); bits/char {F(np.BitsPerChar, 4)} vs {F(o.Private.BitsPerChar, 4)}");
+            w.WriteLine($"Training sentences accepted by both models: {P(acceptance.Both)} (only non-private {P(acceptance.OnlyNonPrivate)}, only private {P(acceptance.OnlyPrivate)})");
+            w.WriteLine($"Exposure (bits; max {F(o.PrivateExposure.MaxExposureByRank, 2)} = log2 of {o.Plan.References.Count} references):");
+            w.WriteLine("  r    non-private   private");
+            foreach (var r in npx.ByRepetition)
+            {
+                var p = o.PrivateExposure.ByRepetition.Single(x => x.Repetitions == r.Repetitions);
+                w.WriteLine($"  {r.Repetitions,-4} {F(r.MeanExposureByRank, 2),11}   {F(p.MeanExposureByRank, 2),9}");
+            }
+        }
+        else
+        {
+            w.WriteLine($"Test perplexity per character: private {F(o.Private.Perplexity, 4)}, bits/char {F(o.Private.BitsPerChar, 4)}; non-private model {NotTrained}, so no ratio");
+            w.WriteLine($"Training sentences accepted: no comparison (non-private model {NotTrained})");
+            w.WriteLine($"Exposure of the private model (bits; max {F(o.PrivateExposure.MaxExposureByRank, 2)} = log2 of {o.Plan.References.Count} references; non-private {NotTrained}):");
+            w.WriteLine("  r    private");
+            foreach (var p in o.PrivateExposure.ByRepetition)
+            {
+                w.WriteLine($"  {p.Repetitions,-4} {F(p.MeanExposureByRank, 2),7}");
+            }
         }
 
         w.WriteLine();
@@ -129,19 +190,23 @@ public static class SecretSharerReport
     private static void ExposurePlot(SecretSharerExperimentResult o)
     {
         var plot = new Plot();
-        var rs = o.NonPrivateExposure.ByRepetition.Select(r => Math.Log2(r.Repetitions)).ToArray();
-        var np = plot.Add.Scatter(rs, o.NonPrivateExposure.ByRepetition.Select(r => r.MeanExposureByRank).ToArray());
-        np.LegendText = "non-private";
+        var rs = o.PrivateExposure.ByRepetition.Select(r => Math.Log2(r.Repetitions)).ToArray();
+        if (o.NonPrivateExposure is { } npx)
+        {
+            var np = plot.Add.Scatter(rs, npx.ByRepetition.Select(r => r.MeanExposureByRank).ToArray());
+            np.LegendText = "non-private";
+        }
+
         var p = plot.Add.Scatter(rs, o.PrivateExposure.ByRepetition.Select(r => r.MeanExposureByRank).ToArray());
         p.LegendText = $"private (ε = {F(o.Accounting.Epsilon, 2)})";
-        var max = plot.Add.HorizontalLine(o.NonPrivateExposure.MaxExposureByRank);
+        var max = plot.Add.HorizontalLine(o.PrivateExposure.MaxExposureByRank);
         max.LegendText = "maximum (rank 1)";
         max.LinePattern = LinePattern.Dashed;
         var chance = plot.Add.HorizontalLine(1 / Math.Log(2));
         chance.LegendText = "chance (log2 e ≈ 1.44 bits: mean for a random rank)";
         chance.LinePattern = LinePattern.Dotted;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            rs, o.NonPrivateExposure.ByRepetition.Select(r => r.Repetitions.ToString(Inv)).ToArray());
+            rs, o.PrivateExposure.ByRepetition.Select(r => r.Repetitions.ToString(Inv)).ToArray());
         plot.Title("Canary exposure vs insertions (mean over canaries, exact rank)");
         plot.XLabel("times the canary was inserted (r)");
         plot.YLabel("exposure (bits)");
@@ -152,22 +217,48 @@ public static class SecretSharerReport
     private static string Markdown(SecretSharerExperimentResult o)
     {
         var s = o.Settings;
+        var np = o.NonPrivate;
         var b = new StringBuilder();
-        b.AppendLine(Inv, $"# diffpriv experiment secret-sharer{(s.IsQuick ? " (--quick)" : "")}");
+        var flags = new[] { s.IsQuick ? "--quick" : null, np is null ? "--private-only" : null }.OfType<string>().ToList();
+        b.AppendLine(Inv, $"# diffpriv experiment secret-sharer{(flags.Count > 0 ? $" ({string.Join(", ", flags)})" : "")}");
         b.AppendLine();
         b.AppendLine("```bash");
         b.AppendLine(s.CommandLine);
         b.AppendLine("```");
         b.AppendLine();
-        b.AppendLine(Inv, $"The same character-level LSTM language model (embedding {s.EmbeddingSize} → LSTM {s.HiddenSize} → linear) trained twice on");
-        b.AppendLine(Inv, $"{o.Corpus.Name} ({o.TrainSequences} training sequences of at most {s.SequenceLength} characters, lower-cased), with");
-        b.AppendLine(Inv, $"{o.Plan.Canaries.Count} random canaries of the form `{s.CanaryFormat}` inserted r ∈ {{{string.Join(", ", s.Repetitions)}}} times");
-        b.AppendLine(Inv, $"({o.Plan.TotalInsertions} extra sequences): once normally, once with DP-SGD at ε = {F(o.Accounting.Epsilon, 3)}. Wall time {o.WallSeconds:F0} s");
-        b.AppendLine(Inv, $"(non-private training {o.NonPrivate.Seconds:F0} s, private {o.Private.Seconds:F0} s).");
+        if (np is not null)
+        {
+            b.AppendLine(Inv, $"The same character-level LSTM language model (embedding {s.EmbeddingSize} → LSTM {s.HiddenSize} → linear) trained twice on");
+            b.AppendLine(Inv, $"{o.Corpus.Name} ({o.TrainSequences} training sequences of at most {s.SequenceLength} characters, lower-cased), with");
+            b.AppendLine(Inv, $"{o.Plan.Canaries.Count} random canaries of the form `{s.CanaryFormat}` inserted r ∈ {{{string.Join(", ", s.Repetitions)}}} times");
+            b.AppendLine(Inv, $"({o.Plan.TotalInsertions} extra sequences): once normally, once with DP-SGD at ε = {F(o.Accounting.Epsilon, 3)}. Wall time {o.WallSeconds:F0} s");
+            b.AppendLine(Inv, $"(non-private training {np.Seconds:F0} s, private {o.Private.Seconds:F0} s).");
+        }
+        else
+        {
+            b.AppendLine(Inv, $"A character-level LSTM language model (embedding {s.EmbeddingSize} → LSTM {s.HiddenSize} → linear) trained with DP-SGD at");
+            b.AppendLine(Inv, $"ε = {F(o.Accounting.Epsilon, 3)} on {o.Corpus.Name} ({o.TrainSequences} training sequences of at most {s.SequenceLength} characters,");
+            b.AppendLine(Inv, $"lower-cased), with {o.Plan.Canaries.Count} random canaries of the form `{s.CanaryFormat}` inserted r ∈ {{{string.Join(", ", s.Repetitions)}}} times");
+            b.AppendLine(Inv, $"({o.Plan.TotalInsertions} extra sequences). Wall time {o.WallSeconds:F0} s (private training {o.Private.Seconds:F0} s). The non-private model");
+            b.AppendLine("was **not trained** (`--private-only`): this run has no baseline, so it reports no perplexity ratio, no comparison of accepted");
+            b.AppendLine("sentences and no non-private exposure; compare with the non-private model of a run from the same starting weights.");
+        }
+
         if (o.Pretraining is { } pt)
         {
-            b.AppendLine(Inv, $"Both started from the same model pretrained non-privately on public text: {pt.Corpus} ({pt.Sequences} sequences,");
-            b.AppendLine(Inv, $"{pt.Epochs} epochs, {pt.Seconds:F0} s). The public text holds no canaries and needs no protection; ε covers the Reuters training sequences.");
+            var who = np is null ? "It started" : "Both started";
+            if (pt.Loaded)
+            {
+                var pv = pt.Provenance;
+                b.AppendLine(Inv, $"{who} from a model pretrained non-privately on public text, loaded from `{pt.WeightsFile}` (`--pretrained`; sha256");
+                b.AppendLine(Inv, $"`{pv?.Sha256}`, saved by DiffPriv {pv?.DiffPrivVersion} at {pv?.SavedUtc:u}{(pv?.Seed is { } seed ? $" with --seed {seed}" : "")}). Its provenance sidecar names");
+                b.AppendLine(Inv, $"public data only: {pt.Corpus} ({pt.Sequences} sequences, {pt.Epochs} epochs). ε covers the Reuters training sequences.");
+            }
+            else
+            {
+                b.AppendLine(Inv, $"{who} from the same model pretrained non-privately on public text: {pt.Corpus} ({pt.Sequences} sequences,");
+                b.AppendLine(Inv, $"{pt.Epochs} epochs, {pt.Seconds:F0} s). The public text holds no canaries and needs no protection; ε covers the Reuters training sequences.");
+            }
         }
 
         b.AppendLine();
@@ -178,36 +269,50 @@ public static class SecretSharerReport
         b.AppendLine();
         b.AppendLine("| model | perplexity per character | bits per character | epochs | training time |");
         b.AppendLine("|---|---:|---:|---:|---:|");
-        b.AppendLine(Inv, $"| non-private | {F(o.NonPrivate.Perplexity, 4)} | {F(o.NonPrivate.BitsPerChar, 4)} | {s.NonPrivateEpochs} | {o.NonPrivate.Seconds:F0} s |");
+        b.AppendLine(np is not null
+            ? string.Create(Inv, $"| non-private | {F(np.Perplexity, 4)} | {F(np.BitsPerChar, 4)} | {s.NonPrivateEpochs} | {np.Seconds:F0} s |")
+            : $"| non-private | {NotTrained} | | | |");
         b.AppendLine(Inv, $"| private (ε = {F(o.Accounting.Epsilon, 2)}) | {F(o.Private.Perplexity, 4)} | {F(o.Private.BitsPerChar, 4)} | {s.PrivateEpochs} | {o.Private.Seconds:F0} s |");
-        b.AppendLine(Inv, $"| ratio private / non-private | **{F(o.Private.Perplexity / o.NonPrivate.Perplexity, 4)}** | {F(o.Private.BitsPerChar / o.NonPrivate.BitsPerChar, 4)} | | |");
+        if (np is not null)
+        {
+            b.AppendLine(Inv, $"| ratio private / non-private | **{F(o.Private.Perplexity / np.Perplexity, 4)}** | {F(o.Private.BitsPerChar / np.BitsPerChar, 4)} | | |");
+        }
+
         if (o.Pretraining is { } pre)
         {
-            b.AppendLine(Inv, $"| (the public pretrained model alone) | {F(pre.Perplexity, 4)} | {F(pre.TestNatsPerChar / Math.Log(2), 4)} | {pre.Epochs} (public) | {pre.Seconds:F0} s |");
+            b.AppendLine(Inv, $"| (the public pretrained model alone) | {F(pre.Perplexity, 4)} | {F(pre.TestNatsPerChar / Math.Log(2), 4)} | {pre.Epochs} (public) | {(pre.Loaded ? "loaded" : $"{pre.Seconds:F0} s")} |");
         }
+
         b.AppendLine();
         b.AppendLine("## Which training sentences each model accepts");
         b.AppendLine();
-        b.AppendLine(Inv, $"A sentence is accepted when its log-perplexity is at or below the model's {F(100 * o.Acceptance.Quantile, 0)}th percentile on test sentences");
-        b.AppendLine(Inv, $"(non-private: {F(o.Acceptance.NonPrivateThreshold, 4)} nats/char, private: {F(o.Acceptance.PrivateThreshold, 4)}). Of the {o.TrainSequences} original training sequences:");
-        b.AppendLine();
-        b.AppendLine("| accepted by | share |");
-        b.AppendLine("|---|---:|");
-        b.AppendLine(Inv, $"| both models | **{P(o.Acceptance.Both)}** |");
-        b.AppendLine(Inv, $"| only the non-private model | {P(o.Acceptance.OnlyNonPrivate)} |");
-        b.AppendLine(Inv, $"| only the private model | {P(o.Acceptance.OnlyPrivate)} |");
-        b.AppendLine(Inv, $"| neither | {P(o.Acceptance.Neither)} |");
-        b.AppendLine();
-        b.AppendLine("The 10 distinct training sequences with the largest score gap (private minus non-private log-perplexity): what the");
-        b.AppendLine("non-private model learned that the private one did not. (These are training sentences shown verbatim, and the per-epoch");
-        b.AppendLine("training losses below are measured on training data: neither is covered by ε. Reuters is public; with private data,");
-        b.AppendLine("do not publish them.)");
-        b.AppendLine();
-        b.AppendLine("| sequence | copies | non-private | private | gap |");
-        b.AppendLine("|---|---:|---:|---:|---:|");
-        foreach (var (text, copies, np, p) in o.Disagreements)
+        if (np is not null && o.Acceptance is { } acceptance && o.Disagreements is { } disagreements)
         {
-            b.AppendLine(Inv, $"| `{text.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal)}` | {copies} | {F(np, 3)} | {F(p, 3)} | {F(p - np, 3)} |");
+            b.AppendLine(Inv, $"A sentence is accepted when its log-perplexity is at or below the model's {F(100 * acceptance.Quantile, 0)}th percentile on test sentences");
+            b.AppendLine(Inv, $"(non-private: {F(acceptance.NonPrivateThreshold, 4)} nats/char, private: {F(acceptance.PrivateThreshold, 4)}). Of the {o.TrainSequences} original training sequences:");
+            b.AppendLine();
+            b.AppendLine("| accepted by | share |");
+            b.AppendLine("|---|---:|");
+            b.AppendLine(Inv, $"| both models | **{P(acceptance.Both)}** |");
+            b.AppendLine(Inv, $"| only the non-private model | {P(acceptance.OnlyNonPrivate)} |");
+            b.AppendLine(Inv, $"| only the private model | {P(acceptance.OnlyPrivate)} |");
+            b.AppendLine(Inv, $"| neither | {P(acceptance.Neither)} |");
+            b.AppendLine();
+            b.AppendLine("The 10 distinct training sequences with the largest score gap (private minus non-private log-perplexity): what the");
+            b.AppendLine("non-private model learned that the private one did not. (These are training sentences shown verbatim, and the per-epoch");
+            b.AppendLine("training losses below are measured on training data: neither is covered by ε. Reuters is public; with private data,");
+            b.AppendLine("do not publish them.)");
+            b.AppendLine();
+            b.AppendLine("| sequence | copies | non-private | private | gap |");
+            b.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var (text, copies, npScore, p) in disagreements)
+            {
+                b.AppendLine(Inv, $"| `{text.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal)}` | {copies} | {F(npScore, 3)} | {F(p, 3)} | {F(p - npScore, 3)} |");
+            }
+        }
+        else
+        {
+            b.AppendLine(Inv, $"Not measured: the non-private model was {NotTrained}, and this section compares the two models.");
         }
 
         b.AppendLine();
@@ -216,28 +321,43 @@ public static class SecretSharerReport
         b.AppendLine(Inv, $"Exposure = log2 |R| − log2 rank of the canary among {o.Plan.References.Count} never-inserted reference candidates of the same format");
         b.AppendLine("(canaries differ from each other in their leading random characters, and no reference starts like a canary, so a canary the model");
         b.AppendLine("learned from many copies cannot lift the rank of another that happens to start like it)");
-        b.AppendLine(Inv, $"(ties counted against the canary; maximum {F(o.NonPrivateExposure.MaxExposureByRank, 2)} bits; a canary the model knows nothing about has a");
+        b.AppendLine(Inv, $"(ties counted against the canary; maximum {F(o.PrivateExposure.MaxExposureByRank, 2)} bits; a canary the model knows nothing about has a");
         b.AppendLine("uniformly random rank, and exposure log2 e ≈ 1.44 bits on average). The extrapolated exposure fits a skew-normal distribution to the references'");
-        b.AppendLine(Inv, $"scores and estimates the rank in the whole format space ({F(o.NonPrivateExposure.FormatSpaceBits, 1)} bits). Mean over the canaries of each r:");
+        b.AppendLine(Inv, $"scores and estimates the rank in the whole format space ({F(o.PrivateExposure.FormatSpaceBits, 1)} bits). Mean over the canaries of each r:");
         b.AppendLine();
-        b.AppendLine("| r | canaries | non-private exposure | private exposure | non-private (extrapolated) | private (extrapolated) |");
-        b.AppendLine("|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in o.NonPrivateExposure.ByRepetition)
+        if (o.NonPrivateExposure is { } npx)
         {
-            var p = o.PrivateExposure.ByRepetition.Single(x => x.Repetitions == r.Repetitions);
-            b.AppendLine(Inv, $"| {r.Repetitions} | {r.Canaries} | {F(r.MeanExposureByRank, 2)} | {F(p.MeanExposureByRank, 2)} | {F(r.MeanExposureByExtrapolation, 2)} | {F(p.MeanExposureByExtrapolation, 2)} |");
+            b.AppendLine("| r | canaries | non-private exposure | private exposure | non-private (extrapolated) | private (extrapolated) |");
+            b.AppendLine("|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in npx.ByRepetition)
+            {
+                var p = o.PrivateExposure.ByRepetition.Single(x => x.Repetitions == r.Repetitions);
+                b.AppendLine(Inv, $"| {r.Repetitions} | {r.Canaries} | {F(r.MeanExposureByRank, 2)} | {F(p.MeanExposureByRank, 2)} | {F(r.MeanExposureByExtrapolation, 2)} | {F(p.MeanExposureByExtrapolation, 2)} |");
+            }
+        }
+        else
+        {
+            b.AppendLine(Inv, $"(The private model only: the non-private model was {NotTrained}.)");
+            b.AppendLine();
+            b.AppendLine("| r | canaries | private exposure | private (extrapolated) |");
+            b.AppendLine("|---:|---:|---:|---:|");
+            foreach (var p in o.PrivateExposure.ByRepetition)
+            {
+                b.AppendLine(Inv, $"| {p.Repetitions} | {p.Canaries} | {F(p.MeanExposureByRank, 2)} | {F(p.MeanExposureByExtrapolation, 2)} |");
+            }
         }
 
         b.AppendLine();
         b.AppendLine("![exposure vs repetitions](exposure.png)");
         b.AppendLine();
-        b.AppendLine("Per canary (secret, r, exposure non-private / private):");
+        b.AppendLine(o.NonPrivateExposure is null ? "Per canary (secret, r, exposure private):" : "Per canary (secret, r, exposure non-private / private):");
         b.AppendLine();
         for (var i = 0; i < o.Plan.Canaries.Count; i++)
         {
-            var a = o.NonPrivateExposure.Canaries[i];
             var c = o.PrivateExposure.Canaries[i];
-            b.AppendLine(Inv, $"- `{a.Secret}` ×{a.Repetitions}: {F(a.ExposureByRank, 2)} / {F(c.ExposureByRank, 2)}");
+            b.AppendLine(o.NonPrivateExposure?.Canaries[i] is { } a
+                ? string.Create(Inv, $"- `{a.Secret}` ×{a.Repetitions}: {F(a.ExposureByRank, 2)} / {F(c.ExposureByRank, 2)}")
+                : string.Create(Inv, $"- `{c.Secret}` ×{c.Repetitions}: {F(c.ExposureByRank, 2)}"));
         }
 
         b.AppendLine();
@@ -249,15 +369,26 @@ public static class SecretSharerReport
         b.AppendLine();
         b.AppendLine("## Settings");
         b.AppendLine();
+        // Without the non-private model its column says so once and stays empty below.
+        string NonPrivate(string value) => np is null ? "–" : value;
         b.AppendLine("| setting | non-private | private |");
         b.AppendLine("|---|---|---|");
-        b.AppendLine(Inv, $"| training | shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {PrivacyStatement.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)} |");
-        b.AppendLine(Inv, $"| optimizer | Adam, learning rate {PrivacyStatement.Format(s.NonPrivateLearningRate)}, {LrSchedules.Describe(s.NonPrivateSchedule)} | Adam, learning rate {PrivacyStatement.Format(s.PrivateLearningRate)}, {LrSchedules.Describe(s.PrivateSchedule)} |");
-        b.AppendLine(o.Pretraining is { } p0
-            ? string.Create(Inv, $"| initial weights | pretrained on {p0.Corpus} ({p0.Sequences} sequences, {p0.Epochs} epochs, not private) | the same pretrained weights |")
-            : "| initial weights | random | random (another draw) |");
-        b.AppendLine(Inv, $"| epochs | {s.NonPrivateEpochs} | {s.PrivateEpochs} ({o.Accounting.Steps} steps) |");
-        b.AppendLine("| LSTM | TorchSharp's fused nn.LSTM | DpLstm (the same equations and parameters, written with ordinary tensor operations and a dedicated per-example gradient sampler) |");
+        b.AppendLine(Inv, $"| training | {(np is null ? NotTrained : $"shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss")} | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {PrivacyStatement.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)} |");
+        b.AppendLine(Inv, $"| optimizer | {NonPrivate($"Adam, learning rate {PrivacyStatement.Format(s.NonPrivateLearningRate)}, {LrSchedules.Describe(s.NonPrivateSchedule)}")} | Adam, learning rate {PrivacyStatement.Format(s.PrivateLearningRate)}, {LrSchedules.Describe(s.PrivateSchedule)} |");
+        if (o.Pretraining is { } p0)
+        {
+            var weights = string.Create(Inv, $"pretrained on {p0.Corpus} ({p0.Sequences} sequences, {p0.Epochs} epochs, not private){(p0.Loaded ? $", loaded from `{Path.GetFileName(p0.WeightsFile)}`" : "")}");
+            b.AppendLine(np is null
+                ? $"| initial weights | – | {weights} |"
+                : $"| initial weights | {weights} | the same pretrained weights |");
+        }
+        else
+        {
+            b.AppendLine(np is null ? "| initial weights | – | random |" : "| initial weights | random | random (another draw) |");
+        }
+
+        b.AppendLine(Inv, $"| epochs | {NonPrivate(s.NonPrivateEpochs.ToString(Inv))} | {s.PrivateEpochs} ({o.Accounting.Steps} steps) |");
+        b.AppendLine(Inv, $"| LSTM | {NonPrivate("TorchSharp's fused nn.LSTM")} | DpLstm (the same equations and parameters, written with ordinary tensor operations and a dedicated per-example gradient sampler) |");
         b.AppendLine();
         b.AppendLine(Inv, $"Corpus: {o.Corpus.Source}. Vocabulary: a fixed public character set ({CharVocabularySize()} ids), never derived from the training text.");
         b.AppendLine();
@@ -265,16 +396,31 @@ public static class SecretSharerReport
         b.AppendLine();
         b.AppendLine("| epoch | non-private train loss | non-private test bits/char | private train loss | private test bits/char |");
         b.AppendLine("|---:|---:|---:|---:|---:|");
-        var epochs = Math.Max(o.NonPrivate.History.Count, o.Private.History.Count);
+        var npHistory = np?.History ?? [];
+        var epochs = Math.Max(npHistory.Count, o.Private.History.Count);
         for (var e = 0; e < epochs; e++)
         {
-            var np = e < o.NonPrivate.History.Count ? o.NonPrivate.History[e] : default;
+            var n = e < npHistory.Count ? npHistory[e] : default;
             var p = e < o.Private.History.Count ? o.Private.History[e] : default;
-            b.AppendLine(Inv, $"| {e + 1} | {Opt(np.TrainLoss, e < o.NonPrivate.History.Count)} | {Opt(np.TestNatsPerChar / Math.Log(2), e < o.NonPrivate.History.Count)} | {Opt(p.TrainLoss, e < o.Private.History.Count)} | {Opt(p.TestNatsPerChar / Math.Log(2), e < o.Private.History.Count)} |");
+            b.AppendLine(Inv, $"| {e + 1} | {Opt(n.TrainLoss, e < npHistory.Count)} | {Opt(n.TestNatsPerChar / Math.Log(2), e < npHistory.Count)} | {Opt(p.TrainLoss, e < o.Private.History.Count)} | {Opt(p.TestNatsPerChar / Math.Log(2), e < o.Private.History.Count)} |");
         }
 
         b.AppendLine();
-        b.AppendLine("Files: results.json (every number above, per canary), exposure.png, non-private-model.bin, private-checkpoint.bin, command.txt.");
+        var files = new List<string> { "results.json (every number above, per canary)", "exposure.png" };
+        if (o.Pretraining is { Loaded: false })
+        {
+            files.Add($"{SecretSharerRunner.PretrainedModelFile} (public text only: `--pretrained` can start a later run from it)");
+        }
+
+        if (np is not null)
+        {
+            files.Add(SecretSharerRunner.NonPrivateModelFile);
+        }
+
+        files.Add(SecretSharerRunner.PrivateCheckpointFile);
+        files.Add("command.txt");
+        b.AppendLine(Inv, $"Files: {string.Join(", ", files)}. Each model file has a provenance sidecar (`<file>{ModelProvenance.SidecarSuffix}`:");
+        b.AppendLine("the data it was trained on, public or not, its architecture, seed and SHA-256).");
         return b.ToString();
     }
 

@@ -6,6 +6,7 @@ using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
 using DiffPriv.Auditing.SecretSharer;
 using DiffPriv.Datasets.Text;
+using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
 using DiffPriv.Models;
@@ -24,12 +25,36 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
     private const int ScoreBatch = 512;
     private readonly CharVocabulary _vocabulary = CharVocabulary.Default;
 
+    /// <summary>The file the pretrained weights are saved to in the run folder (with their provenance sidecar).</summary>
+    public const string PretrainedModelFile = "pretrained-model.bin";
+
+    /// <summary>The file the non-private model is saved to in the run folder (with a sidecar naming the private data it saw).</summary>
+    public const string NonPrivateModelFile = "non-private-model.bin";
+
+    /// <summary>The private model's checkpoint in the run folder (with a sidecar naming the private data it saw).</summary>
+    public const string PrivateCheckpointFile = "private-checkpoint.bin";
+
+    /// <summary>
+    /// Checks the weights of <see cref="SecretSharerSettings.PretrainedModel"/> before anything is trained: the file and its
+    /// provenance sidecar exist and agree, the weights saw public data only, and they fit the run's architecture.
+    /// </summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <returns>The weights' provenance, or null when the run pretrains for itself.</returns>
+    /// <exception cref="ModelProvenanceException">The weights cannot start this run; the message says why.</exception>
+    public static ModelProvenance? CheckPretrained(SecretSharerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.PretrainedModel is { } file ? ModelProvenance.ReadPublic(file, settings.Architecture) : null;
+    }
 
     /// <summary>Runs the experiment and writes its run folder (report, JSON, models).</summary>
     /// <returns>Everything the run measured.</returns>
+    /// <exception cref="ModelProvenanceException">The <see cref="SecretSharerSettings.PretrainedModel"/> cannot start this run.</exception>
     public SecretSharerExperimentResult Run()
     {
         var clock = Stopwatch.StartNew();
+        // Weights to start from are checked first, so that a file that cannot be used fails before anything else.
+        var loadedProvenance = CheckPretrained(settings);
         TorchRuntime.EnsureLoaded();
         var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         var dataSeed = (int)(seed & 0x7fffffff);
@@ -39,7 +64,7 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         // Public text for pretraining, loaded before any training so that a missing corpus fails at once.
         IReadOnlyList<string> publicSequences = [];
         var publicCorpus = "";
-        if (settings.PretrainingEpochs > 0)
+        if (loadedProvenance is null && settings.PretrainingEpochs > 0)
         {
             var brown = BrownCorpus.LoadAllGenres(maxSequenceLength: settings.SequenceLength, log: m => progress?.Report(ProgressUpdate.Detail(m)));
             publicCorpus = brown.Name;
@@ -94,9 +119,36 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
 
         // 0. Public pretraining (not private, and not needing to be: the Brown corpus is published text without canaries).
         //    Both models start from its weights, so the comparison is still one architecture and one starting point.
+        //    The weights are saved with a provenance sidecar naming only public data, so a later run can start from them
+        //    (--pretrained); or they are loaded from such a file, checked above.
         PretrainingSummary? pretraining = null;
         nn.Module<Tensor, Tensor>? pretrained = null;
-        if (settings.PretrainingEpochs > 0)
+        if (loadedProvenance is not null)
+        {
+            var file = Path.GetFullPath(settings.PretrainedModel!);
+            pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+            // From the bytes whose hash is checked, not from the file again.
+            using (var reader = new BinaryReader(new MemoryStream(loadedProvenance.ReadWeights(file))))
+            {
+                pretrained.load(reader);
+            }
+
+            var corpora = string.Join("; ", loadedProvenance.Corpora.Select(c => c.Name));
+            Say($"[pretraining] not trained here: weights loaded from {file} (sha256 {loadedProvenance.Sha256[..12]}…, trained on public text only: {corpora})");
+            var ptTest = TestScores(pretrained, testEncoded);
+            pretraining = new PretrainingSummary(
+                corpora,
+                loadedProvenance.Corpora.Sum(c => c.Sequences),
+                loadedProvenance.Corpora.Max(c => c.Epochs),
+                0,
+                PooledNatsPerChar(ptTest, testEncoded))
+            {
+                WeightsFile = file,
+                Loaded = true,
+                Provenance = loadedProvenance,
+            };
+        }
+        else if (settings.PretrainingEpochs > 0)
         {
             Say($"[pretraining] public text: {publicCorpus}, {publicSequences.Count} sequences (not private; no canaries)");
             pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
@@ -104,21 +156,51 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs, LrSchedule.Constant);
             publicInputs.Dispose();
             publicTargets.Dispose();
-            pretrained.save(Path.Combine(runDir, "pretrained-model.bin"));
-            pretraining = new PretrainingSummary(publicCorpus, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded));
+            var file = Path.Combine(runDir, PretrainedModelFile);
+            pretrained.save(file);
+            var provenance = new ModelProvenance
+            {
+                Architecture = settings.Architecture,
+                Corpora = [new TrainingCorpus(publicCorpus, IsPublic: true, publicSequences.Count, settings.PretrainingEpochs)],
+                Seed = settings.Seed,
+            }.Write(file);
+            pretraining = new PretrainingSummary(publicCorpus, publicSequences.Count, settings.PretrainingEpochs, ptSeconds, PooledNatsPerChar(ptTest, testEncoded))
+            {
+                WeightsFile = file,
+                Provenance = provenance,
+            };
         }
+
+        // What the models' weights saw before the Reuters data, and the Reuters data itself (private: it holds the canaries).
+        IReadOnlyList<TrainingCorpus> startCorpora = pretraining?.Provenance?.Corpora ?? [];
+        var trainingCorpus = $"{corpus.Name}, training split with canaries";
 
         // 1. The non-private model (fused nn.LSTM: same architecture, faster; shuffled mini-batches, mean loss).
-        var nonPrivateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
-        if (pretrained is not null)
+        LanguageModelScores? nonPrivate = null;
+        if (settings.PrivateOnly)
         {
-            nonPrivateModel.load_state_dict(pretrained.state_dict());
+            Say("[non-private] not trained (--private-only): no baseline, so no perplexity ratio and no comparison");
         }
+        else
+        {
+            var nonPrivateModel = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+            if (pretrained is not null)
+            {
+                nonPrivateModel.load_state_dict(pretrained.state_dict());
+            }
 
-        var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs, settings.NonPrivateSchedule);
-        var nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
-        nonPrivateModel.save(Path.Combine(runDir, "non-private-model.bin"));
-        nonPrivateModel.Dispose();
+            var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs, settings.NonPrivateSchedule);
+            nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
+            var file = Path.Combine(runDir, NonPrivateModelFile);
+            nonPrivateModel.save(file);
+            new ModelProvenance
+            {
+                Architecture = settings.Architecture,
+                Corpora = [.. startCorpora, new TrainingCorpus(trainingCorpus, IsPublic: false, withCanaries.Count, settings.NonPrivateEpochs)],
+                Seed = settings.Seed,
+            }.Write(file);
+            nonPrivateModel.Dispose();
+        }
 
         // 2. The private model (DpLstm: the same equations with exact per-example gradients; DP-SGD with Poisson sampling).
         torch.manual_seed(seed + 1);
@@ -136,7 +218,14 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             pretrained.Dispose();
         }
 
-        var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir);
+        var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir, pretraining);
+        // The checkpoint holds the private model's weights: private data, however well protected, so never a public start.
+        new ModelProvenance
+        {
+            Architecture = settings.Architecture,
+            Corpora = [.. startCorpora, new TrainingCorpus(trainingCorpus, IsPublic: false, withCanaries.Count, settings.PrivateEpochs, accounting.Epsilon, settings.Delta)],
+            Seed = settings.Seed,
+        }.Write(Path.Combine(runDir, PrivateCheckpointFile));
         var privateScores = Score("private", privateModel, pSeconds, pHistory, pTest);
         privateModel.Dispose();
         inputs.Dispose();
@@ -152,10 +241,10 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             nonPrivate,
             privateScores,
             accounting,
-            SecretSharerResult.Compute(plan, nonPrivate.CanaryScores, nonPrivate.ReferenceScores),
+            nonPrivate is null ? null : SecretSharerResult.Compute(plan, nonPrivate.CanaryScores, nonPrivate.ReferenceScores),
             SecretSharerResult.Compute(plan, privateScores.CanaryScores, privateScores.ReferenceScores),
-            Acceptance(nonPrivate, privateScores),
-            Disagreements(train, nonPrivate.TrainScores, privateScores.TrainScores, 10),
+            nonPrivate is null ? null : Acceptance(nonPrivate, privateScores),
+            nonPrivate is null ? null : Disagreements(train, nonPrivate.TrainScores, privateScores.TrainScores, 10),
             clock.Elapsed.TotalSeconds,
             runDir);
         SecretSharerReport.Write(outcome);
@@ -250,7 +339,7 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
     }
 
     private (double Seconds, List<(int, double, double)> History, double[] TestScores, PrivateRunAccounting Accounting) TrainPrivate(
-        nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir)
+        nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir, PretrainingSummary? pretraining)
     {
         var clock = Stopwatch.StartNew();
         var n = inputs.shape[0];
@@ -327,9 +416,12 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         using var statement = new StringWriter();
         PrivacyStatement.Write(statement, inputsForStatement, sigma, [new("pld", final.Upper, final.Lower, null), new("rdp", rdp.Epsilon, null, rdp.OptimalOrder)]);
         statement.WriteLine("  - The privacy unit is one training sequence (at most " + settings.SequenceLength.ToString(CultureInfo.InvariantCulture) + " characters); a canary inserted r times is r units.");
-        if (settings.PretrainingEpochs > 0)
+        if (pretraining is not null)
         {
-            statement.WriteLine("  - The model started from weights pretrained on public text (the Brown corpus); the guarantee covers the Reuters training sequences.");
+            var from = pretraining.Loaded
+                ? $"; loaded from {Path.GetFileName(pretraining.WeightsFile)}, sha256 {pretraining.Provenance?.Sha256[..12]}…, whose provenance names public data only"
+                : "";
+            statement.WriteLine($"  - The model started from weights pretrained on public text ({pretraining.Corpus}{from}); the guarantee covers the Reuters training sequences.");
         }
 
         if (settings.Seed is not null)
@@ -337,7 +429,7 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret (experiments only).");
         }
 
-        engine.SaveCheckpoint(Path.Combine(runDir, "private-checkpoint.bin"), training);
+        engine.SaveCheckpoint(Path.Combine(runDir, PrivateCheckpointFile), training);
         return (clock.Elapsed.TotalSeconds, history, testScores, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
     }
 

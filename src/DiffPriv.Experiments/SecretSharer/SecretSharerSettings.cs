@@ -1,3 +1,5 @@
+using DiffPriv.Datasets.Text;
+using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Training;
 
 namespace DiffPriv.Experiments.SecretSharer;
@@ -70,6 +72,24 @@ public sealed record SecretSharerSettings
 
     /// <summary>Public pretraining sequences used (null: all of the Brown corpus).</summary>
     public int? PretrainingSequences { get; init; }
+
+    /// <summary>
+    /// Weights to start from instead of pretraining (null: pretrain as <see cref="PretrainingEpochs"/> says), such as the
+    /// <c>pretrained-model.bin</c> of an earlier run. They must have a provenance sidecar (<see cref="ModelProvenance"/>)
+    /// that matches the file, names public data only and fits <see cref="Architecture"/>; <see cref="PretrainingEpochs"/>
+    /// and <see cref="PretrainingSequences"/> are then unused.
+    /// </summary>
+    public string? PretrainedModel { get; init; }
+
+    /// <summary>
+    /// Train the private model only: no non-private baseline, hence no perplexity ratio, acceptance comparison or
+    /// non-private exposure (for rows that differ in ε alone, from the same <see cref="PretrainedModel"/>).
+    /// </summary>
+    public bool PrivateOnly { get; init; }
+
+    /// <summary>The architecture of both models (what saved weights must fit to start them).</summary>
+    public ModelArchitecture Architecture =>
+        new(ModelArchitecture.CharLstm, CharVocabulary.Default.Size, EmbeddingSize, HiddenSize, SequenceLength);
 
     /// <summary>
     /// Epochs of the non-private model. With the decay, longer runs overfit: from one set of pretrained weights

@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace DiffPriv.Experiments.Models;
+
+/// <summary>
+/// What weights need to be loaded into a model: its kind and the sizes that fix the shapes of its parameters, and the
+/// sequence length of the data it was trained on.
+/// </summary>
+/// <param name="Name">The model's kind, e.g. <c>char-lstm</c> (embedding → LSTM → linear).</param>
+/// <param name="VocabularySize">Token ids (input and output width).</param>
+/// <param name="EmbeddingSize">Embedding width.</param>
+/// <param name="HiddenSize">Hidden units of the recurrent layer.</param>
+/// <param name="SequenceLength">Tokens per training sequence at most.</param>
+public sealed record ModelArchitecture(string Name, int VocabularySize, int EmbeddingSize, int HiddenSize, int SequenceLength)
+{
+    /// <summary>The character-level LSTM of the Secret Sharer experiment.</summary>
+    public const string CharLstm = "char-lstm";
+
+    /// <summary>Each field that differs from <paramref name="other"/>, as <c>name: this vs other</c>.</summary>
+    /// <param name="other">The architecture to compare with.</param>
+    /// <returns>The differences; empty when the two are the same.</returns>
+    public IReadOnlyList<string> Differences(ModelArchitecture other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var differences = new List<string>();
+        if (!string.Equals(Name, other.Name, StringComparison.Ordinal))
+        {
+            differences.Add($"model {Name} vs {other.Name}");
+        }
+
+        void Compare(string field, int mine, int theirs)
+        {
+            if (mine != theirs)
+            {
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{field} {mine} vs {theirs}"));
+            }
+        }
+
+        Compare("vocabulary size", VocabularySize, other.VocabularySize);
+        Compare("embedding size", EmbeddingSize, other.EmbeddingSize);
+        Compare("hidden size", HiddenSize, other.HiddenSize);
+        Compare("sequence length", SequenceLength, other.SequenceLength);
+        return differences;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Name} (vocabulary {VocabularySize}, embedding {EmbeddingSize}, hidden {HiddenSize}, sequences of at most {SequenceLength})");
+}
