@@ -2,21 +2,27 @@ namespace DiffPriv.Datasets.Tests;
 
 public class DataCacheTests
 {
+    // Stand-in folders under the temporary folder: the rule only joins paths, it never touches them.
+    private static readonly string Base = Path.Combine(Path.GetTempPath(), "diffpriv-cache-test");
+    private static readonly string Data = Path.Combine(Base, "data");
+    private static readonly string Xdg = Path.Combine(Base, "xdg");
+    private static readonly string Home = Path.Combine(Base, "home");
+
     [Fact]
     public void DiffprivDataWinsOverEverything() =>
-        Assert.Equal(Path.GetFullPath("/data/dp"), DataCache.Resolve("/data/dp", "/xdg", null, "/home/u"));
+        Assert.Equal(Data, DataCache.Resolve(Data, Xdg, null, Home));
 
     [Fact]
     public void XdgCacheHomeComesNext() =>
-        Assert.Equal(Path.Combine("/xdg", "diffpriv"), DataCache.Resolve(null, "/xdg", null, "/home/u"));
+        Assert.Equal(Path.Combine(Xdg, "diffpriv"), DataCache.Resolve(null, Xdg, null, Home));
 
     [Fact]
     public void RelativeXdgCacheHomeIsIgnoredAsTheSpecificationSays() =>
-        Assert.Equal(Path.Combine("/home/u", ".cache", "diffpriv"), DataCache.Resolve("  ", "relative/xdg", null, "/home/u"));
+        Assert.Equal(Path.Combine(Home, ".cache", "diffpriv"), DataCache.Resolve("  ", Path.Combine("relative", "xdg"), null, Home));
 
     [Fact]
     public void HomeCacheIsTheDefault() =>
-        Assert.Equal(Path.Combine("/home/u", ".cache", "diffpriv"), DataCache.Resolve(null, null, null, "/home/u"));
+        Assert.Equal(Path.Combine(Home, ".cache", "diffpriv"), DataCache.Resolve(null, null, null, Home));
 
     [Fact]
     public void NoHomeAndNoVariableIsAClearError()
