@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Pld;
-using DiffPriv.Accounting.Rdp;
 using DiffPriv.Auditing.SecretSharer;
 using DiffPriv.Datasets.Text;
 using DiffPriv.Experiments.Models;
@@ -404,17 +403,10 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             Say($"[private] epoch {epoch}/{settings.PrivateEpochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
         }
 
-        var steps = engine.Ledger.TotalCount;
-        if (steps != training.Optimizer.Steps || steps != total)
-        {
-            throw new InvalidOperationException($"The ledger holds {steps} steps but {training.Optimizer.Steps} were taken.");
-        }
-
-        var final = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta);
-        var rdp = ((RdpAccountant)engine.Ledger.CreateAccountant(AccountantKind.Rdp)).GetEpsilonAndOrder(settings.Delta);
+        var (steps, final, rdp, estimates) = RunAccounting.Final(engine, training.Optimizer.Steps, total, settings.Delta);
         var inputsForStatement = new DpSgdRunShape(q, n, settings.PrivateBatchSize, steps, settings.Delta);
         using var statement = new StringWriter();
-        PrivacyStatement.Write(statement, inputsForStatement, sigma, [new("pld", final.Upper, final.Lower, null), new("rdp", rdp.Epsilon, null, rdp.OptimalOrder)]);
+        PrivacyStatement.Write(statement, inputsForStatement, sigma, estimates);
         statement.WriteLine("  - The privacy unit is one training sequence (at most " + settings.SequenceLength.ToString(CultureInfo.InvariantCulture) + " characters); a canary inserted r times is r units.");
         if (pretraining is not null)
         {

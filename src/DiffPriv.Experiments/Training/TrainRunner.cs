@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Pld;
-using DiffPriv.Accounting.Rdp;
 using DiffPriv.Datasets;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
@@ -130,7 +129,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         double? epsSoFar = null;
         var history = new List<EpochMetrics>();
         _loopStart = DateTime.UtcNow;
-        var result = Run(() =>
+        long Loop()
         {
             long step = 0;
             for (var epoch = 1; epoch <= settings.Epochs; epoch++)
@@ -160,22 +159,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             }
 
             return step;
-        });
-
-        var steps = engine.Ledger.TotalCount;
-        if (steps != training.Optimizer.Steps || steps != result)
-        {
-            throw new InvalidOperationException($"The ledger holds {steps} steps but {training.Optimizer.Steps} were taken.");
         }
 
-        var final = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta);
-        var rdp = ((RdpAccountant)engine.Ledger.CreateAccountant(AccountantKind.Rdp)).GetEpsilonAndOrder(settings.Delta);
+        var result = Loop();
+        var (steps, final, rdp, results) = RunAccounting.Final(engine, training.Optimizer.Steps, result, settings.Delta);
         var inputs = new DpSgdRunShape(q, n, settings.BatchSize, steps, settings.Delta);
-        var results = new List<AccountantEstimate>
-        {
-            new("pld", final.Upper, final.Lower, null),
-            new("rdp", rdp.Epsilon, null, double.IsFinite(rdp.Epsilon) && steps > 0 ? rdp.OptimalOrder : null),
-        };
         using var statement = new StringWriter();
         PrivacyStatement.Write(statement, inputs, sigma, results);
         if (settings.Seed is not null)
@@ -198,7 +186,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         Say($"NOT PRIVATE (--no-dp): ordinary training, shuffled batches of {settings.BatchSize}, mean loss, {totalSteps} steps; no privacy guarantee (ε = ∞).");
         var history = new List<EpochMetrics>();
         _loopStart = DateTime.UtcNow;
-        var steps = Run(() =>
+        long Loop()
         {
             long step = 0;
             for (var epoch = 1; epoch <= settings.Epochs; epoch++)
@@ -235,7 +223,9 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             }
 
             return step;
-        });
+        }
+
+        var steps = Loop();
 
         model.save(Path.Combine(runDir, "model.bin"));
         const string statement = "NOT PRIVATE: trained with --no-dp (no clipping, no noise, shuffled batches). The model has no\n" +
@@ -280,5 +270,4 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                $"test acc {(100 * m.TestAccuracy).ToString("F2", inv)}%, {eps}, {m.Seconds.ToString("F1", inv)} s";
     }
 
-    private static long Run(Func<long> body) => body();
 }
