@@ -1,5 +1,6 @@
 using DiffPriv.Accounting;
 using DiffPriv.PerSample;
+using static TorchSharp.torch;
 
 namespace DiffPriv;
 
@@ -9,8 +10,44 @@ public sealed record DpSgdOptions
     /// <summary>C: the L2 bound on each example's gradient (TF Privacy's l2_norm_clip); finite, &gt; 0.</summary>
     public required double MaxGradNorm { get; init; }
 
-    /// <summary>σ: noise std divided by C; finite, &gt; 0. Set by <see cref="PrivacyEngine.MakePrivateWithEpsilon"/> when calibrating.</summary>
+    /// <summary>
+    /// σ: noise std divided by C; finite, &gt; 0 (0 only with <see cref="AllowNoNoise"/>). Set by
+    /// <c>PrivacyEngine.MakePrivateWithEpsilon</c> when calibrating.
+    /// </summary>
     public double NoiseMultiplier { get; init; } = double.NaN;
+
+    /// <summary>
+    /// The planned number of epochs (fractions allowed): ⌈epochs·N/B⌉ steps, see <see cref="StepSchedule"/>. The loader's
+    /// epochs then end exactly there and a step beyond it throws <see cref="StepPlanExceededException"/>. Null (the
+    /// default, unless <see cref="Steps"/> is set): no plan and no guard. <c>MakePrivateWithEpsilon</c> sets it.
+    /// </summary>
+    public double? Epochs { get; init; }
+
+    /// <summary>The planned number of steps, instead of <see cref="Epochs"/> (at most one of the two may be set); ≥ 1.</summary>
+    public long? Steps { get; init; }
+
+    /// <summary>
+    /// Allow steps past the plan (<see cref="Epochs"/>/<see cref="Steps"/>). Their cost is recorded like any other, so ε
+    /// grows beyond the target; off by default.
+    /// </summary>
+    public bool ContinueBeyondPlan { get; init; }
+
+    /// <summary>
+    /// Debugging only: accept σ = 0, i.e. clipping without noise. Every step is then recorded as a
+    /// <see cref="Accounting.Events.NonPrivateDpEvent"/> and ε is infinite. Off by default; σ = 0 without it is an error.
+    /// </summary>
+    public bool AllowNoNoise { get; init; }
+
+    /// <summary>
+    /// A custom DP query (e.g. adaptive clipping). Null (the default): the Gaussian sum query built from
+    /// <see cref="MaxGradNorm"/>/<see cref="LayerMaxGradNorms"/>, <see cref="NoiseMultiplier"/> and <see cref="Microbatches"/>.
+    /// When set, the query decides clipping, noise and accounting, <see cref="NoiseMultiplier"/> is ignored (the query's σ is
+    /// used, or calibrated by <c>MakePrivateWithEpsilon</c>), and with microbatches its records are microbatch gradients.
+    /// </summary>
+    public Queries.IDpQuery? Query { get; init; }
+
+    /// <summary>Where batches are placed (null: where the data are; CPU for data sets read example by example).</summary>
+    public Device? Device { get; init; }
 
     /// <summary>B: the expected batch size; each example joins a batch with probability q = B/N. 1 ≤ B ≤ N.</summary>
     public required double ExpectedBatchSize { get; init; }
@@ -29,9 +66,6 @@ public sealed record DpSgdOptions
     /// </summary>
     public long Microbatches { get; init; }
 
-    /// <summary>The accountant that reports ε.</summary>
-    public AccountantKind Accountant { get; init; } = AccountantKind.Pld;
-
     /// <summary>
     /// Null (the default): noise and sampling come from the OS CSPRNG. A value: a seeded, reproducible generator — for
     /// tests and replayable experiments only (anyone who knows the seed can remove the noise).
@@ -46,6 +80,14 @@ public sealed record DpSgdOptions
 
     /// <summary>The clipping this configuration implies.</summary>
     public ClippingOptions Clipping => LayerMaxGradNorms is { } perLayer ? ClippingOptions.PerLayer(perLayer) : ClippingOptions.Flat(MaxGradNorm);
+
+    /// <summary>The plan these options declare for <paramref name="datasetSize"/> examples, or null.</summary>
+    /// <param name="datasetSize">N.</param>
+    /// <returns>The schedule from <see cref="Epochs"/> or <see cref="Steps"/>, or null when neither is set.</returns>
+    public StepSchedule? Schedule(long datasetSize) =>
+        Epochs is { } epochs ? StepSchedule.FromEpochs(datasetSize, ExpectedBatchSize, epochs)
+        : Steps is { } steps ? StepSchedule.FromSteps(datasetSize, ExpectedBatchSize, steps)
+        : null;
 
     /// <summary>Checks every value against the dataset size.</summary>
     /// <param name="datasetSize">N ≥ 1.</param>
@@ -63,9 +105,27 @@ public sealed record DpSgdOptions
             throw new ArgumentException("Every value of LayerMaxGradNorms (C_l) must be a finite number > 0.");
         }
 
-        if (requireNoiseMultiplier && !(NoiseMultiplier > 0 && double.IsFinite(NoiseMultiplier)))
+        if (requireNoiseMultiplier && Query is null && !(NoiseMultiplier > 0 && double.IsFinite(NoiseMultiplier)) && !(AllowNoNoise && NoiseMultiplier == 0))
         {
-            throw new ArgumentException($"NoiseMultiplier (σ) must be a finite number > 0 (got {NoiseMultiplier}).");
+            throw new ArgumentException(
+                NoiseMultiplier == 0
+                    ? "NoiseMultiplier (σ) is 0: that trains without privacy. For a clipping-only debugging run set AllowNoNoise = true (ε is then infinite)."
+                    : $"NoiseMultiplier (σ) must be a finite number > 0 (got {NoiseMultiplier}).");
+        }
+
+        if (Epochs is not null && Steps is not null)
+        {
+            throw new ArgumentException("Set at most one of Epochs and Steps.");
+        }
+
+        if (Epochs is { } epochs && !(epochs > 0 && double.IsFinite(epochs)))
+        {
+            throw new ArgumentException($"Epochs must be a finite number > 0 (got {epochs}).");
+        }
+
+        if (Steps is { } steps && steps < 1)
+        {
+            throw new ArgumentException($"Steps must be ≥ 1 (got {steps}).");
         }
 
         if (datasetSize < 1)

@@ -1,6 +1,8 @@
 using System.Text;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Calibration;
+using DiffPriv.Accounting.Events;
+using DiffPriv.Accounting.Pld;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.Optim;
@@ -13,16 +15,22 @@ using static TorchSharp.torch;
 namespace DiffPriv;
 
 /// <summary>
-/// The one-call entry point: turns an ordinary TorchSharp model, optimizer and dataset into their private counterparts
-/// and keeps the privacy ledger of everything they do.
+/// The one-call entry point: turns an ordinary TorchSharp model, optimizer and data set into their private counterparts
+/// and keeps the privacy ledger of everything they do. The accountant is chosen here, once.
 /// </summary>
 /// <remarks>
 /// <code>
 /// var engine = new PrivacyEngine();
-/// using var training = engine.MakePrivate(model, optim.SGD(model.parameters(), 0.1), x, y,
-///     new DpSgdOptions { MaxGradNorm = 1.0, NoiseMultiplier = 1.1, ExpectedBatchSize = 256 });
-/// foreach (var batch in training.Loader.Epoch())
-///     training.Optimizer.Step(batch, (xb, yb) =&gt; functional.cross_entropy(model.call(xb), yb, reduction: nn.Reduction.None));
+/// var (optimizer, loader) = engine.MakePrivateWithEpsilon(model, optim.SGD(model.parameters(), 0.1), dataset,
+///     new DpSgdOptions { MaxGradNorm = 1.0, ExpectedBatchSize = 256 }, targetEpsilon: 3, targetDelta: 1e-5, epochs: 10);
+/// for (var epoch = 0; epoch &lt; 10; epoch++)
+///     foreach (var batch in loader)
+///     {
+///         optimizer.zero_grad();
+///         var loss = functional.cross_entropy(model.call(batch["data"]), batch["label"], reduction: nn.Reduction.None);
+///         optimizer.Backward(loss);
+///         optimizer.step();
+///     }
 /// Console.WriteLine(engine.GetEpsilon(1e-5));
 /// </code>
 /// </remarks>
@@ -31,7 +39,7 @@ public sealed class PrivacyEngine
     private const string CheckpointMagic = "DiffPriv.Checkpoint.v1";
 
     /// <summary>Creates an engine whose ε is reported by <paramref name="accountant"/>.</summary>
-    /// <param name="accountant">PLD (default, tightest) or RDP.</param>
+    /// <param name="accountant">PLD (default, tightest) or RDP. Calibration (<c>MakePrivateWithEpsilon</c>) uses it too.</param>
     public PrivacyEngine(AccountantKind accountant = AccountantKind.Pld)
     {
         TorchRuntime.EnsureLoaded();
@@ -41,39 +49,195 @@ public sealed class PrivacyEngine
     /// <summary>Every private release made through this engine.</summary>
     public PrivacyLedger Ledger { get; private set; }
 
+    /// <summary>The accountant that reports ε and calibrates σ.</summary>
+    public AccountantKind Accountant => Ledger.Accountant;
+
     /// <summary>
-    /// Makes a model trainable with DP-SGD: validates it (<see cref="ModuleValidator"/>), attaches the per-example
-    /// gradient hooks, wraps the optimizer and builds a Poisson-sampling loader over (<paramref name="inputs"/>, <paramref name="targets"/>).
+    /// Makes a model trainable with DP-SGD over in-memory tensors: validates it (<see cref="ModuleValidator"/>), attaches
+    /// the per-example gradient hooks, wraps the optimizer and builds a Poisson-sampling loader whose batches have the
+    /// keys <see cref="PoissonDataLoader.InputKey"/> ("data") and <see cref="PoissonDataLoader.TargetKey"/> ("label").
     /// </summary>
     /// <param name="model">The model; its trainable layers must all have per-example gradient methods.</param>
     /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
     /// <param name="inputs">Training examples, first dimension N.</param>
     /// <param name="targets">Labels, first dimension N.</param>
-    /// <param name="options">C, σ and the expected batch size.</param>
-    /// <returns>The private model, optimizer and loader; dispose it when training ends.</returns>
+    /// <param name="options">C, σ, the expected batch size and, optionally, the planned epochs or steps.</param>
+    /// <returns>The private model, optimizer and loader; dispose it (or the optimizer) when training ends.</returns>
     /// <exception cref="ArgumentException">A hyperparameter is out of range.</exception>
     /// <exception cref="InvalidModuleException">The model contains BatchNorm or an unsupported trainable layer.</exception>
     public PrivateTraining MakePrivate(nn.Module model, optim.Optimizer optimizer, Tensor inputs, Tensor targets, DpSgdOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        return Build(model, optimizer, PoissonDataLoader.PairSource(inputs, targets, options.Device), options);
+    }
+
+    /// <summary>
+    /// Makes a model trainable with DP-SGD over a TorchSharp data set (a dictionary of tensors per example): any
+    /// <c>Dataset</c> subclass, or <see cref="IndexedDataset.Create"/>. Only the sampled examples are read; batches stack
+    /// each key and keep the data set's keys, so models with several inputs work.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="dataset">The examples.</param>
+    /// <param name="options">C, σ, the expected batch size and, optionally, the plan.</param>
+    /// <returns>The private model, optimizer and loader.</returns>
+    public PrivateTraining MakePrivate(nn.Module model, optim.Optimizer optimizer, utils.data.Dataset dataset, DpSgdOptions options) =>
+        MakePrivate(model, optimizer, dataset, IndexedDataset.Stack, options);
+
+    /// <summary>
+    /// Makes a model trainable with DP-SGD over any TorchSharp <c>Dataset&lt;T&gt;</c>, batches formed by
+    /// <paramref name="collate"/> from the sampled examples (e.g. to pad sequences).
+    /// </summary>
+    /// <typeparam name="T">The data set's example type.</typeparam>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="dataset">The examples.</param>
+    /// <param name="collate">Examples and device → a dictionary batch whose tensors have the example axis first.</param>
+    /// <param name="options">C, σ, the expected batch size and, optionally, the plan.</param>
+    /// <returns>The private model, optimizer and loader.</returns>
+    public PrivateTraining MakePrivate<T>(
+        nn.Module model,
+        optim.Optimizer optimizer,
+        utils.data.Dataset<T> dataset,
+        Func<IReadOnlyList<T>, Device, Dictionary<string, Tensor>> collate,
+        DpSgdOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(collate);
+        ArgumentNullException.ThrowIfNull(options);
+        return Build(model, optimizer, new DatasetBatchSource<T>(dataset, collate, options.Device), options);
+    }
+
+    /// <summary>
+    /// Like <see cref="MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/>, but chooses the
+    /// smallest noise multiplier σ for which <paramref name="epochs"/> epochs (⌈epochs·N/B⌉ steps, see
+    /// <see cref="StepSchedule"/>) stay within (<paramref name="targetEpsilon"/>, <paramref name="targetDelta"/>), by this
+    /// engine's accountant. The loader's epochs run exactly those steps; one more throws <see cref="StepPlanExceededException"/>.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="inputs">Training examples, first dimension N.</param>
+    /// <param name="targets">Labels.</param>
+    /// <param name="options">C and the expected batch size (σ, Epochs and Steps are replaced; a custom <see cref="DpSgdOptions.Query"/> gets the calibrated σ).</param>
+    /// <param name="targetEpsilon">ε &gt; 0.</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <param name="epochs">&gt; 0.</param>
+    /// <returns>The private trio; <see cref="PrivateTraining.Options"/> holds the calibrated σ (and query) and the plan.</returns>
+    public PrivateTraining MakePrivateWithEpsilon(
+        nn.Module model, optim.Optimizer optimizer, Tensor inputs, Tensor targets, DpSgdOptions options, double targetEpsilon, double targetDelta, double epochs)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return BuildCalibrated(model, optimizer, PoissonDataLoader.PairSource(inputs, targets, options.Device), options, targetEpsilon, targetDelta, epochs);
+    }
+
+    /// <summary>
+    /// <see cref="MakePrivateWithEpsilon(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions, double, double, double)"/>
+    /// over a TorchSharp data set of dictionary examples.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="dataset">The examples.</param>
+    /// <param name="options">C and the expected batch size.</param>
+    /// <param name="targetEpsilon">ε &gt; 0.</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <param name="epochs">&gt; 0.</param>
+    /// <returns>The private trio.</returns>
+    public PrivateTraining MakePrivateWithEpsilon(
+        nn.Module model, optim.Optimizer optimizer, utils.data.Dataset dataset, DpSgdOptions options, double targetEpsilon, double targetDelta, double epochs) =>
+        MakePrivateWithEpsilon(model, optimizer, dataset, IndexedDataset.Stack, options, targetEpsilon, targetDelta, epochs);
+
+    /// <summary>
+    /// <see cref="MakePrivateWithEpsilon(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions, double, double, double)"/>
+    /// over any TorchSharp <c>Dataset&lt;T&gt;</c> with a collate function.
+    /// </summary>
+    /// <typeparam name="T">The data set's example type.</typeparam>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="dataset">The examples.</param>
+    /// <param name="collate">Examples and device → a dictionary batch.</param>
+    /// <param name="options">C and the expected batch size.</param>
+    /// <param name="targetEpsilon">ε &gt; 0.</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <param name="epochs">&gt; 0.</param>
+    /// <returns>The private trio.</returns>
+    public PrivateTraining MakePrivateWithEpsilon<T>(
+        nn.Module model,
+        optim.Optimizer optimizer,
+        utils.data.Dataset<T> dataset,
+        Func<IReadOnlyList<T>, Device, Dictionary<string, Tensor>> collate,
+        DpSgdOptions options,
+        double targetEpsilon,
+        double targetDelta,
+        double epochs)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(collate);
+        ArgumentNullException.ThrowIfNull(options);
+        return BuildCalibrated(model, optimizer, new DatasetBatchSource<T>(dataset, collate, options.Device), options, targetEpsilon, targetDelta, epochs);
+    }
+
+    /// <summary>
+    /// The smallest σ for which <paramref name="query"/> run over <paramref name="schedule"/> stays within
+    /// (<paramref name="targetEpsilon"/>, <paramref name="targetDelta"/>) by <paramref name="accountant"/>.
+    /// </summary>
+    /// <param name="query">The query whose σ is searched (its own σ is ignored).</param>
+    /// <param name="schedule">The planned steps and the sampling probability.</param>
+    /// <param name="targetEpsilon">ε &gt; 0.</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <param name="accountant">The accountant that decides.</param>
+    /// <returns>σ and the ε it achieves (≤ target).</returns>
+    public static NoiseCalibrationResult CalibrateNoiseMultiplier(IDpQuery query, StepSchedule schedule, double targetEpsilon, double targetDelta, AccountantKind accountant)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(schedule);
+        DpEvent Run(double sigma) => query.WithNoiseMultiplier(sigma).PlannedEvent(schedule.SamplingProbability, schedule.TotalSteps);
+        var rdp = NoiseCalibration.CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(AccountantKind.Rdp), Run, targetEpsilon, targetDelta);
+        return accountant == AccountantKind.Rdp
+            ? rdp
+            : NoiseCalibration.CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(accountant), Run, targetEpsilon, targetDelta, initialGuess: rdp.NoiseMultiplier);
+    }
+
+    private PrivateTraining BuildCalibrated(
+        nn.Module model, optim.Optimizer optimizer, BatchSource source, DpSgdOptions options, double targetEpsilon, double targetDelta, double epochs)
+    {
+        var n = source.Count;
+        options.Validate(n, requireNoiseMultiplier: false);
+        var schedule = StepSchedule.FromEpochs(n, options.ExpectedBatchSize, epochs);
+        var baseQuery = options.Query ?? new GaussianSumQuery(options.Clipping, 1.0, recordsAreMicrobatches: options.Microbatches > 0);
+        var sigma = CalibrateNoiseMultiplier(baseQuery, schedule, targetEpsilon, targetDelta, Ledger.Accountant).NoiseMultiplier;
+        var calibrated = options with
+        {
+            NoiseMultiplier = sigma,
+            Epochs = epochs,
+            Steps = null,
+            AllowNoNoise = false,
+            Query = options.Query?.WithNoiseMultiplier(sigma),
+        };
+        return Build(model, optimizer, source, calibrated);
+    }
+
+    private PrivateTraining Build(nn.Module model, optim.Optimizer optimizer, BatchSource source, DpSgdOptions options)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        ArgumentNullException.ThrowIfNull(options);
-        var n = inputs.shape.Length > 0 ? inputs.shape[0] : 0;
+        var n = source.Count;
         options.Validate(n);
         ModuleValidator.ThrowIfInvalid(model, options.Registry);
+        var query = options.Query ?? new GaussianSumQuery(options.Clipping, options.NoiseMultiplier, recordsAreMicrobatches: options.Microbatches > 0, allowNoNoise: options.AllowNoNoise);
+        var schedule = options.Schedule(n);
 
         var gate = options.Seed is { } seed ? NoiseGate.CreateSeeded(seed) : NoiseGate.CreateSecure();
         GradSampleHooks? hooks = null;
         try
         {
             hooks = new GradSampleHooks(model, options.Registry, options.GradSample);
-            var query = new GaussianSumQuery(options.Clipping, options.NoiseMultiplier, recordsAreMicrobatches: options.Microbatches > 0);
             var q = options.ExpectedBatchSize / n;
-            var loader = new PoissonDataLoader(inputs, targets, q, options.MaxPhysicalBatchSize, gate);
-            var dpOptimizer = new DpOptimizer(optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Ledger, options.Microbatches);
-            return new PrivateTraining(model, dpOptimizer, loader, hooks, gate, options);
+            var loader = new PoissonDataLoader(source, q, options.MaxPhysicalBatchSize, gate, schedule, options.ContinueBeyondPlan);
+            var dpOptimizer = new DpOptimizer(
+                optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Ledger, options.Microbatches, schedule, options.ContinueBeyondPlan);
+            dpOptimizer.Own(hooks);
+            dpOptimizer.Own(gate);
+            return new PrivateTraining(model, dpOptimizer, loader, hooks, gate, options with { NoiseMultiplier = query.NoiseMultiplier });
         }
         catch
         {
@@ -83,46 +247,19 @@ public sealed class PrivacyEngine
         }
     }
 
-    /// <summary>
-    /// Like <see cref="MakePrivate"/>, but chooses the smallest noise multiplier σ for which training
-    /// <paramref name="epochs"/> epochs stays within (<paramref name="targetEpsilon"/>, <paramref name="targetDelta"/>).
-    /// Steps are counted as ⌈epochs·N/B⌉.
-    /// </summary>
-    /// <param name="model">The model.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
-    /// <param name="inputs">Training examples, first dimension N.</param>
-    /// <param name="targets">Labels.</param>
-    /// <param name="options">C and the expected batch size (σ is ignored and replaced).</param>
-    /// <param name="targetEpsilon">ε &gt; 0.</param>
-    /// <param name="targetDelta">δ ∈ (0, 1).</param>
-    /// <param name="epochs">&gt; 0.</param>
-    /// <returns>The private trio; <see cref="PrivateTraining.Options"/> holds the calibrated σ.</returns>
-    public PrivateTraining MakePrivateWithEpsilon(
-        nn.Module model, optim.Optimizer optimizer, Tensor inputs, Tensor targets, DpSgdOptions options, double targetEpsilon, double targetDelta, double epochs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(options);
-        var n = inputs.shape.Length > 0 ? inputs.shape[0] : 0;
-        options.Validate(n, requireNoiseMultiplier: false);
-        if (!(epochs > 0 && double.IsFinite(epochs)))
-        {
-            throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Epochs must be a finite number > 0.");
-        }
-
-        var q = options.ExpectedBatchSize / n;
-        var steps = (long)Math.Ceiling(epochs * n / options.ExpectedBatchSize);
-        var sigma = DpSgdCalibration.NoiseMultiplier(q, steps, targetEpsilon, targetDelta, Ledger.Accountant).NoiseMultiplier;
-        if (options.Microbatches > 0)
-        {
-            sigma *= 2; // microbatch records are accounted at σ/2
-        }
-        return MakePrivate(model, optimizer, inputs, targets, options with { NoiseMultiplier = sigma });
-    }
-
     /// <summary>ε spent so far at <paramref name="delta"/> (0 before the first step).</summary>
     /// <param name="delta">δ ∈ (0, 1).</param>
     /// <returns>ε.</returns>
     public double GetEpsilon(double delta) => Ledger.GetEpsilon(delta);
+
+    /// <summary>
+    /// The exact ε of everything recorded, bracketed by the PLD accountant (whatever <see cref="Accountant"/> is): the
+    /// upper end is a valid guarantee, the width is the discretisation error.
+    /// </summary>
+    /// <param name="delta">δ ∈ (0, 1).</param>
+    /// <returns>[lower, upper] around the exact ε (both +∞ after a non-private step).</returns>
+    public EpsilonInterval GetEpsilonInterval(double delta) =>
+        ((PldAccountant)Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(delta);
 
     /// <summary>
     /// Saves everything needed to resume exactly: model parameters and buffers, the inner optimizer's state, the privacy
@@ -135,6 +272,13 @@ public sealed class PrivacyEngine
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(training);
+        if (training.Optimizer.GlobalState is not null)
+        {
+            throw new NotSupportedException(
+                $"The DP query {training.Optimizer.Query.GetType().Name} has a global state, which checkpoints cannot save yet; " +
+                "a resumed run would restart it and its accounting would no longer describe what ran.");
+        }
+
         var temporary = path + ".tmp";
         using (var stream = File.Create(temporary))
         using (var writer = new BinaryWriter(stream, Encoding.UTF8))
@@ -184,8 +328,9 @@ public sealed class PrivacyEngine
                 training.Gate.SetState(state);
             }
 
-            training.Optimizer.ZeroGrad();
+            training.Optimizer.zero_grad();
             training.Optimizer.Steps = steps;
+            training.Loader.BatchesDrawn = steps;
             Ledger = ledger;
             training.Optimizer.Ledger = ledger;
         }

@@ -1,3 +1,4 @@
+using DiffPriv.Accounting;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.Optim;
@@ -6,7 +7,11 @@ using static TorchSharp.torch;
 
 namespace DiffPriv;
 
-/// <summary>The private model, optimizer and data loader returned by <see cref="PrivacyEngine.MakePrivate"/>.</summary>
+/// <summary>
+/// The private model, optimizer and data loader returned by <c>PrivacyEngine.MakePrivate</c>; deconstruct it into
+/// <c>(optimizer, loader)</c> or <c>(model, optimizer, loader)</c>. Disposing it (or the optimizer) removes the hooks and
+/// frees the noise generator.
+/// </summary>
 public sealed class PrivateTraining : IDisposable
 {
     internal PrivateTraining(nn.Module model, DpOptimizer optimizer, PoissonDataLoader loader, GradSampleHooks hooks, NoiseGate gate, DpSgdOptions options)
@@ -36,12 +41,19 @@ public sealed class PrivateTraining : IDisposable
 
     internal NoiseGate Gate { get; }
 
+    /// <summary>The planned steps (from <see cref="DpSgdOptions.Epochs"/>, <see cref="DpSgdOptions.Steps"/> or the calibration), or null.</summary>
+    public StepSchedule? Schedule => Optimizer.Schedule;
+
     /// <summary>Removes the hooks and frees the optimizer state and the noise generator (the model and data stay).</summary>
-    public void Dispose()
+    public void Dispose() => Optimizer.Dispose();
+
+    /// <summary>Deconstructs into (optimizer, loader), the two objects a training loop replaces.</summary>
+    /// <param name="optimizer">The private optimizer (disposing it frees the hooks and the noise generator).</param>
+    /// <param name="loader">The loader.</param>
+    public void Deconstruct(out DpOptimizer optimizer, out PoissonDataLoader loader)
     {
-        Optimizer.Dispose();
-        Hooks.Dispose();
-        Gate.Dispose();
+        optimizer = Optimizer;
+        loader = Loader;
     }
 
     /// <summary>Deconstructs into (model, optimizer, loader).</summary>

@@ -117,7 +117,7 @@ public static class DpStepBenchmark
                 dp.Backward(PerExampleLoss(dpModel.call(x), y));
             }
 
-            dp.Step();
+            dp.step();
         }
 
         return (PlainStep, DpStep, training);

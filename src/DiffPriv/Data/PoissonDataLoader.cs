@@ -1,22 +1,36 @@
+using System.Collections;
+using DiffPriv.Accounting;
 using DiffPriv.Noise;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Data;
 
 /// <summary>
-/// Poisson-sampled batches over in-memory tensors: at every step each example joins the batch independently with
-/// probability q, so batch sizes vary (and may be 0). This is the sampling the accountant's
-/// <c>PoissonSampledDpEvent</c> describes; shuffled fixed-size batches would not be.
+/// Poisson-sampled batches: at every step each example joins the batch independently with probability q, so batch sizes
+/// vary (and may be 0). This is the sampling the accountant's <c>PoissonSampledDpEvent</c> describes; shuffled
+/// fixed-size batches would not be. Enumerate it like a TorchSharp <c>DataLoader</c>: one <c>foreach</c> is one epoch.
 /// </summary>
 /// <remarks>
-/// A logical batch is split into physical batches of at most <see cref="MaxPhysicalBatchSize"/> examples so memory
-/// stays bounded whatever the draw. One epoch is ⌈1/q⌉ steps, the expected number for every example to be seen once.
+/// <para>Only the sampled examples are read from the data set. A logical batch can be split into physical batches of at
+/// most <see cref="MaxPhysicalBatchSize"/> examples (<see cref="LogicalBatch.PhysicalBatches"/>) so memory stays bounded
+/// whatever the draw.</para>
+/// <para>With a <see cref="Schedule"/>, each <c>foreach</c> yields ⌈N/B⌉ batches, the last epoch only the remainder, so
+/// the epochs of the plan run exactly its <see cref="StepSchedule.TotalSteps"/>; one more epoch throws
+/// <see cref="StepPlanExceededException"/> unless the plan may be exceeded. Without a schedule every epoch has ⌈N/B⌉
+/// batches.</para>
 /// </remarks>
-public sealed class PoissonDataLoader
+public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
 {
-    private readonly NoiseGate _gate;
+    /// <summary>The key of the inputs in batches made from an (inputs, targets) pair of tensors.</summary>
+    public const string InputKey = "data";
 
-    /// <summary>Creates the loader.</summary>
+    /// <summary>The key of the targets in batches made from an (inputs, targets) pair of tensors.</summary>
+    public const string TargetKey = "label";
+
+    private readonly NoiseGate _gate;
+    private readonly BatchSource _source;
+
+    /// <summary>Creates a loader over in-memory tensors, with keys <see cref="InputKey"/> and <see cref="TargetKey"/> and no plan.</summary>
     /// <param name="inputs">Examples, first dimension N (e.g. [N, 1, 28, 28]).</param>
     /// <param name="targets">Labels, first dimension N.</param>
     /// <param name="samplingProbability">q ∈ (0, 1].</param>
@@ -24,36 +38,29 @@ public sealed class PoissonDataLoader
     /// <param name="gate">The randomness source (secure in production; seeded in tests).</param>
     /// <exception cref="ArgumentException">Shapes disagree or a value is out of range.</exception>
     public PoissonDataLoader(Tensor inputs, Tensor targets, double samplingProbability, long maxPhysicalBatchSize, NoiseGate gate)
+        : this(PairSource(inputs, targets, null), samplingProbability, maxPhysicalBatchSize, gate, null, false)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        ArgumentNullException.ThrowIfNull(gate);
-        if (inputs.dim() == 0 || targets.dim() == 0 || inputs.shape[0] != targets.shape[0])
-        {
-            throw new ArgumentException($"inputs and targets must share their first dimension N (got {inputs.shape.FirstOrDefault()} and {targets.shape.FirstOrDefault()}).", nameof(targets));
-        }
+    }
 
+    internal PoissonDataLoader(BatchSource source, double samplingProbability, long maxPhysicalBatchSize, NoiseGate gate, StepSchedule? schedule, bool continueBeyondPlan)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
         if (!(samplingProbability > 0 && samplingProbability <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(samplingProbability), samplingProbability, "Sampling probability must be in (0, 1].");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPhysicalBatchSize, 1);
-        Inputs = inputs;
-        Targets = targets;
+        _source = source;
         SamplingProbability = samplingProbability;
         MaxPhysicalBatchSize = maxPhysicalBatchSize;
+        Schedule = schedule;
+        ContinueBeyondPlan = continueBeyondPlan;
         _gate = gate;
     }
 
-    /// <summary>All examples.</summary>
-    public Tensor Inputs { get; }
-
-    /// <summary>All labels.</summary>
-    public Tensor Targets { get; }
-
     /// <summary>N, the number of examples.</summary>
-    public long DatasetSize => Inputs.shape[0];
+    public long DatasetSize => _source.Count;
 
     /// <summary>q, the probability that an example is in a step's batch.</summary>
     public double SamplingProbability { get; }
@@ -64,20 +71,70 @@ public sealed class PoissonDataLoader
     /// <summary>The largest physical batch.</summary>
     public long MaxPhysicalBatchSize { get; }
 
-    /// <summary>⌈1/q⌉ steps per epoch.</summary>
-    public long StepsPerEpoch => (long)Math.Ceiling(1.0 / SamplingProbability - 1e-9);
+    /// <summary>⌈N/B⌉ = ⌈1/q⌉ steps per epoch (the last epoch of a plan may be shorter).</summary>
+    public long StepsPerEpoch => Schedule?.StepsPerEpoch ?? (long)Math.Ceiling(1.0 / SamplingProbability - 1e-9);
 
-    /// <summary>Draws the next logical batch.</summary>
-    /// <returns>The batch; its tensors belong to the current dispose scope.</returns>
-    public LogicalBatch NextBatch() => new(this, _gate.PoissonSample(DatasetSize, SamplingProbability));
+    /// <summary>The plan the epochs follow, or null (no plan: every epoch is ⌈N/B⌉ steps and nothing is guarded).</summary>
+    public StepSchedule? Schedule { get; }
 
-    /// <summary>One epoch: <see cref="StepsPerEpoch"/> independently drawn logical batches.</summary>
-    /// <returns>The batches, drawn lazily.</returns>
-    public IEnumerable<LogicalBatch> Epoch()
+    /// <summary>Whether epochs may continue past the plan.</summary>
+    public bool ContinueBeyondPlan { get; }
+
+    /// <summary>How many logical batches were drawn so far (restored from checkpoints).</summary>
+    public long BatchesDrawn { get; internal set; }
+
+    /// <summary>Draws the next logical batch (not guarded by the plan; the private optimizer's step is).</summary>
+    /// <returns>The batch; nothing is loaded until it is read.</returns>
+    public LogicalBatch NextBatch()
     {
-        for (long i = 0; i < StepsPerEpoch; i++)
+        long[] indices;
+        using (var sample = _gate.PoissonSample(DatasetSize, SamplingProbability))
+        {
+            indices = sample.data<long>().ToArray();
+        }
+
+        BatchesDrawn++;
+        return new LogicalBatch(_source, indices, MaxPhysicalBatchSize);
+    }
+
+    /// <summary>One epoch (same as enumerating the loader).</summary>
+    /// <returns>The batches, drawn lazily.</returns>
+    public IEnumerable<LogicalBatch> Epoch() => this;
+
+    /// <summary>One epoch: ⌈N/B⌉ independently drawn logical batches, or the plan's remainder in its last epoch.</summary>
+    /// <returns>The batches, drawn lazily.</returns>
+    /// <exception cref="StepPlanExceededException">The plan is used up (thrown on the first <c>MoveNext</c>).</exception>
+    public IEnumerator<LogicalBatch> GetEnumerator()
+    {
+        var length = StepsPerEpoch;
+        if (Schedule is { } plan && !ContinueBeyondPlan)
+        {
+            var remaining = plan.TotalSteps - BatchesDrawn;
+            if (remaining <= 0)
+            {
+                throw new StepPlanExceededException(plan);
+            }
+
+            length = Math.Min(length, remaining);
+        }
+
+        for (long i = 0; i < length; i++)
         {
             yield return NextBatch();
         }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    internal static BatchSource PairSource(Tensor inputs, Tensor targets, Device? device)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (inputs.dim() == 0 || targets.dim() == 0 || inputs.shape[0] != targets.shape[0])
+        {
+            throw new ArgumentException($"inputs and targets must share their first dimension N (got {inputs.shape.FirstOrDefault()} and {targets.shape.FirstOrDefault()}).", nameof(targets));
+        }
+
+        return new TensorBatchSource(new Dictionary<string, Tensor> { [InputKey] = inputs, [TargetKey] = targets }, device);
     }
 }

@@ -1,5 +1,4 @@
 using DiffPriv.Accounting;
-using DiffPriv.Accounting.Events;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.PerSample;
@@ -12,49 +11,69 @@ namespace DiffPriv.Optim;
 /// <summary>
 /// Wraps any TorchSharp optimizer (SGD, Adam, AdamW, Adagrad, RMSprop, …) so that every step uses a differentially
 /// private gradient: per-example gradients clipped (by the <see cref="GradSampleHooks"/>), summed over the Poisson
-/// batch, noised by the query through the noise gate, divided by the expected batch size q·N, and then handed to the
-/// inner optimizer. Each step records <c>PoissonSampledDpEvent(q, event)</c> in the privacy ledger.
+/// batch, noised by the DP query through the noise gate, divided by the expected batch size q·N, and then handed to the
+/// inner optimizer. Every event the query emits is recorded in the privacy ledger before the update is applied.
 /// </summary>
 /// <remarks>
-/// Typical use: <c>optimizer.Step(batch, (x, y) =&gt; perExampleLoss(model.call(x), y))</c> once per logical batch.
-/// The low-level path is <see cref="BeginPhysicalBatch"/> → forward → <see cref="Backward"/> (repeated per physical
-/// batch) → <see cref="Step()"/>. Stepping without a completed DP gradient computation throws; ordinary
-/// <c>loss.backward()</c> gradients are never used.
+/// <para>It is a TorchSharp <c>Optimizer</c>: <c>zero_grad()</c> and <c>step()</c> work as in an ordinary loop and
+/// learning-rate schedulers attach to it (they change the inner optimizer's rates). The one difference in the loop is the
+/// backward: compute a per-example loss (<c>reduction: none</c>) and call <see cref="Backward"/> instead of
+/// <c>loss.backward()</c>:</para>
+/// <code>
+/// optimizer.zero_grad();
+/// var loss = functional.cross_entropy(model.call(batch["data"]), batch["label"], reduction: nn.Reduction.None);
+/// optimizer.Backward(loss);
+/// optimizer.step();
+/// </code>
+/// <para>That loop runs each logical batch's forward at once. <see cref="Step(LogicalBatch, Func{IReadOnlyDictionary{string, Tensor}, Tensor})"/>
+/// runs it in physical chunks of at most <see cref="DpSgdOptions.MaxPhysicalBatchSize"/> examples, so memory stays bounded
+/// for any draw.</para>
+/// <para>Forwards are recorded (for the per-example gradients) whenever gradients are enabled; evaluate under
+/// <c>torch.no_grad()</c> as usual (a forward with gradients that is never backpropagated stays recorded until the next
+/// backward or step, which then fails with a clear message if batch sizes disagree). <c>zero_grad()</c> discards the DP
+/// gradient accumulated since the last step. Stepping without a completed DP backward throws; ordinary <c>loss.backward()</c> gradients are never used.</para>
 /// </remarks>
-public sealed class DpOptimizer : IDisposable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1708", Justification = "zero_grad()/step() are TorchSharp's inherited names; Step(batch, loss) is the chunked step.")]
+public sealed class DpOptimizer : optim.Optimizer
 {
-    private readonly GradSampleHooks _module;
-    private readonly IDpQuery _query;
+    private readonly GradSampleHooks _hooks;
     private readonly NoiseGate _gate;
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
     private readonly Dictionary<string, (long[] Shape, ScalarType Type, Device Device)> _shapes;
-    private DpQueryState _state;
+    private readonly List<IDisposable> _owned = [];
+    private DpSampleParameters? _sampleParameters;
+    private DpQueryState? _state;
     private bool _hasGradient;
     private bool _disposed;
 
-    /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate"/> is the usual way to get one.</summary>
+    /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/> is the usual way to get one.</summary>
     /// <param name="inner">The optimizer over the model's trainable parameters.</param>
-    /// <param name="module">The per-example gradient hooks (<c>GradSampleHooks</c>) wrapping the model.</param>
+    /// <param name="hooks">The per-example gradient hooks (<c>GradSampleHooks</c>) on the model.</param>
     /// <param name="query">The DP query (e.g. <see cref="GaussianSumQuery"/>).</param>
     /// <param name="gate">The noise source.</param>
     /// <param name="samplingProbability">q of the Poisson sampling that forms each batch, in (0, 1].</param>
     /// <param name="expectedBatchSize">q·N &gt; 0, the public normaliser of the noised sum.</param>
-    /// <param name="ledger">Records every step's event.</param>
+    /// <param name="ledger">Records every event the query emits.</param>
     /// <param name="microbatches">0 for per-example clipping; M ≥ 1 for M fixed microbatch slots (see <see cref="DpSgdOptions.Microbatches"/>).
     /// With microbatches, the noised sum is divided by M instead of the expected batch size.</param>
+    /// <param name="schedule">The planned steps; stepping past them throws unless <paramref name="continueBeyondPlan"/>. Null: no plan, no guard.</param>
+    /// <param name="continueBeyondPlan">Allow steps past the plan (their privacy cost is recorded like any other).</param>
     /// <exception cref="ArgumentException">The inner optimizer does not cover exactly the model's trainable parameters, or a value is out of range.</exception>
     public DpOptimizer(
         optim.Optimizer inner,
-        GradSampleHooks module,
+        GradSampleHooks hooks,
         IDpQuery query,
         NoiseGate gate,
         double samplingProbability,
         double expectedBatchSize,
         PrivacyLedger ledger,
-        long microbatches = 0)
+        long microbatches = 0,
+        StepSchedule? schedule = null,
+        bool continueBeyondPlan = false)
+        : base(IntPtr.Zero)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(hooks);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -68,16 +87,18 @@ public sealed class DpOptimizer : IDisposable
             throw new ArgumentOutOfRangeException(nameof(expectedBatchSize), expectedBatchSize, "Expected batch size must be a finite number > 0.");
         }
 
-        _module = module;
-        _query = query;
+        ArgumentOutOfRangeException.ThrowIfNegative(microbatches);
+        _hooks = hooks;
+        Query = query;
         _gate = gate;
         Ledger = ledger;
         InnerOptimizer = inner;
         SamplingProbability = samplingProbability;
         ExpectedBatchSize = expectedBatchSize;
-        ArgumentOutOfRangeException.ThrowIfNegative(microbatches);
         Microbatches = microbatches;
-        _parameters = module.Module.named_parameters()
+        Schedule = schedule;
+        ContinueBeyondPlan = continueBeyondPlan;
+        _parameters = hooks.Module.named_parameters()
             .Where(p => p.parameter.requires_grad)
             .ToDictionary(p => p.name, p => p.parameter);
         _shapes = _parameters.ToDictionary(kv => kv.Key, kv => (kv.Value.shape, kv.Value.dtype, kv.Value.device));
@@ -94,11 +115,18 @@ public sealed class DpOptimizer : IDisposable
                 nameof(inner));
         }
 
-        _state = query.InitialSampleState();
+        GlobalState = query.InitialGlobalState();
+        _hooks.Rearm();
     }
 
-    /// <summary>The wrapped optimizer (learning-rate schedulers attach to it).</summary>
+    /// <summary>The wrapped optimizer (its parameter groups are this optimizer's: schedulers change its rates).</summary>
     public optim.Optimizer InnerOptimizer { get; }
+
+    /// <summary>The DP query that clips, noises and accounts every step.</summary>
+    public IDpQuery Query { get; }
+
+    /// <summary>The query's global state after the last step (null for queries without one).</summary>
+    public object? GlobalState { get; internal set; }
 
     /// <summary>q, the Poisson sampling probability of each batch.</summary>
     public double SamplingProbability { get; }
@@ -112,25 +140,43 @@ public sealed class DpOptimizer : IDisposable
     /// <summary>The divisor of the noised sum: the expected batch size q·N, or M with microbatches (both public constants).</summary>
     public double Normalizer => Microbatches > 0 ? Microbatches : ExpectedBatchSize;
 
-    /// <summary>Where every step's privacy event is recorded.</summary>
-    internal PrivacyLedger Ledger { get; set; }
+    /// <summary>The planned steps, or null when training has no plan.</summary>
+    public StepSchedule? Schedule { get; }
+
+    /// <summary>Whether steps past <see cref="Schedule"/> are allowed.</summary>
+    public bool ContinueBeyondPlan { get; }
 
     /// <summary>Private steps taken so far.</summary>
     public long Steps { get; internal set; }
 
-    /// <summary>Starts a physical batch: layer inputs and outputs are recorded until the returned step is disposed.</summary>
+    /// <summary>Parameter groups of the inner optimizer: learning-rate schedulers built on this optimizer change them.</summary>
+    public override IEnumerable<optim.ILearningRateController> ParamGroups => InnerOptimizer.ParamGroups;
+
+    /// <summary>Where every step's privacy event is recorded.</summary>
+    internal PrivacyLedger Ledger { get; set; }
+
+    /// <summary>The parameters the inner optimizer updates.</summary>
+    /// <returns>The parameters.</returns>
+    public override IEnumerable<TorchSharp.Modules.Parameter> parameters() => InnerOptimizer.parameters();
+
+    /// <summary>Starts a physical batch explicitly (the low-level path): layer inputs and outputs recorded so far are dropped.</summary>
     /// <returns>The step scope; dispose it after <see cref="Backward"/>.</returns>
     public GradSampleStep BeginPhysicalBatch()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _module.BeginStep();
+        return _hooks.Rearm();
     }
 
-    /// <summary>Clips this physical batch's per-example gradients and adds their sum to the step's total.</summary>
-    /// <param name="perExampleLoss">ℓ_i per example, shape [B], from the forward run inside <see cref="BeginPhysicalBatch"/>.</param>
+    /// <summary>
+    /// The DP backward: clips the per-example gradients of the forward just run and adds their sum to the step's total
+    /// (call it once per forward; several calls before <c>step()</c> accumulate one logical batch in pieces).
+    /// </summary>
+    /// <param name="perExampleLoss">ℓ_i per example, shape [B] (<c>reduction: none</c>), from the last forward.</param>
     /// <exception cref="NonFiniteGradientException">A per-example gradient is NaN or infinite (nothing is accumulated).</exception>
+    /// <exception cref="InvalidOperationException">No forward was recorded, or microbatches are on (they need <see cref="Step(LogicalBatch, Func{IReadOnlyDictionary{string, Tensor}, Tensor})"/>).</exception>
     public void Backward(Tensor perExampleLoss)
     {
+        ArgumentNullException.ThrowIfNull(perExampleLoss);
         if (Microbatches > 0)
         {
             throw new InvalidOperationException("With microbatches, use Step(batch, lossFunction): it forms the microbatch slots.");
@@ -139,53 +185,75 @@ public sealed class DpOptimizer : IDisposable
         BackwardCore(perExampleLoss, 1);
     }
 
-    private void BackwardCore(Tensor perExampleLoss, long microbatchSize)
+    /// <summary>
+    /// Discards the DP gradient accumulated since the last step and zeroes the inner optimizer's gradients. A forward
+    /// already run (and not yet backpropagated) stays recorded, so zero_grad may come before or after the forward.
+    /// </summary>
+    public override void zero_grad()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var scope = torch.NewDisposeScope();
-        var clipped = _module.ClipAndSum(perExampleLoss, _query.RecordClipping, microbatchSize);
-        _query.Accumulate(_state, clipped);
-        _hasGradient = true;
+        DiscardStep();
+        InnerOptimizer.zero_grad();
     }
 
     /// <summary>
-    /// Finishes the logical batch: adds noise, divides by q·N, sets every trainable parameter's gradient, steps the inner
-    /// optimizer and records <c>PoissonSampledDpEvent(q, event)</c> in the ledger.
+    /// Finishes the logical batch: the query adds noise, the result is divided by <see cref="Normalizer"/> and set as every
+    /// trainable parameter's gradient, the event is recorded and the inner optimizer steps.
     /// </summary>
+    /// <param name="closure">Optional: runs the forward and <see cref="Backward"/> and returns the loss (as TorchSharp's closures do).</param>
+    /// <returns>The closure's loss, or null.</returns>
     /// <exception cref="InvalidOperationException">No <see cref="Backward"/> since the last step.</exception>
-    public void Step()
+    /// <exception cref="StepPlanExceededException">The planned steps have all run.</exception>
+    public override Tensor step(Func<Tensor>? closure = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfPlanUsedUp();
+        Tensor? loss = null;
+        if (closure is not null)
+        {
+            using (torch.enable_grad())
+            {
+                loss = closure();
+            }
+        }
+
         if (!_hasGradient)
         {
             throw new InvalidOperationException(
-                "DpOptimizer.Step() needs a DP gradient: call Backward(perExampleLoss) for each physical batch first, " +
+                "The private step needs a DP gradient: call optimizer.Backward(perExampleLoss) after the forward (instead of loss.backward()), " +
                 "or use Step(batch, lossFunction), which also handles empty Poisson batches.");
         }
 
         StepCore();
+        return loss!;
     }
 
-    /// <summary>One private step over a Poisson-sampled logical batch (which may be empty: then the update is pure noise).</summary>
+    /// <summary>
+    /// One private step over a logical batch, its forward and backward run in physical chunks of at most
+    /// <see cref="LogicalBatch.MaxPhysicalBatchSize"/> examples (memory stays bounded for any draw). An empty batch is
+    /// released as pure noise.
+    /// </summary>
     /// <param name="batch">The logical batch from <see cref="PoissonDataLoader"/>.</param>
-    /// <param name="perExampleLoss">(inputs, targets) → ℓ_i per example, shape [B]; must call the model with <c>.call()</c>.</param>
+    /// <param name="perExampleLoss">Chunk → ℓ_i per example, shape [k]; must call the model with <c>.call()</c>.</param>
     /// <returns>The number of examples in the batch (private: for local diagnostics only).</returns>
-    public long Step(LogicalBatch batch, Func<Tensor, Tensor, Tensor> perExampleLoss)
+    /// <exception cref="StepPlanExceededException">The planned steps have all run.</exception>
+    public long Step(LogicalBatch batch, Func<IReadOnlyDictionary<string, Tensor>, Tensor> perExampleLoss)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(perExampleLoss);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfPlanUsedUp();
         if (Microbatches > 0)
         {
             MicrobatchBackward(batch, perExampleLoss);
         }
         else
         {
-            foreach (var (x, y) in batch.PhysicalBatches())
+            foreach (var chunk in batch.PhysicalBatches())
             {
                 using var scope = torch.NewDisposeScope();
                 using var step = BeginPhysicalBatch();
-                Backward(perExampleLoss(x, y));
+                Backward(perExampleLoss(chunk));
             }
         }
 
@@ -193,20 +261,112 @@ public sealed class DpOptimizer : IDisposable
         return batch.Count;
     }
 
-    // Microbatches: example i belongs to slot i mod M. Every slot present in the batch becomes one record: the mean loss
-    // of its sampled examples. Slots are padded to the largest slot size K with weight-0 copies so the hooks sees
-    // equal groups of K consecutive rows; a group is never split across physical batches.
-    private void MicrobatchBackward(LogicalBatch batch, Func<Tensor, Tensor, Tensor> perExampleLoss)
+    /// <summary>
+    /// <see cref="Step(LogicalBatch, Func{IReadOnlyDictionary{string, Tensor}, Tensor})"/> for batches with the keys
+    /// <see cref="PoissonDataLoader.InputKey"/> and <see cref="PoissonDataLoader.TargetKey"/> (data sets made from an
+    /// (inputs, targets) pair of tensors).
+    /// </summary>
+    /// <param name="batch">The logical batch.</param>
+    /// <param name="perExampleLoss">(inputs, targets) → ℓ_i per example.</param>
+    /// <returns>The number of examples in the batch (private).</returns>
+    public long Step(LogicalBatch batch, Func<Tensor, Tensor, Tensor> perExampleLoss)
     {
-        var indices = batch.Indices.data<long>().ToArray();
-        if (indices.Length == 0)
+        ArgumentNullException.ThrowIfNull(perExampleLoss);
+        return Step(batch, chunk => perExampleLoss(chunk[PoissonDataLoader.InputKey], chunk[PoissonDataLoader.TargetKey]));
+    }
+
+    /// <summary>Frees the accumulated state, and the hooks and noise gate when this optimizer owns them (the model and inner optimizer stay).</summary>
+    /// <param name="disposing">True from <c>Dispose()</c>.</param>
+    protected override void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
         {
+            DiscardStep();
+            foreach (var owned in _owned)
+            {
+                owned.Dispose();
+            }
+
+            _disposed = true;
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Makes this optimizer dispose <paramref name="resource"/> with itself.</summary>
+    internal void Own(IDisposable resource) => _owned.Add(resource);
+
+    private void ThrowIfPlanUsedUp()
+    {
+        if (Schedule is { } plan && !ContinueBeyondPlan && Steps >= plan.TotalSteps)
+        {
+            DiscardStep();
+            throw new StepPlanExceededException(plan);
+        }
+    }
+
+    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize);
+
+    private (DpSampleParameters Parameters, DpQueryState State) CurrentStep()
+    {
+        if (_sampleParameters is null || _state is null)
+        {
+            _sampleParameters = Query.DeriveSampleParameters(GlobalState, StepInfo)
+                ?? throw new InvalidOperationException($"{Query.GetType().Name}.DeriveSampleParameters returned null.");
+            _state = Query.InitialSampleState(_sampleParameters)
+                ?? throw new InvalidOperationException($"{Query.GetType().Name}.InitialSampleState returned null.");
+        }
+
+        return (_sampleParameters, _state);
+    }
+
+    private void DiscardStep()
+    {
+        _state?.Dispose();
+        _state = null;
+        _sampleParameters = null;
+        _hasGradient = false;
+    }
+
+    private void BackwardCore(Tensor perExampleLoss, long microbatchSize)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_hooks.IsRecording)
+        {
+            throw new InvalidOperationException(
+                "No forward was recorded for this backward: run the model (with .call(), gradients enabled) after zero_grad() or the last step, then call Backward once.");
+        }
+
+        var (parameters, state) = CurrentStep();
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            var clipped = _hooks.ClipAndSum(perExampleLoss, parameters.RecordClipping, microbatchSize);
+            Query.Accumulate(state, parameters, clipped);
+        }
+        finally
+        {
+            _hooks.Rearm();
+        }
+
+        _hasGradient = true;
+    }
+
+    // Microbatches: example i belongs to slot i mod M. Every slot present in the batch becomes one record: the mean loss
+    // of its sampled examples. Slots are padded to the largest slot size K with weight-0 copies so the hooks see
+    // equal groups of K consecutive rows; a group is never split across physical batches.
+    private void MicrobatchBackward(LogicalBatch batch, Func<IReadOnlyDictionary<string, Tensor>, Tensor> perExampleLoss)
+    {
+        CurrentStep();
+        if (batch.Count == 0)
+        {
+            _hasGradient = true;
             return;
         }
 
-        var slots = indices.GroupBy(i => i % Microbatches).Select(g => g.ToArray()).ToList();
+        var slots = batch.Indices.GroupBy(i => i % Microbatches).Select(g => g.ToArray()).ToList();
         var k = slots.Max(g => g.Length);
-        var groupsPerChunk = Math.Max(1, batch.Loader.MaxPhysicalBatchSize / k);
+        var groupsPerChunk = Math.Max(1, batch.MaxPhysicalBatchSize / k);
         foreach (var chunk in slots.Chunk((int)Math.Min(groupsPerChunk, int.MaxValue)))
         {
             var rows = new List<long>(chunk.Length * k);
@@ -216,27 +376,16 @@ public sealed class DpOptimizer : IDisposable
                 for (var j = 0; j < k; j++)
                 {
                     rows.Add(group[Math.Min(j, group.Length - 1)]);
-                    // The hooks averages over the K rows of a group; weight K/|group| turns that into the mean over the group.
+                    // The hooks average over the K rows of a group; weight K/|group| turns that into the mean over the group.
                     weights.Add(j < group.Length ? (float)k / group.Length : 0f);
                 }
             }
 
             using var scope = torch.NewDisposeScope();
             using var step = BeginPhysicalBatch();
-            var index = torch.tensor(rows.ToArray(), dtype: ScalarType.Int64);
-            var (x, y) = (batch.Loader.Inputs.index_select(0, index), batch.Loader.Targets.index_select(0, index));
-            var loss = perExampleLoss(x, y);
+            var loss = perExampleLoss(batch.Rows(rows));
             BackwardCore(loss * torch.tensor(weights.ToArray(), dtype: loss.dtype, device: loss.device), k);
         }
-    }
-
-    /// <summary>Forgets a partially accumulated batch (e.g. after an exception).</summary>
-    public void ZeroGrad()
-    {
-        _state.Dispose();
-        _state = _query.InitialSampleState();
-        _hasGradient = false;
-        InnerOptimizer.zero_grad();
     }
 
     private static (IntPtr Data, long Offset) StorageKey(Tensor p) => p.dtype switch
@@ -249,12 +398,14 @@ public sealed class DpOptimizer : IDisposable
 
     private void StepCore()
     {
+        var (_, state) = CurrentStep();
         using (var scope = torch.NewDisposeScope())
         {
-            var result = _query.GetNoisedResult(_state, _gate, _shapes);
+            var release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
+                ?? throw new InvalidOperationException($"{Query.GetType().Name}.GetNoisedResult returned null.");
             foreach (var (name, p) in _parameters)
             {
-                if (!result.NoisedSum.TryGetValue(name, out var noised))
+                if (!release.NoisedSum.TryGetValue(name, out var noised))
                 {
                     throw new InvalidOperationException($"The DP query released no gradient for parameter '{name}'.");
                 }
@@ -264,23 +415,17 @@ public sealed class DpOptimizer : IDisposable
 
             // The noised gradient is released to the inner optimizer now: account for it first, so that a failure inside
             // the optimizer's step (after some parameters may already have moved) can never leave a release unaccounted.
-            Ledger.Record(new PoissonSampledDpEvent(SamplingProbability, result.Event));
+            if (release.Event is { } dpEvent)
+            {
+                Ledger.Record(dpEvent);
+            }
+
+            GlobalState = release.GlobalState;
             InnerOptimizer.step();
         }
 
         Steps++;
-        _state.Dispose();
-        _state = _query.InitialSampleState();
-        _hasGradient = false;
-    }
-
-    /// <summary>Frees the accumulated state (the model, inner optimizer and hooks are not disposed).</summary>
-    public void Dispose()
-    {
-        if (!_disposed)
-        {
-            _state.Dispose();
-            _disposed = true;
-        }
+        DiscardStep();
+        _hooks.Rearm();
     }
 }

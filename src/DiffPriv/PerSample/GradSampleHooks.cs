@@ -248,6 +248,19 @@ public sealed class GradSampleHooks : IDisposable
         _disposed = true;
     }
 
+    /// <summary>Whether a step is active and not yet used (a forward run now would be recorded).</summary>
+    internal bool IsRecording => _activeStep is { Used: false };
+
+    /// <summary>Ends the active step, if any (freeing what it kept), and begins a fresh one.</summary>
+    /// <returns>The new step.</returns>
+    internal GradSampleStep Rearm()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _activeStep?.Dispose();
+        _activeStep = new GradSampleStep(this);
+        return _activeStep;
+    }
+
     internal void EndStep(GradSampleStep step)
     {
         if (!ReferenceEquals(step, _activeStep))

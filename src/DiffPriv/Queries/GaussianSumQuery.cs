@@ -18,20 +18,25 @@ public sealed class GaussianSumQuery : IDpQuery
 {
     /// <summary>Creates the query.</summary>
     /// <param name="recordClipping">The clipping of each record; every threshold must be finite (an unbounded record has unbounded sensitivity).</param>
-    /// <param name="noiseMultiplier">σ &gt; 0, finite.</param>
+    /// <param name="noiseMultiplier">σ &gt; 0, finite (0 only with <paramref name="allowNoNoise"/>).</param>
     /// <param name="recordsAreMicrobatches">
     /// True when each record is the clipped gradient of a microbatch (TF Privacy's num_microbatches). One example then
     /// changes its microbatch's record from one vector of norm ≤ C to another, so the sum moves by up to 2C: the release
     /// is accounted as <c>GaussianDpEvent(σ/2)</c>, as TF Privacy's compute_dp_sgd_privacy does for microbatching.
     /// </param>
-    /// <exception cref="ArgumentException">A threshold is infinite, or σ is not a finite number &gt; 0.</exception>
-    public GaussianSumQuery(ClippingOptions recordClipping, double noiseMultiplier, bool recordsAreMicrobatches = false)
+    /// <param name="allowNoNoise">Accept σ = 0: a clipping-only query for debugging, accounted as <see cref="NonPrivateDpEvent"/> (ε = ∞).</param>
+    /// <exception cref="ArgumentException">A threshold is infinite, or σ is out of range.</exception>
+    public GaussianSumQuery(ClippingOptions recordClipping, double noiseMultiplier, bool recordsAreMicrobatches = false, bool allowNoNoise = false)
     {
         ArgumentNullException.ThrowIfNull(recordClipping);
         recordClipping.Validate();
-        if (!(noiseMultiplier > 0 && double.IsFinite(noiseMultiplier)))
+        var valid = double.IsFinite(noiseMultiplier) && (noiseMultiplier > 0 || (allowNoNoise && noiseMultiplier == 0));
+        if (!valid)
         {
-            throw new ArgumentOutOfRangeException(nameof(noiseMultiplier), noiseMultiplier, "The noise multiplier must be a finite number > 0.");
+            throw new ArgumentOutOfRangeException(
+                nameof(noiseMultiplier),
+                noiseMultiplier,
+                "The noise multiplier must be a finite number > 0 (σ = 0, clipping only, needs the explicit no-noise opt-in).");
         }
 
         Sensitivity = recordClipping.Mode == ClippingMode.Flat
@@ -46,18 +51,24 @@ public sealed class GaussianSumQuery : IDpQuery
         RecordClipping = recordClipping;
         NoiseMultiplier = noiseMultiplier;
         RecordsAreMicrobatches = recordsAreMicrobatches;
+        AllowNoNoise = allowNoNoise;
     }
 
     /// <summary>Whether records are microbatch gradients (accounted with σ/2).</summary>
     public bool RecordsAreMicrobatches { get; }
 
-    /// <summary>The event one release causes: Gaussian(σ), or Gaussian(σ/2) for microbatch records.</summary>
-    public GaussianDpEvent Event => new(RecordsAreMicrobatches ? NoiseMultiplier / 2 : NoiseMultiplier);
+    /// <summary>Whether σ = 0 was allowed (clipping-only debugging).</summary>
+    public bool AllowNoNoise { get; }
 
-    /// <inheritdoc />
+    /// <summary>The mechanism of one release: Gaussian(σ), Gaussian(σ/2) for microbatch records, non-private for σ = 0.</summary>
+    public DpEvent Mechanism => NoiseMultiplier == 0
+        ? new NonPrivateDpEvent()
+        : new GaussianDpEvent(RecordsAreMicrobatches ? NoiseMultiplier / 2 : NoiseMultiplier);
+
+    /// <summary>The clipping of each record.</summary>
     public ClippingOptions RecordClipping { get; }
 
-    /// <summary>σ: noise std divided by the sensitivity.</summary>
+    /// <inheritdoc />
     public double NoiseMultiplier { get; }
 
     /// <summary>The L2 sensitivity of the sum: C (flat) or sqrt(Σ C_l²) (per layer).</summary>
@@ -67,10 +78,26 @@ public sealed class GaussianSumQuery : IDpQuery
     public double NoiseStandardDeviation => NoiseMultiplier * Sensitivity;
 
     /// <inheritdoc />
-    public DpQueryState InitialSampleState() => new();
+    public IDpQuery WithNoiseMultiplier(double noiseMultiplier) =>
+        new GaussianSumQuery(RecordClipping, noiseMultiplier, RecordsAreMicrobatches, AllowNoNoise);
 
     /// <inheritdoc />
-    public void Accumulate(DpQueryState state, ClippedSumResult clipped)
+    /// <remarks>steps × PoissonSampled(q, <see cref="Mechanism"/>); a run without noise is non-private.</remarks>
+    public DpEvent PlannedEvent(double samplingProbability, long steps) =>
+        NoiseMultiplier == 0 ? new NonPrivateDpEvent() : new SelfComposedDpEvent(StepEvent(samplingProbability), steps);
+
+    /// <inheritdoc />
+    /// <remarks>The Gaussian sum query has no global state.</remarks>
+    public object? InitialGlobalState() => null;
+
+    /// <inheritdoc />
+    public DpSampleParameters DeriveSampleParameters(object? globalState, DpStepInfo stepInfo) => new(RecordClipping);
+
+    /// <inheritdoc />
+    public DpQueryState InitialSampleState(DpSampleParameters parameters) => new();
+
+    /// <inheritdoc />
+    public void Accumulate(DpQueryState state, DpSampleParameters parameters, ClippedSumResult clipped)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(clipped);
@@ -78,21 +105,51 @@ public sealed class GaussianSumQuery : IDpQuery
     }
 
     /// <inheritdoc />
-    /// <remarks>Adds N(0, (σ·C)²) to every coordinate; emits <see cref="Event"/>.</remarks>
-    public DpQueryResult GetNoisedResult(DpQueryState state, NoiseGate gate, IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes)
+    /// <remarks>Adds N(0, (σ·C)²) to every coordinate; the event is PoissonSampled(q, <see cref="Mechanism"/>).</remarks>
+    public DpQueryRelease GetNoisedResult(
+        DpQueryState state,
+        object? globalState,
+        DpStepInfo stepInfo,
+        NoiseGate gate,
+        IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(stepInfo);
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(shapes);
+        return new DpQueryRelease(AddNoise(state, gate, shapes, NoiseStandardDeviation), null, StepEvent(stepInfo.SamplingProbability));
+    }
+
+    /// <summary>
+    /// Σ + N(0, std²) for every entry of <paramref name="shapes"/> (pure noise where nothing was accumulated), the noise
+    /// drawn through <paramref name="gate"/>. A building block for custom queries.
+    /// </summary>
+    /// <param name="state">The accumulated sums.</param>
+    /// <param name="gate">The noise source.</param>
+    /// <param name="shapes">Everything to release.</param>
+    /// <param name="standardDeviation">The noise standard deviation, ≥ 0.</param>
+    /// <returns>Parameter name → noised sum, in the current dispose scope.</returns>
+    public static Dictionary<string, Tensor> AddNoise(
+        DpQueryState state,
+        NoiseGate gate,
+        IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes,
+        double standardDeviation)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(shapes);
         var noised = new Dictionary<string, Tensor>(shapes.Count);
         var entries = shapes.ToList();
-        var noises = gate.Gaussians(entries.Select(e => (e.Value.Shape, e.Value.Type, (Device?)e.Value.Device)).ToList(), NoiseStandardDeviation);
+        var noises = gate.Gaussians(entries.Select(e => (e.Value.Shape, e.Value.Type, (Device?)e.Value.Device)).ToList(), standardDeviation);
         for (var i = 0; i < entries.Count; i++)
         {
             var (name, noise) = (entries[i].Key, noises[i]);
             noised[name] = state.Sums.TryGetValue(name, out var sum) ? noise.add_(sum) : noise;
         }
 
-        return new DpQueryResult(noised, Event, state.RecordCount);
+        return noised;
     }
+
+    private DpEvent StepEvent(double samplingProbability) =>
+        NoiseMultiplier == 0 ? new NonPrivateDpEvent() : new PoissonSampledDpEvent(samplingProbability, Mechanism);
 }

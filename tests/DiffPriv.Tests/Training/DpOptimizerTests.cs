@@ -47,7 +47,7 @@ public sealed class DpOptimizerTests
             new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1, ExpectedBatchSize = 10, Seed = 1 });
         // An ordinary backward does not count as a DP gradient.
         TrainingFixtures.PerExampleCrossEntropy(model, x, y).sum().backward();
-        var error = Assert.Throws<InvalidOperationException>(() => training.Optimizer.Step());
+        var error = Assert.Throws<InvalidOperationException>(() => training.Optimizer.step());
         Assert.Contains("Backward", error.Message);
         Assert.Equal(0, training.Optimizer.Steps);
         Assert.Equal(0.0, engine.GetEpsilon(1e-5));

@@ -45,14 +45,17 @@ public sealed class GaussianSumQueryTests
         TorchRuntime.EnsureLoaded();
         using var gate = DiffPriv.Noise.NoiseGate.CreateSeeded(1);
         var query = new GaussianSumQuery(ClippingOptions.Flat(1.0), 0.8);
-        using var state = query.InitialSampleState();
+        var parameters = query.DeriveSampleParameters(query.InitialGlobalState(), new DpStepInfo(0, 0.01, 10));
+        Assert.Equal(ClippingOptions.Flat(1.0), parameters.RecordClipping);
+        using var state = query.InitialSampleState(parameters);
         var shapes = new Dictionary<string, (long[] Shape, TorchSharp.torch.ScalarType Type, TorchSharp.torch.Device Device)>
         {
             ["w"] = ([3, 2], TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU),
         };
-        var result = query.GetNoisedResult(state, gate, shapes);
-        Assert.Equal(new GaussianDpEvent(0.8), result.Event);
-        Assert.Equal(0, result.RecordCount);
+        var result = query.GetNoisedResult(state, null, new DpStepInfo(0, 0.01, 10), gate, shapes);
+        Assert.Equal(new PoissonSampledDpEvent(0.01, new GaussianDpEvent(0.8)), result.Event);
+        Assert.Null(result.GlobalState);
+        Assert.Equal(0, state.RecordCount);
         // No records: the release is pure noise, of the requested shape.
         Assert.Equal([3L, 2], result.NoisedSum["w"].shape);
     }

@@ -27,7 +27,7 @@ public sealed class MicrobatchTrainingTests
         // Oracle: the same draws from an identically seeded gate, slot gradients by ordinary backward.
         using var gate = NoiseGate.CreateSeeded(Seed);
         var indices = gate.PoissonSample(N, B / N).data<long>().ToArray();
-        Assert.Equal(batch.Indices.data<long>().ToArray(), indices);
+        Assert.Equal(batch.Indices.ToArray(), indices);
         var parameters = reference.named_parameters().ToList();
         var sums = parameters.Select(p => torch.zeros_like(p.parameter)).ToArray();
         foreach (var group in indices.GroupBy(i => i % M))
