@@ -1,7 +1,6 @@
 using System.Text;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Calibration;
-using DiffPriv.Accounting.Events;
 using DiffPriv.Accounting.Pld;
 using DiffPriv.Data;
 using DiffPriv.Noise;
@@ -190,11 +189,8 @@ public sealed class PrivacyEngine
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(schedule);
-        DpEvent Run(double sigma) => query.WithNoiseMultiplier(sigma).PlannedEvent(schedule.SamplingProbability, schedule.TotalSteps);
-        var rdp = NoiseCalibration.CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(AccountantKind.Rdp), Run, targetEpsilon, targetDelta);
-        return accountant == AccountantKind.Rdp
-            ? rdp
-            : NoiseCalibration.CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(accountant), Run, targetEpsilon, targetDelta, initialGuess: rdp.NoiseMultiplier);
+        return NoiseCalibration.CalibrateNoiseMultiplier(
+            sigma => query.WithNoiseMultiplier(sigma).PlannedEvent(schedule.SamplingProbability, schedule.TotalSteps), targetEpsilon, targetDelta, accountant);
     }
 
     private PrivateTraining BuildCalibrated(

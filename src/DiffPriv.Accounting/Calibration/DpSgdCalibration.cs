@@ -36,11 +36,6 @@ public static class DpSgdCalibration
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        DpEvent Run(double sigma) => RunEvent(samplingProbability, sigma, steps);
-        var rdp = NoiseCalibration.CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(AccountantKind.Rdp), Run, targetEpsilon, targetDelta);
-        return accountant == AccountantKind.Rdp
-            ? rdp
-            : NoiseCalibration.CalibrateNoiseMultiplier(
-                () => PrivacyAccountants.Create(accountant), Run, targetEpsilon, targetDelta, initialGuess: rdp.NoiseMultiplier);
+        return NoiseCalibration.CalibrateNoiseMultiplier(sigma => RunEvent(samplingProbability, sigma, steps), targetEpsilon, targetDelta, accountant);
     }
 }

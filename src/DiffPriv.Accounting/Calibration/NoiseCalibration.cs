@@ -9,6 +9,24 @@ namespace DiffPriv.Accounting.Calibration;
 public static class NoiseCalibration
 {
     /// <summary>
+    /// The smallest σ whose run event <paramref name="makeEvent"/>(σ) has ε ≤ <paramref name="targetEpsilon"/> at
+    /// <paramref name="targetDelta"/> by <paramref name="accountant"/>. With <see cref="AccountantKind.Pld"/> the search
+    /// starts from the (cheap) RDP answer, which usually already meets the target, so only a few PLD evaluations are needed.
+    /// </summary>
+    /// <param name="makeEvent">The whole run as one event for a given σ.</param>
+    /// <param name="targetEpsilon">ε &gt; 0.</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <param name="accountant">Which accountant decides.</param>
+    /// <returns>σ and the ε it achieves (≤ target).</returns>
+    public static NoiseCalibrationResult CalibrateNoiseMultiplier(Func<double, DpEvent> makeEvent, double targetEpsilon, double targetDelta, AccountantKind accountant)
+    {
+        var rdp = CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(AccountantKind.Rdp), makeEvent, targetEpsilon, targetDelta);
+        return accountant == AccountantKind.Rdp
+            ? rdp
+            : CalibrateNoiseMultiplier(() => PrivacyAccountants.Create(accountant), makeEvent, targetEpsilon, targetDelta, initialGuess: rdp.NoiseMultiplier);
+    }
+
+    /// <summary>
     /// The smallest σ (to within <paramref name="relativeTolerance"/>) such that the accountant's ε for
     /// <c>makeEvent(σ)</c> at <paramref name="targetDelta"/> is at most <paramref name="targetEpsilon"/>.
     /// </summary>
