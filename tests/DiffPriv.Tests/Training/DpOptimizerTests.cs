@@ -151,6 +151,38 @@ public sealed class DpOptimizerTests
     }
 
     [Fact]
+    public void NoTensorLeakOverFiftyStepsOfTheThreeLineLoopOverALazyDataset()
+    {
+        TorchRuntime.EnsureLoaded();
+        var (x, y) = TrainingFixtures.Blobs(300, 8, 4);
+        var dataset = DiffPriv.Data.IndexedDataset.Create(300, i => new Dictionary<string, Tensor> { ["x"] = x[i], ["y"] = y[i] });
+        var model = TrainingFixtures.SmallMlp(8, 4);
+        var engine = new PrivacyEngine(AccountantKind.Rdp);
+        var (optimizer, loader) = engine.MakePrivate(model, optim.Adam(model.parameters()), dataset,
+            new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1, ExpectedBatchSize = 30, Seed = 5 });
+        using var owned = optimizer;
+        void Steps(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var batch = loader.NextBatch();
+                optimizer.zero_grad();
+                optimizer.Backward(TrainingFixtures.PerExampleCrossEntropy(model, batch["x"], batch["y"]));
+                optimizer.step();
+            }
+        }
+
+        Steps(3); // warm-up: optimizer state (Adam moments) and gradients are allocated once
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Steps(50);
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Equal(53, engine.Ledger.TotalCount);
+        x.Dispose();
+        y.Dispose();
+    }
+
+    [Fact]
     public void OptimizerOverOtherParametersIsRefused()
     {
         TorchRuntime.EnsureLoaded();
