@@ -1,4 +1,4 @@
-// Private MNIST in a few lines: load data, build a TorchSharp model, MakePrivate, train, print ε.
+// Private MNIST in a few lines: load data, build a TorchSharp model, make it private, train, print ε.
 // Run from the repository: dotnet run --project examples/MnistDpSgd (fetches MNIST into the per-user data cache on first use).
 using DiffPriv;
 using DiffPriv.Datasets;
@@ -13,21 +13,27 @@ var model = nn.Sequential(
 var engine = new PrivacyEngine();
 using var training = engine.MakePrivate(
     model, optim.SGD(model.parameters(), 0.5), data.TrainInputs, data.TrainTargets,
-    new DpSgdOptions { MaxGradNorm = 1.0, NoiseMultiplier = 1.1, ExpectedBatchSize = 256 });
+    new DpSgdOptions { MaxGradNorm = 1.0, NoiseMultiplier = 1.1, ExpectedBatchSize = 256, Epochs = 3 }); // plan: ⌈3·N/B⌉ steps
+var (optimizer, loader) = training;
 
-for (var epoch = 1; epoch <= 3; epoch++)
+// The plan's passes over the data (the last one shortened to the steps left); a step beyond the plan would throw.
+for (var epoch = 1; epoch <= training.Schedule!.Epochs; epoch++)
 {
-    foreach (var batch in training.Loader.Epoch())
+    model.train();
+    foreach (var batch in loader)                                 // Poisson-sampled batches: "data" and "label"
     {
         using var scope = NewDisposeScope();
-        training.Optimizer.Step(batch, (x, y) => nn.functional.cross_entropy(model.call(x), y, reduction: nn.Reduction.None));
+        optimizer.zero_grad();
+        var loss = nn.functional.cross_entropy(model.call(batch["data"]), batch["label"], reduction: nn.Reduction.None); // one loss per example
+        optimizer.Backward(loss);                                 // clip each example's gradient, sum
+        optimizer.step();                                         // add noise, record the step, update
     }
 
     using (no_grad())
     {
+        using var scope = NewDisposeScope();
         model.eval();
         var accuracy = model.call(data.TestInputs).argmax(1).eq(data.TestTargets).to_type(ScalarType.Float32).mean().item<float>();
-        model.train();
         Console.WriteLine($"epoch {epoch}: test accuracy {accuracy:P2}, ε = {engine.GetEpsilon(1e-5):F3} at δ = 1e-5");
     }
 }

@@ -85,6 +85,24 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [MnistFact]
+    public void RunWhosePlanEndsAPassEarlyRunsExactlyThePlannedStepsAndSaysSo()
+    {
+        // N = 2000, B = 1900, 3 epochs: ⌈3.16⌉ = 4 steps, ⌈N/B⌉ = 2 per pass, so the loader's 2 passes end the plan;
+        // a third pass would be a step beyond what σ was calibrated for.
+        var runDir = Path.Combine(_dir, "short-plan");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--epochs", "3", "--batch-size", "1900", "--json", "--seed", "3", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal(4, json["steps"]!.GetValue<long>());
+        Assert.InRange(Number(json["epsilon"]), 2.5, 3.0);
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!;
+        Assert.Equal([2L, 4L], metrics["per_epoch"]!.AsArray().Select(e => e!["steps"]!.GetValue<long>()));
+        var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
+        Assert.Contains("Exactly the planned steps ran: 4 = ⌈3 epochs · N/B⌉, the number σ was calibrated for,", report, StringComparison.Ordinal);
+        Assert.Contains("in 2 passes over the data of ⌈N/B⌉ = 2 steps.", report, StringComparison.Ordinal);
+    }
+
+    [MnistFact]
     public void NoDpSmokeRunIsLabelledNotPrivate()
     {
         var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--no-dp", "--json", "--seed", "1", "--out", Path.Combine(_dir, "plain"));

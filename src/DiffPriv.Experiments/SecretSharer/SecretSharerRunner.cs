@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using DiffPriv.Accounting;
-using DiffPriv.Accounting.Pld;
 using DiffPriv.Auditing.SecretSharer;
 using DiffPriv.Datasets.Text;
 using DiffPriv.Experiments.Models;
@@ -354,10 +353,13 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         using var training = engine.MakePrivateWithEpsilon(model, optimizer, inputs, targets, options, settings.TargetEpsilon, settings.Delta, settings.PrivateEpochs);
         var q = training.Loader.SamplingProbability;
         var sigma = training.Options.NoiseMultiplier;
-        var total = (long)Math.Ceiling(settings.PrivateEpochs * n / (double)settings.PrivateBatchSize);
+        // The steps σ was calibrated for, as the loader's epochs run them.
+        var schedule = training.Schedule ?? throw new InvalidOperationException("A calibrated training has a schedule.");
+        var total = schedule.TotalSteps;
+        var epochs = (int)schedule.Epochs;
         Say(
             $"[private] DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)} (calibrated for ε ≤ {Fmt(settings.TargetEpsilon)} at δ = {PrivacyStatement.Delta(settings.Delta)}), " +
-            $"C = {Fmt(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.PrivateBatchSize}), Adam lr {Fmt(settings.PrivateLearningRate)} ({LrSchedules.Describe(settings.PrivateSchedule)}), {total} steps");
+            $"C = {Fmt(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.PrivateBatchSize}), Adam lr {Fmt(settings.PrivateLearningRate)} ({LrSchedules.Describe(settings.PrivateSchedule)}), {RunAccounting.Describe(schedule)}");
         var progress = new StepReporter(Say, "private", total);
         double lossSum = 0;
         long batches = 0;
@@ -379,34 +381,35 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         var history = new List<(int, double, double)>();
         double[] testScores = [];
         long step = 0;
-        for (var epoch = 1; epoch <= settings.PrivateEpochs; epoch++)
+        for (var epoch = 1; epoch <= epochs; epoch++)
         {
             model.train();
             lossSum = 0;
             batches = 0;
-            var end = total * epoch / settings.PrivateEpochs;
-            for (; step < end; step++)
+            foreach (var batch in training.Loader)
             {
                 LrSchedules.Set(optimizer, LrSchedules.At(settings.PrivateSchedule, settings.PrivateLearningRate, step, total));
                 using (torch.NewDisposeScope())
                 {
-                    training.Optimizer.Step(training.Loader.NextBatch(), LossFunction);
+                    training.Optimizer.Step(batch, LossFunction);
                 }
 
-                progress.Step(epoch, step + 1, batches > 0 ? lossSum / batches : double.NaN);
+                step++;
+                progress.Step(epoch, step, batches > 0 ? lossSum / batches : double.NaN);
             }
 
             testScores = TestScores(model, testEncoded);
             var testNats = PooledNatsPerChar(testScores, testEncoded);
             history.Add((epoch, batches > 0 ? lossSum / batches : double.NaN, testNats));
-            var eps = ((PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(settings.Delta).Upper;
-            Say($"[private] epoch {epoch}/{settings.PrivateEpochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
+            var eps = engine.GetEpsilonInterval(settings.Delta).Upper;
+            Say($"[private] epoch {epoch}/{epochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
         }
 
-        var (steps, final, rdp, estimates) = RunAccounting.Final(engine, training.Optimizer.Steps, total, settings.Delta);
+        var (steps, final, rdp, estimates) = RunAccounting.Final(engine, training, step, settings.Delta);
         var inputsForStatement = new DpSgdRunShape(q, n, settings.PrivateBatchSize, steps, settings.Delta);
         using var statement = new StringWriter();
         PrivacyStatement.Write(statement, inputsForStatement, sigma, estimates);
+        RunAccounting.WriteSteps(statement, schedule, calibrated: true);
         statement.WriteLine("  - The privacy unit is one training sequence (at most " + settings.SequenceLength.ToString(CultureInfo.InvariantCulture) + " characters); a canary inserted r times is r units.");
         if (pretraining is not null)
         {

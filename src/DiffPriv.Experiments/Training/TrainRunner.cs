@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using DiffPriv.Accounting;
-using DiffPriv.Accounting.Pld;
 using DiffPriv.Datasets;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
@@ -96,6 +95,8 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             MaxGradNorm = settings.MaxGradNorm,
             ExpectedBatchSize = settings.BatchSize,
             NoiseMultiplier = settings.NoiseMultiplier ?? double.NaN,
+            // The plan: ⌈epochs·N/B⌉ steps, which the loader's epochs run and the optimizer guards (calibration sets it too).
+            Epochs = settings.Epochs,
             Seed = settings.Seed,
         };
         using var training = settings.NoiseMultiplier is not null
@@ -104,15 +105,16 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var q = training.Loader.SamplingProbability;
         var sigma = training.Options.NoiseMultiplier;
 
-        // Exactly the steps the calibration assumed (TF Privacy's convention): ceil(epochs·N/B), spread over the epochs.
-        var totalSteps = (long)Math.Ceiling(settings.Epochs * n / (double)settings.BatchSize);
+        // The steps the calibration assumed (TF Privacy's convention), as the loader's epochs run them.
+        var schedule = training.Schedule ?? throw new InvalidOperationException("A training made with Epochs has a schedule.");
+        var totalSteps = schedule.TotalSteps;
+        var epochs = (int)schedule.Epochs;
         Say(
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
-            $"C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {totalSteps} steps, δ = {PrivacyStatement.Delta(settings.Delta)}");
+            $"C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
-        Func<Tensor, Tensor, Tensor>? lossFunction = null;
         double lossSum = 0, correct = 0, seen = 0;
-        lossFunction = (x, y) =>
+        Tensor LossFunction(Tensor x, Tensor y)
         {
             var logits = model.call(x);
             var losses = F.cross_entropy(logits, y, reduction: nn.Reduction.None);
@@ -124,7 +126,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             }
 
             return losses;
-        };
+        }
 
         double? epsSoFar = null;
         var history = new List<EpochMetrics>();
@@ -132,26 +134,25 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         long Loop()
         {
             long step = 0;
-            for (var epoch = 1; epoch <= settings.Epochs; epoch++)
+            for (var epoch = 1; epoch <= epochs; epoch++)
             {
                 var epochStart = clock.Elapsed;
                 lossSum = correct = seen = 0;
                 model.train();
-                var end = totalSteps * epoch / settings.Epochs;
-                for (; step < end; step++)
+                foreach (var batch in training.Loader)
                 {
                     using (torch.NewDisposeScope())
                     {
                         LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
-                        training.Optimizer.Step(training.Loader.NextBatch(), lossFunction);
+                        training.Optimizer.Step(batch, LossFunction);
                     }
 
-                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, step + 1, totalSteps, lossSum, correct, seen, epsSoFar)));
+                    step++;
+                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, lossSum, correct, seen, epsSoFar)));
                 }
 
                 var testAccuracy = Evaluate(model, data);
-                var pld = (PldAccountant)engine.Ledger.CreateAccountant(AccountantKind.Pld);
-                var interval = pld.GetEpsilonInterval(settings.Delta);
+                var interval = engine.GetEpsilonInterval(settings.Delta);
                 epsSoFar = interval.Upper;
                 var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), testAccuracy, interval.Upper, interval.Lower, (clock.Elapsed - epochStart).TotalSeconds);
                 history.Add(metrics);
@@ -162,10 +163,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
 
         var result = Loop();
-        var (steps, final, rdp, results) = RunAccounting.Final(engine, training.Optimizer.Steps, result, settings.Delta);
+        var (steps, final, rdp, results) = RunAccounting.Final(engine, training, result, settings.Delta);
         var inputs = new DpSgdRunShape(q, n, settings.BatchSize, steps, settings.Delta);
         using var statement = new StringWriter();
         PrivacyStatement.Write(statement, inputs, sigma, results);
+        RunAccounting.WriteSteps(statement, schedule, calibrated: settings.NoiseMultiplier is null);
         if (settings.Seed is not null)
         {
             statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret. Seeded runs are for");
@@ -214,7 +216,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                     }
 
                     step++;
-                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, step, totalSteps, lossSum, correct, seen, null)));
+                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, settings.Epochs, step, totalSteps, lossSum, correct, seen, null)));
                 }
 
                 var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), Evaluate(model, data), null, null, (clock.Elapsed - epochStart).TotalSeconds);
@@ -253,11 +255,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         return (double)correct / m;
     }
 
-    private StepStatus Status(int epoch, long step, long totalSteps, double lossSum, double correct, double seen, double? eps)
+    private StepStatus Status(int epoch, int epochs, long step, long totalSteps, double lossSum, double correct, double seen, double? eps)
     {
         var elapsed = (DateTime.UtcNow - _loopStart).TotalSeconds;
         TimeSpan? left = step > 0 ? TimeSpan.FromSeconds(elapsed / step * (totalSteps - step)) : null;
-        return new StepStatus(epoch, settings.Epochs, step, totalSteps, Mean(lossSum, seen), Mean(correct, seen), eps, left);
+        return new StepStatus(epoch, epochs, step, totalSteps, Mean(lossSum, seen), Mean(correct, seen), eps, left);
     }
 
     private static double Mean(double sum, double count) => count > 0 ? sum / count : double.NaN;
