@@ -16,8 +16,8 @@ using var training = engine.MakePrivate(
     new DpSgdOptions { MaxGradNorm = 1.0, NoiseMultiplier = 1.1, ExpectedBatchSize = 256, Epochs = 3 }); // plan: ⌈3·N/B⌉ steps
 var (optimizer, loader) = training;
 
-// The plan's passes over the data (the last one shortened to the steps left); a step beyond the plan would throw.
-for (var epoch = 1; epoch <= training.Schedule!.Epochs; epoch++)
+// The planned epochs (the last one shortened to the steps left); a step beyond the plan would throw.
+for (var epoch = 1; epoch <= 3; epoch++)
 {
     model.train();
     foreach (var batch in loader)                                 // Poisson-sampled batches: "data" and "label"

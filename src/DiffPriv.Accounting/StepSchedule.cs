@@ -6,8 +6,9 @@ namespace DiffPriv.Accounting;
 /// ⌈epochs·N/B⌉ steps in all, ⌈N/B⌉ per epoch, the last epoch shortened to the remainder.
 /// </summary>
 /// <remarks>
-/// Example: N = 1000, B = 300, 10 epochs gives ⌈33.3⌉ = 34 steps, 4 per epoch, so 9 epochs of 4 and a last one of 2
-/// (10 epochs of 4 would be 40 steps, 6 more than calibrated).
+/// Example: N = 1000, B = 300, 10 epochs gives ⌈33.3⌉ = 34 steps, 4 per epoch: 8 epochs of 4, a ninth of 2 and a tenth
+/// with none left (10 epochs of 4 would be 40 steps, 6 more than calibrated). A loop over the 10 epochs asked for runs
+/// exactly the 34 steps.
 /// </remarks>
 public sealed record StepSchedule
 {
@@ -38,8 +39,14 @@ public sealed record StepSchedule
     /// <summary>The epochs asked for, when the schedule was made from epochs (null when made from a step count).</summary>
     public double? PlannedEpochs { get; }
 
-    /// <summary>How many passes over the loader the run takes: ⌈<see cref="TotalSteps"/> / <see cref="StepsPerEpoch"/>⌉.</summary>
-    public long Epochs => (TotalSteps + StepsPerEpoch - 1) / StepsPerEpoch;
+    /// <summary>
+    /// How many passes over the loader the plan has: ⌈epochs⌉ when made from epochs, else ⌈<see cref="TotalSteps"/> /
+    /// <see cref="StepsPerEpoch"/>⌉. Trailing passes may have no step left (<see cref="StepsInEpoch"/> is then 0), because
+    /// ⌈N/B⌉ rounds each epoch up.
+    /// </summary>
+    public long Epochs => PlannedEpochs is { } epochs ? Math.Max((long)Math.Ceiling(epochs), StepPasses) : StepPasses;
+
+    private long StepPasses => (TotalSteps + StepsPerEpoch - 1) / StepsPerEpoch;
 
     /// <summary>The schedule of <paramref name="epochs"/> epochs: ⌈epochs·N/B⌉ steps.</summary>
     /// <param name="datasetSize">N ≥ 1.</param>
@@ -72,13 +79,13 @@ public sealed record StepSchedule
         return new StepSchedule(datasetSize, expectedBatchSize, steps, null);
     }
 
-    /// <summary>The number of steps of epoch <paramref name="epoch"/> (0-based): ⌈N/B⌉, the remainder for the last, 0 after it.</summary>
+    /// <summary>The number of steps of epoch <paramref name="epoch"/> (0-based): ⌈N/B⌉, the remainder for the last with steps, 0 after it.</summary>
     /// <param name="epoch">≥ 0.</param>
     /// <returns>Steps in that epoch.</returns>
     public long StepsInEpoch(long epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return epoch >= Epochs ? 0 : Math.Min(StepsPerEpoch, TotalSteps - (epoch * StepsPerEpoch));
+        return epoch >= StepPasses ? 0 : Math.Min(StepsPerEpoch, TotalSteps - (epoch * StepsPerEpoch));
     }
 
     private static void Validate(long datasetSize, double expectedBatchSize)

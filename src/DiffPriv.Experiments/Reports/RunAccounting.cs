@@ -68,10 +68,13 @@ internal static class RunAccounting
     private static string Passes(StepSchedule plan)
     {
         var inv = CultureInfo.InvariantCulture;
-        var last = plan.StepsInEpoch(plan.Epochs - 1);
-        return plan.Epochs == 1
+        var withSteps = (plan.TotalSteps + plan.StepsPerEpoch - 1) / plan.StepsPerEpoch;
+        var last = plan.StepsInEpoch(withSteps - 1);
+        var text = withSteps == 1
             ? $"in 1 pass over the data of {last.ToString(inv)} step{(last == 1 ? "" : "s")}"
-            : $"in {plan.Epochs.ToString(inv)} passes over the data of ⌈N/B⌉ = {plan.StepsPerEpoch.ToString(inv)} steps" +
+            : $"in {withSteps.ToString(inv)} passes over the data of ⌈N/B⌉ = {plan.StepsPerEpoch.ToString(inv)} steps" +
               (last == plan.StepsPerEpoch ? "" : $", the last {last.ToString(inv)}");
+        var empty = plan.Epochs - withSteps;
+        return empty <= 0 ? text : text + $" (the plan's last {(empty == 1 ? "epoch" : $"{empty.ToString(inv)} epochs")} had no step left)";
     }
 }

@@ -14,10 +14,10 @@ namespace DiffPriv.Data;
 /// <para>Only the sampled examples are read from the data set. A logical batch can be split into physical batches of at
 /// most <see cref="MaxPhysicalBatchSize"/> examples (<see cref="LogicalBatch.PhysicalBatches"/>) so memory stays bounded
 /// whatever the draw.</para>
-/// <para>With a <see cref="Schedule"/>, each <c>foreach</c> yields ⌈N/B⌉ batches, the last epoch only the remainder, so
-/// the epochs of the plan run exactly its <see cref="StepSchedule.TotalSteps"/>; one more epoch throws
-/// <see cref="StepPlanExceededException"/> unless the plan may be exceeded. Without a schedule every epoch has ⌈N/B⌉
-/// batches.</para>
+/// <para>With a <see cref="Schedule"/>, each <c>foreach</c> yields ⌈N/B⌉ batches, the last epoch only the remainder (and
+/// a trailing epoch of the plan none), so a loop over the plan's <see cref="StepSchedule.Epochs"/> runs exactly its
+/// <see cref="StepSchedule.TotalSteps"/>; an epoch beyond those throws <see cref="StepPlanExceededException"/> unless the
+/// plan may be exceeded. Without a schedule every epoch has ⌈N/B⌉ batches.</para>
 /// </remarks>
 public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
 {
@@ -83,6 +83,9 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
     /// <summary>How many logical batches were drawn so far (restored from checkpoints).</summary>
     public long BatchesDrawn { get; internal set; }
 
+    /// <summary>How many epochs (enumerations) were started so far.</summary>
+    public long EpochsStarted { get; private set; }
+
     /// <summary>Draws the next logical batch (not guarded by the plan; the private optimizer's step is).</summary>
     /// <returns>The batch; nothing is loaded until it is read.</returns>
     public LogicalBatch NextBatch()
@@ -103,20 +106,22 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
 
     /// <summary>One epoch: ⌈N/B⌉ independently drawn logical batches, or the plan's remainder in its last epoch.</summary>
     /// <returns>The batches, drawn lazily.</returns>
-    /// <exception cref="StepPlanExceededException">The plan is used up (thrown on the first <c>MoveNext</c>).</exception>
+    /// <exception cref="StepPlanExceededException">The plan's steps and epochs are used up (thrown on the first <c>MoveNext</c>).</exception>
     public IEnumerator<LogicalBatch> GetEnumerator()
     {
         var length = StepsPerEpoch;
         if (Schedule is { } plan && !ContinueBeyondPlan)
         {
             var remaining = plan.TotalSteps - BatchesDrawn;
-            if (remaining <= 0)
+            if (remaining <= 0 && EpochsStarted >= plan.Epochs)
             {
                 throw new StepPlanExceededException(plan);
             }
 
-            length = Math.Min(length, remaining);
+            length = Math.Clamp(remaining, 0, length);
         }
+
+        EpochsStarted++;
 
         for (long i = 0; i < length; i++)
         {

@@ -221,7 +221,7 @@ public sealed class DpOptimizer : optim.Optimizer
         {
             throw new InvalidOperationException(
                 "The private step needs a DP gradient: call optimizer.Backward(perExampleLoss) after the forward (instead of loss.backward()), " +
-                "or use Step(batch, lossFunction), which also handles empty Poisson batches.");
+                "or use Step(batch, lossFunction), which runs the forward and backward itself.");
         }
 
         StepCore();
