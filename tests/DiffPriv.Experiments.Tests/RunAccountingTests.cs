@@ -9,9 +9,10 @@ public sealed class RunAccountingTests
     [Fact]
     public void DescribeGivesTheStepsTheirOriginAndThePassesThatRunThem()
     {
-        // N = 1000, B = 300, 10 epochs: ⌈33.3⌉ = 34 steps, ⌈N/B⌉ = 4 per pass, so 8 passes of 4 and a ninth of 2.
+        // N = 1000, B = 300, 10 epochs: ⌈33.3⌉ = 34 steps, ⌈N/B⌉ = 4 per pass, so 8 passes of 4, a ninth of 2 and a
+        // tenth epoch with no step left.
         Assert.Equal(
-            "34 steps = ⌈10 epochs · N/B⌉, in 9 passes over the data of ⌈N/B⌉ = 4 steps, the last 2",
+            "34 steps = ⌈10 epochs · N/B⌉, in 9 passes over the data of ⌈N/B⌉ = 4 steps, the last 2 (the plan's last epoch had no step left)",
             RunAccounting.Describe(StepSchedule.FromEpochs(1000, 300, 10)));
         Assert.Equal(
             "8 steps = ⌈1 epoch · N/B⌉, in 1 pass over the data of 8 steps",
@@ -29,7 +30,7 @@ public sealed class RunAccountingTests
         RunAccounting.WriteSteps(calibrated, plan, calibrated: true);
         Assert.Equal(
             "  - Exactly the planned steps ran: 34 = ⌈10 epochs · N/B⌉, the number σ was calibrated for,\n" +
-            "    in 9 passes over the data of ⌈N/B⌉ = 4 steps, the last 2.\n",
+            "    in 9 passes over the data of ⌈N/B⌉ = 4 steps, the last 2 (the plan's last epoch had no step left).\n",
             calibrated.ToString().ReplaceLineEndings("\n"));
         using var fixedSigma = new StringWriter();
         RunAccounting.WriteSteps(fixedSigma, plan, calibrated: false);

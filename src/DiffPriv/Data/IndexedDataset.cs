@@ -15,7 +15,10 @@ public static class IndexedDataset
     /// anything else; nothing is read until an index is sampled.
     /// </summary>
     /// <param name="count">N ≥ 1.</param>
-    /// <param name="getExample">Index → example; called only for sampled indices.</param>
+    /// <param name="getExample">
+    /// Index → example; called only for sampled indices, with one exception: when the very first batch is empty and its
+    /// tensors are read, example 0 is read for its keys, shapes and dtypes alone (its values reach nothing).
+    /// </param>
     /// <returns>The dataset.</returns>
     public static utils.data.Dataset Create(long count, Func<long, Dictionary<string, Tensor>> getExample)
     {

@@ -110,15 +110,19 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
     public IEnumerator<LogicalBatch> GetEnumerator()
     {
         var length = StepsPerEpoch;
-        if (Schedule is { } plan && !ContinueBeyondPlan)
+        if (Schedule is { } plan)
         {
+            // The plan's own epochs always follow it (the last shortened, trailing ones empty); only epochs after the
+            // plan are full length, and only when continuing was asked for.
             var remaining = plan.TotalSteps - BatchesDrawn;
-            if (remaining <= 0 && EpochsStarted >= plan.Epochs)
+            if (remaining > 0 || EpochsStarted < plan.Epochs)
+            {
+                length = Math.Clamp(remaining, 0, length);
+            }
+            else if (!ContinueBeyondPlan)
             {
                 throw new StepPlanExceededException(plan);
             }
-
-            length = Math.Clamp(remaining, 0, length);
         }
 
         EpochsStarted++;

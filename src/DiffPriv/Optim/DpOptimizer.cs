@@ -420,12 +420,19 @@ public sealed class DpOptimizer : optim.Optimizer
                 Ledger.Record(dpEvent);
             }
 
-            GlobalState = release.GlobalState;
-            InnerOptimizer.step();
+            // From here the release counts as a step whatever happens: if the inner optimizer throws, its sum must not
+            // be released again, or carried into the next step's, and the plan guard must see it.
+            try
+            {
+                GlobalState = release.GlobalState;
+                InnerOptimizer.step();
+            }
+            finally
+            {
+                Steps++;
+                DiscardStep();
+                _hooks.Rearm();
+            }
         }
-
-        Steps++;
-        DiscardStep();
-        _hooks.Rearm();
     }
 }

@@ -337,7 +337,7 @@ public sealed class DpQueryLifecycleTests
         Assert.Equal(epsilon, engine.GetEpsilon(Delta), 9);
     }
 
-    [Fact(Skip = "bug: when the inner optimizer's step throws after the release was recorded, DpOptimizer keeps the step's query state (and Steps is not advanced), so the next step re-releases the old batch's records")]
+    [Fact]
     public void AFailedInnerStepDoesNotCarryItsRecordsIntoTheNextRelease()
     {
         TorchRuntime.EnsureLoaded();

@@ -69,7 +69,7 @@ public sealed class StepPlanTests
     [InlineData(3)] // ⌈10⌉ = 10 steps: epochs of 4, 4, 2
     public void PlainEpochLoopRunsExactlyTheCalibratedSteps(int epochs) => RunPlainEpochLoop(epochs);
 
-    [Theory(Skip = "bug: the loader runs ⌈N/B⌉ steps per epoch, so ⌈epochs·N/B⌉ steps end before `epochs` loader epochs (N=1000, B=300: 60 epochs → 200 steps = 50 loader epochs) and the plain loop throws StepPlanExceededException")]
+    [Theory]
     [InlineData(10)] // ⌈33.3⌉ = 34 steps = 8 epochs of 4 and one of 2: the 10th epoch of the documented loop throws
     [InlineData(60)] // 200 steps = 50 epochs of 4: epochs 51 to 60 throw
     public void PlainEpochLoopRunsExactlyTheCalibratedStepsForManyEpochs(int epochs) => RunPlainEpochLoop(epochs);
@@ -157,12 +157,16 @@ public sealed class StepPlanTests
         var engine = new PrivacyEngine();
         using var training = PlannedTraining(engine, model, x, y, continueBeyondPlan: true);
         var (optimizer, loader) = training;
-        while (optimizer.Steps < training.Schedule!.TotalSteps)
+        for (var epoch = 0; epoch < training.Schedule!.Epochs; epoch++)
         {
-            using var stepScope = torch.NewDisposeScope();
-            ThreeLineStep(optimizer, model, loader.NextBatch());
+            foreach (var batch in loader)
+            {
+                using var stepScope = torch.NewDisposeScope();
+                ThreeLineStep(optimizer, model, batch);
+            }
         }
 
+        Assert.Equal(training.Schedule.TotalSteps, optimizer.Steps);
         var epsilonAtPlan = engine.GetEpsilon(Delta);
         // One more epoch and one more step, both past the plan.
         foreach (var batch in loader)
@@ -177,7 +181,7 @@ public sealed class StepPlanTests
         Assert.True(engine.GetEpsilon(Delta) > epsilonAtPlan, $"ε {engine.GetEpsilon(Delta)} after the plan, {epsilonAtPlan} at it");
     }
 
-    [Fact(Skip = "bug: with ContinueBeyondPlan the loader ignores the plan's epochs (every epoch is ⌈N/B⌉ steps), so the planned loop itself overruns the calibrated steps and ε exceeds the target")]
+    [Fact]
     public void ContinueBeyondPlanDoesNotChangeThePlannedEpochs()
     {
         // Allowing steps past the plan must not change the steps of the planned epochs: the calibrated loop
