@@ -15,7 +15,7 @@ internal static class TrainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var d = TrainDefaults.Mnist;
-        var dataset = new Argument<string>("dataset") { Description = "The data set: mnist or fashion-mnist (fetched on first use into .cache/data/)." };
+        var dataset = new Argument<string>("dataset") { Description = "The data set: mnist or fashion-mnist (fetched on first use into the per-user data cache: $DIFFPRIV_DATA, else $XDG_CACHE_HOME/diffpriv, else ~/.cache/diffpriv)." };
         var noDp = new Option<bool>("--no-dp") { Description = "Ordinary (non-private) training: shuffled mini-batches, no clipping, no noise; ε = ∞." };
         var noise = new Option<double?>("--noise-multiplier", "-s") { Description = "Noise multiplier σ > 0. Excludes --target-epsilon." };
         var target = new Option<double?>("--target-epsilon") { Description = $"Calibrate σ so that the whole run has ε ≤ this at --delta (default {Format(d.TargetEpsilon)} when neither this nor --noise-multiplier is given)." };

@@ -35,6 +35,26 @@ public sealed class StepPlanTests
         optimizer.step();
     }
 
+    /// <summary>Runs <paramref name="epochs"/> epochs of the three-line loop and returns each epoch's number of steps.</summary>
+    private static List<int> RunEpochs(Optim.DpOptimizer optimizer, PoissonDataLoader loader, nn.Module<Tensor, Tensor> model, int epochs)
+    {
+        var lengths = new List<int>();
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            var length = 0;
+            foreach (var batch in loader)
+            {
+                using var stepScope = torch.NewDisposeScope();
+                ThreeLineStep(optimizer, model, batch);
+                length++;
+            }
+
+            lengths.Add(length);
+        }
+
+        return lengths;
+    }
+
     /// <summary>The plain loop of the class documentation: for (epoch &lt; epochs) foreach (batch in loader) { … }.</summary>
     private static void RunPlainEpochLoop(int epochs)
     {
@@ -97,19 +117,7 @@ public sealed class StepPlanTests
         using var training = PlannedTraining(engine, model, x, y, continueBeyondPlan: false);
         var (optimizer, loader) = training;
         Assert.Equal(8, training.Schedule!.TotalSteps);
-        var epochLengths = new List<int>();
-        for (var epoch = 0; epoch < 2; epoch++)
-        {
-            var length = 0;
-            foreach (var batch in loader)
-            {
-                using var stepScope = torch.NewDisposeScope();
-                ThreeLineStep(optimizer, model, batch);
-                length++;
-            }
-
-            epochLengths.Add(length);
-        }
+        var epochLengths = RunEpochs(optimizer, loader, model, 2);
 
         Assert.Equal([5, 3], epochLengths);
         var epsilon = engine.GetEpsilon(Delta);
@@ -194,19 +202,7 @@ public sealed class StepPlanTests
         using var training = engine.MakePrivateWithEpsilon(model, optim.SGD(model.parameters(), 0.1), x, y,
             new DpSgdOptions { MaxGradNorm = 1, ExpectedBatchSize = B, ContinueBeyondPlan = true, Seed = 1 }, TargetEpsilon, Delta, epochs: 3);
         var (optimizer, loader) = training;
-        var lengths = new List<int>();
-        for (var epoch = 0; epoch < 3; epoch++)
-        {
-            var length = 0;
-            foreach (var batch in loader)
-            {
-                using var stepScope = torch.NewDisposeScope();
-                ThreeLineStep(optimizer, model, batch);
-                length++;
-            }
-
-            lengths.Add(length);
-        }
+        var lengths = RunEpochs(optimizer, loader, model, 3);
 
         Assert.Equal([4, 4, 2], lengths);
         Assert.Equal(10, optimizer.Steps);
