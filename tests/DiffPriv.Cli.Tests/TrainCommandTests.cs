@@ -87,8 +87,8 @@ public sealed class TrainCommandTests : IDisposable
     [MnistFact]
     public void RunWhosePlanEndsAPassEarlyRunsExactlyThePlannedStepsAndSaysSo()
     {
-        // N = 2000, B = 1900, 3 epochs: ⌈3.16⌉ = 4 steps, ⌈N/B⌉ = 2 per pass, so the loader's 2 passes end the plan;
-        // a third pass would be a step beyond what σ was calibrated for.
+        // N = 2000, B = 1900, 3 epochs: ⌈3.16⌉ = 4 steps, ⌈N/B⌉ = 2 per pass, so 2 passes run the plan's steps and the
+        // third epoch has none left (running 2 more would be steps beyond what σ was calibrated for).
         var runDir = Path.Combine(_dir, "short-plan");
         var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--epochs", "3", "--batch-size", "1900", "--json", "--seed", "3", "--out", runDir);
         Assert.True(code == 0, stderr);
@@ -96,10 +96,10 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(4, json["steps"]!.GetValue<long>());
         Assert.InRange(Number(json["epsilon"]), 2.5, 3.0);
         var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!;
-        Assert.Equal([2L, 4L], metrics["per_epoch"]!.AsArray().Select(e => e!["steps"]!.GetValue<long>()));
+        Assert.Equal([2L, 4L, 4L], metrics["per_epoch"]!.AsArray().Select(e => e!["steps"]!.GetValue<long>()));
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
         Assert.Contains("Exactly the planned steps ran: 4 = ⌈3 epochs · N/B⌉, the number σ was calibrated for,", report, StringComparison.Ordinal);
-        Assert.Contains("in 2 passes over the data of ⌈N/B⌉ = 2 steps.", report, StringComparison.Ordinal);
+        Assert.Contains("in 2 passes over the data of ⌈N/B⌉ = 2 steps (the plan's last epoch had no step left).", report, StringComparison.Ordinal);
     }
 
     [MnistFact]
