@@ -1,6 +1,8 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Calibration;
+using DiffPriv.Accounting.Events;
 using DiffPriv.Accounting.Pld;
 using DiffPriv.Data;
 using DiffPriv.Noise;
@@ -35,7 +37,7 @@ namespace DiffPriv;
 /// </remarks>
 public sealed class PrivacyEngine
 {
-    private const string CheckpointMagic = "DiffPriv.Checkpoint.v1";
+    private const string CheckpointMagic = "DiffPriv.Checkpoint.v2";
 
     /// <summary>Creates an engine whose ε is reported by <paramref name="accountant"/>.</summary>
     /// <param name="accountant">PLD (default, tightest) or RDP. Calibration (<c>MakePrivateWithEpsilon</c>) uses it too.</param>
@@ -46,7 +48,7 @@ public sealed class PrivacyEngine
     }
 
     /// <summary>Every private release made through this engine.</summary>
-    public PrivacyLedger Ledger { get; private set; }
+    public PrivacyLedger Ledger { get; }
 
     /// <summary>The accountant that reports ε and calibrates σ.</summary>
     public AccountantKind Accountant => Ledger.Accountant;
@@ -219,6 +221,13 @@ public sealed class PrivacyEngine
         var n = source.Count;
         options.Validate(n);
         ModuleValidator.ThrowIfInvalid(model, options.Registry);
+        if (options.Microbatches > 0 && options.Query is not null and not GaussianSumQuery { RecordsAreMicrobatches: true })
+        {
+            throw new ArgumentException(
+                "With Microbatches, a record is a microbatch gradient and one example can move it by 2C: a custom Query must be a " +
+                "GaussianSumQuery made with recordsAreMicrobatches: true (accounted at σ/2); other queries cannot be combined with microbatches.");
+        }
+
         var query = options.Query ?? new GaussianSumQuery(options.Clipping, options.NoiseMultiplier, recordsAreMicrobatches: options.Microbatches > 0, allowNoNoise: options.AllowNoNoise);
         var schedule = options.Schedule(n);
 
@@ -231,6 +240,7 @@ public sealed class PrivacyEngine
             var loader = new PoissonDataLoader(source, q, options.MaxPhysicalBatchSize, gate, schedule, options.ContinueBeyondPlan);
             var dpOptimizer = new DpOptimizer(
                 optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Ledger, options.Microbatches, schedule, options.ContinueBeyondPlan);
+            dpOptimizer.LinkLoader(loader);
             dpOptimizer.Own(hooks);
             dpOptimizer.Own(gate);
             return new PrivateTraining(model, dpOptimizer, loader, hooks, gate, options with { NoiseMultiplier = query.NoiseMultiplier });
@@ -259,11 +269,12 @@ public sealed class PrivacyEngine
 
     /// <summary>
     /// Saves everything needed to resume exactly: model parameters and buffers, the inner optimizer's state, the privacy
-    /// ledger, the step count and the random generator state (seeded runs; a secure generator has no state and a
-    /// resumed secure run draws fresh randomness, which is equally private).
+    /// ledger, the step and loader counters and the random generator state (seeded runs; a secure generator has no state
+    /// and a resumed secure run draws fresh randomness, which is equally private).
     /// </summary>
-    /// <param name="path">The checkpoint file.</param>
+    /// <param name="path">The checkpoint file (written whole, then moved into place).</param>
     /// <param name="training">The training to save.</param>
+    /// <exception cref="NotSupportedException">The DP query has a global state, which checkpoints cannot save yet.</exception>
     public void SaveCheckpoint(string path, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -282,6 +293,8 @@ public sealed class PrivacyEngine
             writer.Write(CheckpointMagic);
             writer.Write(Ledger.ToJson());
             writer.Write(training.Optimizer.Steps);
+            writer.Write(training.Loader.BatchesDrawn);
+            writer.Write(training.Loader.EpochsStarted);
             var state = training.Gate.GetState();
             writer.Write(state?.Length ?? -1);
             if (state is not null)
@@ -289,51 +302,125 @@ public sealed class PrivacyEngine
                 writer.Write(state);
             }
 
-            training.Model.save(writer);
-            InnerState(training.Optimizer).save_state_dict(writer);
+            WriteModelAndOptimizer(writer, training);
         }
 
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> into a training built the same way.</summary>
+    /// <summary>
+    /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> into a training built the same way. Either everything
+    /// is restored or nothing changes. The ledger only ever grows: into a fresh engine the checkpoint's ledger is copied;
+    /// into an engine that already recorded more (a roll-back to an earlier checkpoint), the model and optimizer go back but
+    /// the ledger, the step count and the plan guard keep every release made since, because those were released.
+    /// </summary>
     /// <param name="path">The checkpoint file.</param>
     /// <param name="training">The training to restore into (same model architecture and optimizer type).</param>
-    /// <exception cref="InvalidDataException">The file is not a DiffPriv checkpoint, or it is truncated.</exception>
+    /// <exception cref="InvalidDataException">The file is not a DiffPriv checkpoint, is truncated or does not fit the training.</exception>
+    /// <exception cref="InvalidOperationException">The engine recorded releases that the checkpoint's ledger does not start with (another run).</exception>
     public void LoadCheckpoint(string path, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(training);
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
+        PrivacyLedger saved;
+        long steps, drawn, epochs;
+        byte[]? state;
         try
         {
             if (reader.ReadString() != CheckpointMagic)
             {
-                throw new InvalidDataException($"{path} is not a DiffPriv checkpoint.");
+                throw new InvalidDataException($"{path} is not a DiffPriv checkpoint of this version ({CheckpointMagic}).");
             }
 
-            var ledger = PrivacyLedger.FromJson(reader.ReadString());
-            var steps = reader.ReadInt64();
+            saved = PrivacyLedger.FromJson(reader.ReadString());
+            steps = reader.ReadInt64();
+            drawn = reader.ReadInt64();
+            epochs = reader.ReadInt64();
             var stateLength = reader.ReadInt32();
-            var state = stateLength >= 0 ? reader.ReadBytes(stateLength) : null;
-            training.Model.load(reader);
-            InnerState(training.Optimizer).load_state_dict(reader);
-            if (state is not null && !training.Gate.IsSecure)
-            {
-                training.Gate.SetState(state);
-            }
-
-            training.Optimizer.zero_grad();
-            training.Optimizer.Steps = steps;
-            training.Loader.BatchesDrawn = steps;
-            Ledger = ledger;
-            training.Optimizer.Ledger = ledger;
+            state = stateLength >= 0 ? reader.ReadBytes(stateLength) : null;
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"The checkpoint {path} is truncated.", e);
         }
+
+        var current = Ledger.Entries;
+        var rollBack = current.Count > 0;
+        if (rollBack && !IsPrefix(saved.Entries, current))
+        {
+            throw new InvalidOperationException(
+                $"This engine has recorded releases that the checkpoint {path} does not start with: it belongs to another run. " +
+                "Load it into a new PrivacyEngine.");
+        }
+
+        // Apply the model and optimizer state, or restore what was there if the file does not fit.
+        using var backup = new MemoryStream();
+        using (var backupWriter = new BinaryWriter(backup, Encoding.UTF8, leaveOpen: true))
+        {
+            WriteModelAndOptimizer(backupWriter, training);
+        }
+
+        try
+        {
+            training.Model.load(reader);
+            InnerState(training.Optimizer).load_state_dict(reader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidDataException or ExternalException)
+        {
+            backup.Position = 0;
+            using var backupReader = new BinaryReader(backup, Encoding.UTF8);
+            training.Model.load(backupReader);
+            InnerState(training.Optimizer).load_state_dict(backupReader);
+            throw new InvalidDataException($"The checkpoint {path} does not fit this training (or is truncated); nothing was changed.", e);
+        }
+
+        training.Optimizer.zero_grad();
+        if (!rollBack)
+        {
+            foreach (var (dpEvent, count) in saved.Entries)
+            {
+                Ledger.Record(dpEvent, count);
+            }
+
+            training.Optimizer.Steps = steps;
+            training.Loader.BatchesDrawn = drawn;
+            training.Loader.EpochsStarted = epochs;
+            if (state is not null && !training.Gate.IsSecure)
+            {
+                training.Gate.SetState(state);
+            }
+        }
+
+        training.Optimizer.ConsumeDraws();
+    }
+
+    private static bool IsPrefix(IReadOnlyList<(DpEvent Event, long Count)> prefix, IReadOnlyList<(DpEvent Event, long Count)> whole)
+    {
+        // Entries merge consecutive equal events, so compare the expanded sequences: the prefix's runs must match the
+        // whole's, except that its last run may be shorter.
+        if (prefix.Count > whole.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < prefix.Count; i++)
+        {
+            var last = i == prefix.Count - 1;
+            if (!prefix[i].Event.Equals(whole[i].Event) || (last ? prefix[i].Count > whole[i].Count : prefix[i].Count != whole[i].Count))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void WriteModelAndOptimizer(BinaryWriter writer, PrivateTraining training)
+    {
+        training.Model.save(writer);
+        InnerState(training.Optimizer).save_state_dict(writer);
     }
 
     private static OptimizerHelper InnerState(DpOptimizer optimizer) =>

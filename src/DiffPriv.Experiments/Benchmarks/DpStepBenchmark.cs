@@ -112,6 +112,9 @@ public static class DpStepBenchmark
         void DpStep()
         {
             using var scope = torch.NewDisposeScope();
+            // Every private step takes one fresh draw of its loader; with N = B (q = 1) that draw is all of x, so the step
+            // can run on x itself and time the same work as the plain step.
+            training.Loader.NextBatch();
             using (dp.BeginPhysicalBatch())
             {
                 dp.Backward(PerExampleLoss(dpModel.call(x), y));

@@ -19,12 +19,20 @@ public sealed class LogicalBatch : IReadOnlyDictionary<string, Tensor>
     private readonly long[] _indices;
     private Dictionary<string, Tensor>? _loaded;
 
-    internal LogicalBatch(BatchSource source, long[] indices, long maxPhysicalBatchSize)
+    internal LogicalBatch(BatchSource source, long[] indices, long maxPhysicalBatchSize, PoissonDataLoader loader, long drawIndex)
     {
         _source = source;
         _indices = indices;
         MaxPhysicalBatchSize = maxPhysicalBatchSize;
+        Loader = loader;
+        DrawIndex = drawIndex;
     }
+
+    /// <summary>The loader that drew this batch.</summary>
+    internal PoissonDataLoader Loader { get; }
+
+    /// <summary>Which draw of its loader this batch is (1 for the first).</summary>
+    internal long DrawIndex { get; }
 
     /// <summary>The sampled example indices, in increasing order.</summary>
     public IReadOnlyList<long> Indices => _indices;

@@ -83,8 +83,8 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
     /// <summary>How many logical batches were drawn so far (restored from checkpoints).</summary>
     public long BatchesDrawn { get; internal set; }
 
-    /// <summary>How many epochs (enumerations) were started so far.</summary>
-    public long EpochsStarted { get; private set; }
+    /// <summary>How many epochs (enumerations) were started so far (restored from checkpoints).</summary>
+    public long EpochsStarted { get; internal set; }
 
     /// <summary>Draws the next logical batch (not guarded by the plan; the private optimizer's step is).</summary>
     /// <returns>The batch; nothing is loaded until it is read.</returns>
@@ -97,7 +97,7 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
         }
 
         BatchesDrawn++;
-        return new LogicalBatch(_source, indices, MaxPhysicalBatchSize);
+        return new LogicalBatch(_source, indices, MaxPhysicalBatchSize, this, BatchesDrawn);
     }
 
     /// <summary>One epoch (same as enumerating the loader).</summary>

@@ -45,6 +45,8 @@ public sealed class DpOptimizer : optim.Optimizer
     private DpQueryState? _state;
     private bool _hasGradient;
     private bool _disposed;
+    private PoissonDataLoader? _loader;
+    private long _consumedDraws;
 
     /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/> is the usual way to get one.</summary>
     /// <param name="inner">The optimizer over the model's trainable parameters.</param>
@@ -153,7 +155,38 @@ public sealed class DpOptimizer : optim.Optimizer
     public override IEnumerable<optim.ILearningRateController> ParamGroups => InnerOptimizer.ParamGroups;
 
     /// <summary>Where every step's privacy event is recorded.</summary>
-    internal PrivacyLedger Ledger { get; set; }
+    internal PrivacyLedger Ledger { get; }
+
+    /// <summary>
+    /// Ties this optimizer to the loader whose batches it releases: every step must then use exactly one batch newly drawn
+    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling means.
+    /// </summary>
+    internal void LinkLoader(PoissonDataLoader loader)
+    {
+        _loader = loader;
+        _consumedDraws = loader.BatchesDrawn;
+    }
+
+    /// <summary>Marks every batch drawn so far as used (after a step, a failed step or a checkpoint restore).</summary>
+    internal void ConsumeDraws() => _consumedDraws = _loader?.BatchesDrawn ?? 0;
+
+    private void ThrowUnlessOneFreshDraw(LogicalBatch? batch)
+    {
+        if (_loader is null)
+        {
+            return;
+        }
+
+        var fresh = _loader.BatchesDrawn - _consumedDraws;
+        if (fresh != 1 || (batch is not null && (!ReferenceEquals(batch.Loader, _loader) || batch.DrawIndex != _loader.BatchesDrawn)))
+        {
+            throw new InvalidOperationException(
+                $"Each private step must use exactly one batch newly drawn from its private loader ({fresh} drawn since the last step" +
+                (batch is null ? "" : ", and the batch given is not the latest one drawn") +
+                "). Reusing a batch, combining batches or feeding batches from another loader would break the Poisson sampling that " +
+                "the accountant assumes, so ε would be wrong.");
+        }
+    }
 
     /// <summary>The parameters the inner optimizer updates.</summary>
     /// <returns>The parameters.</returns>
@@ -224,6 +257,8 @@ public sealed class DpOptimizer : optim.Optimizer
                 "or use Step(batch, lossFunction), which runs the forward and backward itself.");
         }
 
+        ThrowUnlessOneFreshDraw(null);
+
         StepCore();
         return loss!;
     }
@@ -243,18 +278,33 @@ public sealed class DpOptimizer : optim.Optimizer
         ArgumentNullException.ThrowIfNull(perExampleLoss);
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfPlanUsedUp();
-        if (Microbatches > 0)
+        if (_hasGradient)
         {
-            MicrobatchBackward(batch, perExampleLoss);
+            throw new InvalidOperationException(
+                "A DP gradient from Backward is pending: finish it with step() or drop it with zero_grad() before Step(batch, lossFunction).");
         }
-        else
+
+        ThrowUnlessOneFreshDraw(batch);
+        try
         {
-            foreach (var chunk in batch.PhysicalBatches())
+            if (Microbatches > 0)
             {
-                using var scope = torch.NewDisposeScope();
-                using var step = BeginPhysicalBatch();
-                Backward(perExampleLoss(chunk));
+                MicrobatchBackward(batch, perExampleLoss);
             }
+            else
+            {
+                foreach (var chunk in batch.PhysicalBatches())
+                {
+                    using var scope = torch.NewDisposeScope();
+                    using var step = BeginPhysicalBatch();
+                    Backward(perExampleLoss(chunk));
+                }
+            }
+        }
+        catch
+        {
+            AbandonStep();
+            throw;
         }
 
         StepCore();
@@ -301,6 +351,7 @@ public sealed class DpOptimizer : optim.Optimizer
         if (Schedule is { } plan && !ContinueBeyondPlan && Steps >= plan.TotalSteps)
         {
             DiscardStep();
+            ConsumeDraws();
             throw new StepPlanExceededException(plan);
         }
     }
@@ -331,6 +382,7 @@ public sealed class DpOptimizer : optim.Optimizer
     private void BackwardCore(Tensor perExampleLoss, long microbatchSize)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowUnlessOneFreshDraw(null);
         if (!_hooks.IsRecording)
         {
             throw new InvalidOperationException(
@@ -343,6 +395,12 @@ public sealed class DpOptimizer : optim.Optimizer
             using var scope = torch.NewDisposeScope();
             var clipped = _hooks.ClipAndSum(perExampleLoss, parameters.RecordClipping, microbatchSize);
             Query.Accumulate(state, parameters, clipped);
+        }
+        catch
+        {
+            // A logical batch is released whole or not at all: drop what it accumulated so far, and its draw.
+            AbandonStep();
+            throw;
         }
         finally
         {
@@ -399,40 +457,55 @@ public sealed class DpOptimizer : optim.Optimizer
     private void StepCore()
     {
         var (_, state) = CurrentStep();
-        using (var scope = torch.NewDisposeScope())
+        using var scope = torch.NewDisposeScope();
+        DpQueryRelease release;
+        try
         {
-            var release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
+            release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
                 ?? throw new InvalidOperationException($"{Query.GetType().Name}.GetNoisedResult returned null.");
-            foreach (var (name, p) in _parameters)
+            var missing = _parameters.Keys.Where(name => !release.NoisedSum.ContainsKey(name)).ToList();
+            if (missing.Count > 0)
             {
-                if (!release.NoisedSum.TryGetValue(name, out var noised))
-                {
-                    throw new InvalidOperationException($"The DP query released no gradient for parameter '{name}'.");
-                }
-
-                p.grad = noised.div(Normalizer);
+                throw new InvalidOperationException($"The DP query released no gradient for parameter(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}.");
             }
 
-            // The noised gradient is released to the inner optimizer now: account for it first, so that a failure inside
-            // the optimizer's step (after some parameters may already have moved) can never leave a release unaccounted.
+            // Account for the release before anything of it reaches the model, so that no failure after this point can
+            // leave a release unaccounted.
             if (release.Event is { } dpEvent)
             {
                 Ledger.Record(dpEvent);
             }
-
-            // From here the release counts as a step whatever happens: if the inner optimizer throws, its sum must not
-            // be released again, or carried into the next step's, and the plan guard must see it.
-            try
-            {
-                GlobalState = release.GlobalState;
-                InnerOptimizer.step();
-            }
-            finally
-            {
-                Steps++;
-                DiscardStep();
-                _hooks.Rearm();
-            }
         }
+        catch
+        {
+            AbandonStep();
+            throw;
+        }
+
+        // From here the release counts as a step whatever happens: if the inner optimizer throws, its sum must not be
+        // released again, or carried into the next step's, and the plan guard must see it.
+        try
+        {
+            foreach (var (name, p) in _parameters)
+            {
+                p.grad = release.NoisedSum[name].div(Normalizer);
+            }
+
+            GlobalState = release.GlobalState;
+            InnerOptimizer.step();
+        }
+        finally
+        {
+            Steps++;
+            AbandonStep();
+        }
+    }
+
+    /// <summary>Ends the current step without (further) release: drops its state, its recorded forward and its draw.</summary>
+    private void AbandonStep()
+    {
+        DiscardStep();
+        ConsumeDraws();
+        _hooks.Rearm();
     }
 }
