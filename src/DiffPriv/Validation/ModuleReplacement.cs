@@ -8,7 +8,7 @@ namespace DiffPriv.Validation;
 
 /// <summary>
 /// Replaces a child module inside its parent, the one mechanism behind <see cref="ModuleValidator.Fix"/> (BatchNorm → GroupNorm,
-/// fused recurrent layers → DP drop-ins).
+/// fused recurrent layers → DP drop-ins) and <see cref="Layers.Lora"/> (nn.Linear ⇄ <see cref="Layers.LoraLinear"/>).
 /// TorchSharp has no public way to swap a registered child: the parent's fields, <c>nn.Sequential</c>'s list and the
 /// registered-children table are updated by reflection.
 /// </summary>
