@@ -59,7 +59,7 @@ public sealed class PrivacyEngine
     /// keys <see cref="PoissonDataLoader.InputKey"/> ("data") and <see cref="PoissonDataLoader.TargetKey"/> ("label").
     /// </summary>
     /// <param name="model">The model; its trainable layers must all have per-example gradient methods.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="inputs">Training examples, first dimension N.</param>
     /// <param name="targets">Labels, first dimension N.</param>
     /// <param name="options">C, σ, the expected batch size and, optionally, the planned epochs or steps.</param>
@@ -78,7 +78,7 @@ public sealed class PrivacyEngine
     /// each key and keep the data set's keys, so models with several inputs work.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="dataset">The examples.</param>
     /// <param name="options">C, σ, the expected batch size and, optionally, the plan.</param>
     /// <returns>The private model, optimizer and loader.</returns>
@@ -91,7 +91,7 @@ public sealed class PrivacyEngine
     /// </summary>
     /// <typeparam name="T">The data set's example type.</typeparam>
     /// <param name="model">The model.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="dataset">The examples.</param>
     /// <param name="collate">Examples and device → a dictionary batch whose tensors have the example axis first.</param>
     /// <param name="options">C, σ, the expected batch size and, optionally, the plan.</param>
@@ -116,7 +116,7 @@ public sealed class PrivacyEngine
     /// engine's accountant. The loader's epochs run exactly those steps; one more throws <see cref="StepPlanExceededException"/>.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="inputs">Training examples, first dimension N.</param>
     /// <param name="targets">Labels.</param>
     /// <param name="options">C and the expected batch size (σ, Epochs and Steps are replaced; a custom <see cref="DpSgdOptions.Query"/> gets the calibrated σ).</param>
@@ -136,7 +136,7 @@ public sealed class PrivacyEngine
     /// over a TorchSharp data set of dictionary examples.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="dataset">The examples.</param>
     /// <param name="options">C and the expected batch size.</param>
     /// <param name="targetEpsilon">ε &gt; 0.</param>
@@ -153,7 +153,7 @@ public sealed class PrivacyEngine
     /// </summary>
     /// <typeparam name="T">The data set's example type.</typeparam>
     /// <param name="model">The model.</param>
-    /// <param name="optimizer">An optimizer over exactly <c>model.parameters()</c>.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="dataset">The examples.</param>
     /// <param name="collate">Examples and device → a dictionary batch.</param>
     /// <param name="options">C and the expected batch size.</param>

@@ -49,7 +49,8 @@ public sealed class DpOptimizer : optim.Optimizer
     private long _consumedDraws;
 
     /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/> is the usual way to get one.</summary>
-    /// <param name="inner">The optimizer over the model's trainable parameters.</param>
+    /// <param name="inner">The optimizer over exactly the model's trainable parameters: <c>model.parameters()</c>, or
+    /// <c>model.parameters().Where(p =&gt; p.requires_grad)</c> when some are frozen (e.g. after <see cref="Layers.Lora.Apply"/>).</param>
     /// <param name="hooks">The per-example gradient hooks (<c>GradSampleHooks</c>) on the model.</param>
     /// <param name="query">The DP query (e.g. <see cref="GaussianSumQuery"/>).</param>
     /// <param name="gate">The noise source.</param>
@@ -111,9 +112,16 @@ public sealed class DpOptimizer : optim.Optimizer
         var missing = _parameters.Where(kv => !optimized.Contains(StorageKey(kv.Value))).Select(kv => kv.Key).ToList();
         if (missing.Count > 0 || optimized.Count != _parameters.Count)
         {
+            // Frozen parameters in the optimizer (e.g. model.parameters() after Lora.Apply) would be stepped without a private gradient.
+            var frozen = hooks.Module.named_parameters()
+                .Where(p => !p.parameter.requires_grad && optimized.Contains(StorageKey(p.parameter)))
+                .Select(p => p.name)
+                .ToList();
             throw new ArgumentException(
-                $"The optimizer must be built over exactly the model's trainable parameters (model.parameters()). " +
-                $"Not in the optimizer: [{string.Join(", ", missing)}]; optimizer has {optimized.Count}, model has {_parameters.Count} trainable.",
+                $"The optimizer must be built over exactly the model's trainable parameters (model.parameters(), or " +
+                $"model.parameters().Where(p => p.requires_grad) when some are frozen, e.g. after Lora.Apply). " +
+                $"Not in the optimizer: [{string.Join(", ", missing)}]; frozen but in the optimizer: [{string.Join(", ", frozen)}]; " +
+                $"optimizer has {optimized.Count}, model has {_parameters.Count} trainable.",
                 nameof(inner));
         }
 

@@ -1,10 +1,7 @@
-using System.Collections;
-using System.Reflection;
 using DiffPriv.Layers;
 using DiffPriv.PerSample;
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Validation;
@@ -125,13 +122,13 @@ public static class ModuleValidator
                 switch (child)
                 {
                     case BatchNorm bn:
-                        Replace(parent, name, bn, ToGroupNorm(bn));
+                        ModuleReplacement.Replace(parent, name, bn, ToGroupNorm(bn), FieldAdvice(bn));
                         break;
                     case LSTM lstm when HasTrainable(lstm):
-                        Replace(parent, name, lstm, DpLstmDropIn.FromTorch(lstm));
+                        ModuleReplacement.Replace(parent, name, lstm, DpLstmDropIn.FromTorch(lstm), FieldAdvice(lstm));
                         break;
                     case GRU gru when HasTrainable(gru):
-                        Replace(parent, name, gru, DpGruDropIn.FromTorch(gru));
+                        ModuleReplacement.Replace(parent, name, gru, DpGruDropIn.FromTorch(gru), FieldAdvice(gru));
                         break;
                     default:
                         break;
@@ -188,82 +185,6 @@ public static class ModuleValidator
 
         gn.train(bn.training);
         return gn;
-    }
-
-    private static void Replace(nn.Module parent, string name, nn.Module old, nn.Module replacement)
-    {
-        const BindingFlags Flags = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
-        var replaced = false;
-        if (parent is Sequential)
-        {
-            // Sequential keeps its children in a list that forward() walks.
-            for (var type = parent.GetType(); type is not null && !replaced; type = type.BaseType)
-            {
-                if (type.GetField("_modules", Flags)?.GetValue(parent) is IList list)
-                {
-                    for (var i = 0; i < list.Count; i++)
-                    {
-                        if (ReferenceEquals(list[i], old))
-                        {
-                            list[i] = replacement;
-                            replaced = true;
-                        }
-                    }
-                }
-            }
-        }
-
-        // Custom modules call their children through fields.
-        for (var type = parent.GetType(); type is not null && type != typeof(nn.Module); type = type.BaseType)
-        {
-            foreach (var field in type.GetFields(Flags | BindingFlags.DeclaredOnly))
-            {
-                if (!ReferenceEquals(field.GetValue(parent), old))
-                {
-                    continue;
-                }
-
-                if (!field.FieldType.IsInstanceOfType(replacement))
-                {
-                    throw new NotSupportedException(
-                        $"Cannot replace {old.GetType().Name} '{name}' in {parent.GetType().Name}: its field '{field.Name}' has type {field.FieldType.Name}, " +
-                        $"which cannot hold a {replacement.GetType().Name}. {FieldAdvice(old)}");
-                }
-
-                field.SetValue(parent, replacement);
-                replaced = true;
-            }
-        }
-
-        if (!replaced)
-        {
-            throw new NotSupportedException(
-                $"Cannot replace {old.GetType().Name} '{name}' in {parent.GetType().Name}: no field or list holds it. {FieldAdvice(old)}");
-        }
-
-        Reregister(parent, name, replacement);
-    }
-
-    /// <summary>Points the parent's registered child <paramref name="name"/> at <paramref name="replacement"/>, in the same position.</summary>
-    private static void Reregister(nn.Module parent, string name, nn.Module replacement)
-    {
-        if (parent is Sequential)
-        {
-            parent.register_module(name, replacement); // Sequential replaces its entry
-            return;
-        }
-
-        // Module.register_module refuses a name that is already registered: replace the entry of TorchSharp's ordered child
-        // table in place (the order of children, hence of parameters(), is kept), or else unregister and register again.
-        var table = typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(parent);
-        if (table is OrderedDict<string, nn.Module> children && children.ContainsKey(name))
-        {
-            children[name] = replacement;
-            return;
-        }
-
-        parent.register_module(name, null!);
-        parent.register_module(name, replacement);
     }
 
     private static string FieldAdvice(nn.Module old) => old switch
