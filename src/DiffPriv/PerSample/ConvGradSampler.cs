@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace DiffPriv.PerSample;
 
 /// <summary>
-/// Per-example gradients of <c>nn.Conv1d</c>, <c>nn.Conv2d</c> and <c>nn.Conv3d</c> (stride, padding including <c>Padding.Same</c> and
-/// non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
+/// Per-example gradients of <c>nn.Conv1d</c>, <c>nn.Conv2d</c> and <c>nn.Conv3d</c> (stride, padding including
+/// <c>Padding.Same</c> and non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
 /// G = ∂ℓ/∂y as [B, g, L, O/g], the per-example weight gradient of group k is G_kᵀA_k and the bias gradient is Σ_l G.
 /// The columns K are ordered kernel offsets first, input channels last (a channels-last unfold, see
 /// <see cref="UnfoldPositionsMajor"/>, one strided view for any number of spatial axes); only the final clipped sum is put
