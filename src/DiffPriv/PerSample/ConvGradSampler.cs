@@ -5,12 +5,12 @@ using static TorchSharp.torch;
 namespace DiffPriv.PerSample;
 
 /// <summary>
-/// Per-example gradients of <c>nn.Conv1d</c> and <c>nn.Conv2d</c> (stride, padding including <c>Padding.Same</c> and
-/// non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
+/// Per-example gradients of <c>nn.Conv1d</c>, <c>nn.Conv2d</c> and <c>nn.Conv3d</c> (stride, padding including
+/// <c>Padding.Same</c> and non-zero padding modes, dilation, groups) through unfold: with A = unfold(x) split by group into [B, g, L, K] and
 /// G = ∂ℓ/∂y as [B, g, L, O/g], the per-example weight gradient of group k is G_kᵀA_k and the bias gradient is Σ_l G.
 /// The columns K are ordered kernel offsets first, input channels last (a channels-last unfold, see
-/// <see cref="UnfoldPositionsMajor"/>); only the final clipped sum is put back in the weight's order. Conv1d is treated as
-/// a Conv2d of height 1. Microbatches of k examples are grouped here (after unfolding, which needs the per-example
+/// <see cref="UnfoldPositionsMajor"/>, one strided view for any number of spatial axes); only the final clipped sum is put
+/// back in the weight's order. Microbatches of k examples are grouped here (after unfolding, which needs the per-example
 /// layout): the k examples' positions are concatenated, [B, g, L, ·] → [B/k, g, k·L, ·].
 /// </summary>
 internal sealed class ConvGradSampler : IGradSampler
@@ -175,17 +175,18 @@ internal sealed class ConvGradSampler : IGradSampler
     }
 
     /// <summary>
-    /// The unfolded input in positions-major order, [B, g, L, ∏k·Cin/g]: for every output position its receptive field,
-    /// kernel offsets outer and the group's input channels inner (1-d convolutions become 2-d with height 1). Copied once
-    /// from a channels-last view, so that the innermost copy runs over contiguous channels: about 2× faster on CPU than
-    /// the channel-major order of F.unfold for the MNIST convolutions.
+    /// The unfolded input in positions-major order, [B, g, L, ∏k·Cin/g]: for every output position (L = ∏ of the output
+    /// sizes) its receptive field, kernel offsets outer (row-major over the n spatial axes, as the weight orders them) and
+    /// the group's input channels inner. One strided view of a channels-last copy of the padded input, then one copy: the
+    /// innermost copy runs over contiguous channels, about 2× faster on CPU than the channel-major order of F.unfold for
+    /// the MNIST convolutions, and it works for any number of spatial axes (F.unfold takes 2-d inputs only).
     /// </summary>
     private static Tensor UnfoldPositionsMajor(Convolution conv, Tensor input)
     {
         var spatial = conv.kernel_size.Length;
-        if (spatial is not (1 or 2))
+        if (spatial is < 1 or > 3)
         {
-            throw new NotSupportedException($"Only 1-d and 2-d convolutions are supported, not {spatial}-d.");
+            throw new NotSupportedException($"Only 1-d, 2-d and 3-d convolutions are supported, not {spatial}-d.");
         }
 
         if (input.dim() != spatial + 2)
@@ -195,35 +196,41 @@ internal sealed class ConvGradSampler : IGradSampler
         }
 
         var x = Pad(conv, input);
-        if (spatial == 1)
+        var order = new long[spatial + 2];
+        order[0] = 0;
+        for (var i = 0; i < spatial; i++)
         {
-            x = x.unsqueeze(2);
+            order[1 + i] = 2 + i;
         }
 
-        x = x.permute(0, 2, 3, 1).contiguous(); // [B, H, W, C]
-        var kernel = spatial == 1 ? new[] { 1L, conv.kernel_size[0] } : new[] { conv.kernel_size[0], conv.kernel_size[1] };
-        var dilation = spatial == 1 ? new[] { 1L, conv.dilation[0] } : new[] { conv.dilation[0], conv.dilation[1] };
-        var stride = spatial == 1 ? new[] { 1L, conv.stride[0] } : new[] { conv.stride[0], conv.stride[1] };
-        var (b, channels, groups) = (x.shape[0], x.shape[3], conv.groups);
-        var positions = new long[2];
-        for (var i = 0; i < 2; i++)
+        order[^1] = 1;
+        x = x.permute(order).contiguous(); // [B, S_1, …, S_n, C]
+        var (b, channels, groups) = (x.shape[0], x.shape[^1], conv.groups);
+        var positions = new long[spatial];
+        for (var i = 0; i < spatial; i++)
         {
-            positions[i] = ((x.shape[1 + i] - (dilation[i] * (kernel[i] - 1)) - 1) / stride[i]) + 1;
+            positions[i] = ((x.shape[1 + i] - (conv.dilation[i] * (conv.kernel_size[i] - 1)) - 1) / conv.stride[i]) + 1;
+            if (positions[i] <= 0)
+            {
+                throw new ArgumentException(
+                    $"The input [{string.Join(", ", input.shape)}] is smaller than the kernel of {conv.GetType().Name}.");
+            }
         }
 
-        if (positions[0] <= 0 || positions[1] <= 0)
-        {
-            throw new ArgumentException(
-                $"The input [{string.Join(", ", input.shape)}] is smaller than the kernel of {conv.GetType().Name}.");
-        }
-
+        // View [B, g, P_1, …, P_n, k_1, …, k_n, Cin/g]: an output position steps by stride, a kernel offset by dilation.
         var perGroup = channels / groups;
         var s = x.stride();
-        var windows = x.as_strided(
-            [b, groups, positions[0], positions[1], kernel[0], kernel[1], perGroup],
-            [s[0], perGroup * s[3], stride[0] * s[1], stride[1] * s[2], dilation[0] * s[1], dilation[1] * s[2], s[3]],
-            x.storage_offset());
-        return windows.reshape(b, groups, positions[0] * positions[1], kernel[0] * kernel[1] * perGroup);
+        var sizes = new List<long> { b, groups };
+        var strides = new List<long> { s[0], perGroup * s[^1] };
+        sizes.AddRange(positions);
+        strides.AddRange(Enumerable.Range(0, spatial).Select(i => conv.stride[i] * s[1 + i]));
+        sizes.AddRange(conv.kernel_size);
+        strides.AddRange(Enumerable.Range(0, spatial).Select(i => conv.dilation[i] * s[1 + i]));
+        sizes.Add(perGroup);
+        strides.Add(s[^1]);
+        var windows = x.as_strided([.. sizes], [.. strides], x.storage_offset());
+        var kernel = conv.kernel_size.Aggregate(1L, (acc, v) => acc * v);
+        return windows.reshape(b, groups, positions.Aggregate(1L, (acc, v) => acc * v), kernel * perGroup);
     }
 
     /// <summary>The input with the layer's padding applied explicitly (as its forward applies it); unpadded as is.</summary>

@@ -99,14 +99,32 @@ internal sealed class EmbeddingGradSampler : IGradSampler
             g = g.mul(ids.ne(padding).unsqueeze(-1).to(g.dtype));
         }
 
+        var sample = new CompositeLayerGradSample();
+        AddWeightRows(sample, "weight", ids, g, vocabulary, context.Method);
+        return sample;
+    }
+
+    /// <summary>
+    /// Adds the part of a lookup-table weight [V, E] to <paramref name="sample"/>: example i's gradient row v is
+    /// Σ_{t: ids_it = v} g_it (see the class summary for the two methods). Shared with the embedding-bag sampler.
+    /// </summary>
+    /// <param name="sample">The layer sample to add to.</param>
+    /// <param name="name">The parameter's name, e.g. <c>weight</c>.</param>
+    /// <param name="ids">Row ids [B, T], int64, each in [0, V).</param>
+    /// <param name="g">The gradient reaching each looked-up row, [B, T, E] (zero where a row gets none, e.g. padding).</param>
+    /// <param name="vocabulary">V, the number of rows.</param>
+    /// <param name="requested">The method asked for; Auto takes the touched rows when T &lt; V.</param>
+    internal static void AddWeightRows(CompositeLayerGradSample sample, string name, Tensor ids, Tensor g, long vocabulary, GradSampleMethod requested)
+    {
+        var b = ids.shape[0];
+        var dim = g.shape[^1];
         var t = ids.shape[1];
         var p = vocabulary * dim;
-        var sample = new CompositeLayerGradSample();
         // Auto: the touched rows whenever an example has fewer positions than the table has rows; they never take more
         // memory than g, while the dense [B·V, E] can take far more (and Resolve would pick it whenever it fits).
-        var method = context.Method == GradSampleMethod.Auto
+        var method = requested == GradSampleMethod.Auto
             ? (t < vocabulary ? GradSampleMethod.Ghost : GradSampleMethod.Materialize)
-            : context.Method;
+            : requested;
         if (method == GradSampleMethod.Ghost)
         {
             // Only the rows an example touches: one row per distinct (example, id) pair, at most B·T of them (the memory
@@ -117,7 +135,7 @@ internal sealed class EmbeddingGradSampler : IGradSampler
             var rows = torch.zeros(pairs.shape[0], dim, dtype: g.dtype, device: g.device).index_add_(0, inverse!, g.reshape(-1, dim), 1.0);
             var example = pairs.div(vocabulary, rounding_mode: RoundingMode.floor);
             var squared = torch.zeros(b, dtype: g.dtype, device: g.device).index_add_(0, example, rows.square().sum(1), 1.0);
-            sample.Add("weight", squared, c =>
+            sample.Add(name, squared, c =>
                 torch.zeros(vocabulary, dim, dtype: g.dtype, device: g.device)
                     .index_add_(0, pairs.remainder(vocabulary), rows.mul(c.reshape(b).index_select(0, example).unsqueeze(1)), 1.0));
         }
@@ -127,9 +145,7 @@ internal sealed class EmbeddingGradSampler : IGradSampler
             var psg = torch.zeros(b * vocabulary, dim, dtype: g.dtype, device: g.device)
                 .index_add_(0, ids.add(offsets).flatten(), g.reshape(-1, dim), 1.0)
                 .reshape(b, p);
-            sample.Add("weight", PerSampleMath.RowSquaredNorms(psg), c => PerSampleMath.WeightedSum(psg, c).reshape(vocabulary, dim));
+            sample.Add(name, PerSampleMath.RowSquaredNorms(psg), c => PerSampleMath.WeightedSum(psg, c).reshape(vocabulary, dim));
         }
-
-        return sample;
     }
 }

@@ -22,9 +22,10 @@ public sealed class GradSamplerRegistry
     private GradSamplerRegistry(bool readOnly) => _readOnly = readOnly;
 
     /// <summary>
-    /// The built-in samplers: <c>Linear</c>, <c>Conv1d</c>, <c>Conv2d</c>, <c>Embedding</c>, <c>LayerNorm</c>,
-    /// <c>GroupNorm</c>, and the layers of <see cref="Layers.DpLstm"/> and <see cref="Layers.DpGru"/>. Read-only; use
-    /// <see cref="CreateDefault"/> to get a copy you can extend.
+    /// The built-in samplers: <c>Linear</c>, <c>Conv1d</c>, <c>Conv2d</c>, <c>Conv3d</c>, <c>Embedding</c>, <c>LayerNorm</c>,
+    /// <c>GroupNorm</c>, <c>InstanceNorm1d/2d/3d</c> (without running statistics), <see cref="Layers.DpRmsNorm"/>,
+    /// <see cref="Layers.DpEmbeddingBag"/>, and the layers of <see cref="Layers.DpLstm"/> and <see cref="Layers.DpGru"/>.
+    /// Read-only; use <see cref="CreateDefault"/> to get a copy you can extend.
     /// </summary>
     public static GradSamplerRegistry Default { get; } = AddBuiltIns(new GradSamplerRegistry(readOnly: true));
 
@@ -67,10 +68,17 @@ public sealed class GradSamplerRegistry
         registry._samplers[typeof(Linear)] = new LinearGradSampler();
         registry._samplers[typeof(Conv1d)] = conv;
         registry._samplers[typeof(Conv2d)] = conv;
+        registry._samplers[typeof(Conv3d)] = conv;
         registry._samplers[typeof(Embedding)] = new EmbeddingGradSampler();
         registry._samplers[typeof(LayerNorm)] = new LayerNormGradSampler();
         registry._samplers[typeof(GroupNorm)] = new GroupNormGradSampler();
         registry._samplers[typeof(Layers.RecurrentWeights)] = new Layers.RecurrentGradSampler();
+        var instanceNorm = new InstanceNormGradSampler();
+        registry._samplers[typeof(InstanceNorm1d)] = instanceNorm;
+        registry._samplers[typeof(InstanceNorm2d)] = instanceNorm;
+        registry._samplers[typeof(InstanceNorm3d)] = instanceNorm;
+        registry._samplers[typeof(Layers.DpRmsNorm)] = new Layers.RmsNormGradSampler();
+        registry._samplers[typeof(Layers.DpEmbeddingBag)] = new Layers.EmbeddingBagGradSampler();
         return registry;
     }
 }

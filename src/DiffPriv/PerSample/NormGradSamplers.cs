@@ -14,6 +14,10 @@ internal abstract class AffineNormGradSampler : IGradSampler
 {
     public MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.InSampler;
 
+    public virtual void Validate(string path, nn.Module layer)
+    {
+    }
+
     public ILayerGradSample Compute(GradSampleContext context)
     {
         var b = context.BatchSize;
@@ -93,6 +97,55 @@ internal sealed class GroupNormGradSampler : AffineNormGradSampler
         var normalized = Normalize(x.reshape(batchSize, norm.num_groups, -1), norm.eps)
             .reshape(batchSize, channels, -1)
             .transpose(1, 2); // [B, positions, C]
+        var grad = record.OutputGradient.reshape(batchSize, channels, -1).transpose(1, 2);
+        return (normalized, grad);
+    }
+}
+
+/// <summary>
+/// Per-example gradients of <c>nn.InstanceNorm1d/2d/3d</c> with <c>affine</c> = true ([B, C, …], statistics per example
+/// and channel over its spatial positions, so no example sees another). Refused in <see cref="Validate"/>: layers with
+/// <c>track_running_stats</c> = true. TorchSharp's forward (like PyTorch's) then normalises with the instance's own
+/// statistics in training mode but also folds the batch mean of those statistics into <c>running_mean</c> and
+/// <c>running_var</c>, buffers that are released with the model without noise; in evaluation mode it normalises with those
+/// buffers, so each output depends on the examples of earlier batches.
+/// </summary>
+internal sealed class InstanceNormGradSampler : AffineNormGradSampler
+{
+    public override void Validate(string path, nn.Module layer)
+    {
+        var norm = (InstanceNorm)layer;
+        if (norm.track_running_stats)
+        {
+            throw new UnsupportedLayerException(
+                path,
+                layer,
+                "it tracks running statistics (track_running_stats = true): in training mode each forward adds the batch mean of " +
+                "the instance statistics to running_mean and running_var, buffers that leave the model without noise, and in " +
+                "evaluation mode it normalises with them, so an output depends on other examples. Build the layer with " +
+                "track_running_stats = false (it then always normalises each example by its own statistics)");
+        }
+    }
+
+    protected override (Tensor Normalized, Tensor Grad) NormalizedAndGrad(nn.Module module, LayerRecord record, long batchSize)
+    {
+        var norm = (InstanceNorm)module;
+        var x = record.Input;
+        var spatial = norm switch
+        {
+            InstanceNorm1d => 1,
+            InstanceNorm2d => 2,
+            _ => 3,
+        };
+        if (x.dim() != spatial + 2)
+        {
+            throw new ArgumentException(
+                $"Per-example gradients need a batched {spatial + 2}-d input to {module.GetType().Name}, got shape [{string.Join(", ", x.shape)}] " +
+                "(an unbatched input has no batch axis for the hooks).");
+        }
+
+        var channels = x.shape[1];
+        var normalized = Normalize(x.reshape(batchSize, channels, -1), norm.eps).transpose(1, 2); // [B, positions, C]
         var grad = record.OutputGradient.reshape(batchSize, channels, -1).transpose(1, 2);
         return (normalized, grad);
     }

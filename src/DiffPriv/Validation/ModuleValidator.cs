@@ -10,7 +10,9 @@ namespace DiffPriv.Validation;
 /// Checks that a model can be trained with DP-SGD and repairs what can be repaired. Refused: layers that mix the
 /// examples of a batch (BatchNorm: its statistics, and its running buffers, depend on every example in the batch),
 /// trainable fused recurrent layers (<c>nn.LSTM</c>, <c>nn.GRU</c>, <c>nn.RNN</c>: their weights are used inside one native
-/// kernel that no hook can see), and trainable parameters in a layer with no per-example gradient method.
+/// kernel that no hook can see), a trainable <c>nn.EmbeddingBag</c> (its three-argument call cannot be hooked; use
+/// <see cref="DpEmbeddingBag"/>), InstanceNorm with running statistics, and trainable parameters in a layer with no
+/// per-example gradient method.
 /// </summary>
 public static class ModuleValidator
 {
@@ -40,6 +42,12 @@ public static class ModuleValidator
             if (RecurrentProblem(module) is { } recurrent)
             {
                 problems.Add(new ModuleProblem(path, type, recurrent.Problem, recurrent.Fix));
+                continue;
+            }
+
+            if (EmbeddingBagOrInstanceNormProblem(module) is { } layerProblem)
+            {
+                problems.Add(new ModuleProblem(path, type, layerProblem.Problem, layerProblem.Fix));
                 continue;
             }
 
@@ -168,6 +176,24 @@ public static class ModuleValidator
                 "per-example loop (PerExampleLoopClipper)."),
         };
     }
+
+    /// <summary>
+    /// The problem and fix for a trainable <c>nn.EmbeddingBag</c> (its three-argument call cannot be hooked) or for an
+    /// InstanceNorm that tracks running statistics (even frozen: its buffers hold batch statistics released without noise),
+    /// or null for any other module.
+    /// </summary>
+    private static (string Problem, string Fix)? EmbeddingBagOrInstanceNormProblem(nn.Module module) => module switch
+    {
+        EmbeddingBag when HasTrainable(module) => (
+            "nn.EmbeddingBag is called with (input, offsets, per_sample_weights), which TorchSharp's forward hooks cannot see, so it has no per-example gradients.",
+            "replace it with DpEmbeddingBag (the Sum and Mean modes, the same [V, E] weight: copy it across) and pad the bags to [B, L] " +
+            "with its padding index instead of passing offsets."),
+        InstanceNorm { track_running_stats: true } => (
+            "it tracks running statistics: in training mode each forward adds the batch mean of the instance statistics to running_mean and " +
+            "running_var, buffers released with the model without noise, and in evaluation mode it normalises with them, so outputs depend on other examples.",
+            "build it with track_running_stats = false (each example is then normalised by its own statistics), or use GroupNorm or LayerNorm."),
+        _ => null,
+    };
 
     private static GroupNorm ToGroupNorm(BatchNorm bn)
     {

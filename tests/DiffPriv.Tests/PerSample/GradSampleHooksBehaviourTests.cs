@@ -170,10 +170,15 @@ public sealed class GradSampleModuleBehaviourTests
         }
     }
 
-    [Fact]
-    public void NoTensorLeaksOver50Steps()
+    [Theory]
+    [InlineData("conv2d")]
+    [InlineData("conv3d")]
+    [InlineData("instancenorm2d")]
+    [InlineData("rmsnorm")]
+    [InlineData("embeddingbag-mean-padding")]
+    public void NoTensorLeaksOver50Steps(string name)
     {
-        var c = Cases.Make("conv2d");
+        var c = Cases.Make(name);
         using var gsm = new GradSampleHooks(c.Model, GradSamplerRegistry.Default);
         void Step(int i)
         {

@@ -32,6 +32,9 @@ public sealed class GradSampleModuleTests
         data.Add("linear-3d", GradSampleMethod.Auto);
         data.Add("embedding-wide", GradSampleMethod.Auto);
         data.Add("mnist-cnn", GradSampleMethod.Auto);
+        data.Add("conv3d", GradSampleMethod.Auto);
+        data.Add("embeddingbag-wide", GradSampleMethod.Auto);
+        data.Add("embeddingbag-sum", GradSampleMethod.Auto);
         return data;
     }
 
@@ -68,8 +71,24 @@ public sealed class GradSampleModuleTests
     }
 
     [Theory]
+    [InlineData("conv3d")]
+    [InlineData("instancenorm2d")]
+    [InlineData("rmsnorm")]
+    [InlineData("embeddingbag-mean-padding")]
+    public void Float32NewLayersMatchLoop(string name)
+    {
+        var (clipped, unclipped) = CompareWithOracles(name, GradSampleMethod.Auto, ScalarType.Float32);
+        Assert.True(clipped < 1e-5, $"{name} float32 clipped sum relative error {clipped:E2}");
+        Assert.True(unclipped < 1e-5, $"{name} float32 C=∞ relative error {unclipped:E2}");
+    }
+
+    [Theory]
     [InlineData("conv2d", GradSampleMethod.Ghost)]
     [InlineData("conv2d", GradSampleMethod.Materialize)]
+    [InlineData("conv3d", GradSampleMethod.Ghost)]
+    [InlineData("instancenorm1d", GradSampleMethod.Materialize)]
+    [InlineData("rmsnorm-2d-eps", GradSampleMethod.Materialize)]
+    [InlineData("embeddingbag-mean-padding", GradSampleMethod.Ghost)]
     [InlineData("embedding", GradSampleMethod.Ghost)]
     [InlineData("layernorm", GradSampleMethod.Materialize)]
     public void PerLayerClippingEqualsPerExampleLoop(string name, GradSampleMethod method)
@@ -118,6 +137,7 @@ public sealed class GradSampleModuleTests
     [InlineData("mnist-cnn")]
     [InlineData("linear-twice")]
     [InlineData("embedding")]
+    [InlineData("conv3d")]
     public void AutoOverBudgetUsesGramAndStaysExact(string name)
     {
         // Budget 0: every layer with T > 1 takes the Gram (ghost) form where 2T² < p (MNIST conv2, L = 25), else materialises (conv1, L = 196).

@@ -29,7 +29,8 @@ public sealed class MicrobatchTests
     private static readonly string[] CaseNames =
     [
         "linear-2d", "linear-3d", "linear-twice", "conv1d", "conv2d", "embedding-repeated", "embedding-repeated-padding",
-        "layernorm", "groupnorm", "groupnorm-frozen-bias", "mnist-cnn",
+        "layernorm", "groupnorm", "groupnorm-frozen-bias", "mnist-cnn", "conv3d", "instancenorm2d", "instancenorm3d-frozen-bias",
+        "rmsnorm", "embeddingbag-mean-padding", "embeddingbag-sum",
     ];
 
     private readonly ITestOutputHelper _output;
