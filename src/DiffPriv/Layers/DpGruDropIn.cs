@@ -5,7 +5,7 @@ namespace DiffPriv.Layers;
 
 /// <summary>
 /// <see cref="DpGru"/> behind TorchSharp <c>nn.GRU</c>'s call signature, <c>(input, h_0?) → (output, h_n)</c>, for models
-/// written against the fused module: <see cref="Validation.ModuleValidator.Fix"/> puts it where an <c>nn.GRU</c> was, in a
+/// written against the fused module: <see cref="Validation.ModuleValidator.Fix(nn.Module)"/> puts it where an <c>nn.GRU</c> was, in a
 /// field declared as <c>nn.Module&lt;Tensor, Tensor?, (Tensor, Tensor)&gt;</c>. Same equations, parameters and per-example
 /// gradient support as <see cref="DpGru"/>; new models should use <see cref="DpGru"/>, which composes with
 /// <c>nn.Sequential</c>.

@@ -5,7 +5,7 @@ namespace DiffPriv.Layers;
 
 /// <summary>
 /// <see cref="DpLstm"/> behind TorchSharp <c>nn.LSTM</c>'s call signature, <c>(input, (h_0, c_0)?) → (output, h_n, c_n)</c>,
-/// for models written against the fused module: <see cref="Validation.ModuleValidator.Fix"/> puts it where an
+/// for models written against the fused module: <see cref="Validation.ModuleValidator.Fix(nn.Module)"/> puts it where an
 /// <c>nn.LSTM</c> was, in a field declared as <c>nn.Module&lt;Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)&gt;</c>.
 /// Same equations, parameters (<c>l{ℓ}.weight_ih</c>, …) and per-example gradient support as
 /// <see cref="DpLstm"/>; new models should use <see cref="DpLstm"/>, which composes with <c>nn.Sequential</c>.

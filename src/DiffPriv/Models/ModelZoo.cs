@@ -54,7 +54,7 @@ public static class ModelZoo
     /// <summary>
     /// The non-private twin of <see cref="CharLstm"/>: the same shapes and children with TorchSharp's fused
     /// <c>nn.LSTM</c> (faster, but it has no per-example gradients). It is the baseline of <c>bench dp-sgd --model
-    /// char-lstm</c>; <see cref="Validation.ModuleValidator.Fix"/> turns it into a privately trainable model with the same
+    /// char-lstm</c>; <see cref="Validation.ModuleValidator.Fix(nn.Module)"/> turns it into a privately trainable model with the same
     /// weights.
     /// </summary>
     /// <param name="vocabularySize">Number of token ids V, ≥ 1.</param>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace DiffPriv.Validation;
 
 /// <summary>
-/// Replaces a child module inside its parent, the one mechanism behind <see cref="ModuleValidator.Fix"/> (BatchNorm → GroupNorm,
+/// Replaces a child module inside its parent, the one mechanism behind <see cref="ModuleValidator.Fix(nn.Module)"/> (BatchNorm → GroupNorm,
 /// fused recurrent layers → DP drop-ins) and <see cref="Layers.Lora"/> (nn.Linear ⇄ <see cref="Layers.LoraLinear"/>).
 /// TorchSharp has no public way to swap a registered child: the parent's fields, <c>nn.Sequential</c>'s list and the
 /// registered-children table are updated by reflection.

@@ -9,10 +9,11 @@ namespace DiffPriv.Validation;
 /// <summary>
 /// Checks that a model can be trained with DP-SGD and repairs what can be repaired. Refused: layers that mix the
 /// examples of a batch (BatchNorm: its statistics, and its running buffers, depend on every example in the batch),
-/// trainable fused recurrent layers (<c>nn.LSTM</c>, <c>nn.GRU</c>, <c>nn.RNN</c>: their weights are used inside one native
-/// kernel that no hook can see), a trainable <c>nn.EmbeddingBag</c> (its three-argument call cannot be hooked; use
-/// <see cref="DpEmbeddingBag"/>), InstanceNorm with running statistics, and trainable parameters in a layer with no
-/// per-example gradient method.
+/// trainable fused recurrent, attention and transformer layers (<c>nn.LSTM</c>, <c>nn.GRU</c>, <c>nn.RNN</c>,
+/// <c>nn.MultiheadAttention</c>, <c>nn.TransformerEncoderLayer</c>, <c>nn.TransformerEncoder</c>: their weights are used
+/// inside native kernels that no hook can see), a trainable <c>nn.EmbeddingBag</c> (its three-argument call cannot be
+/// hooked; use <see cref="DpEmbeddingBag"/>), InstanceNorm with running statistics, and trainable parameters in a layer
+/// with no per-example gradient method.
 /// </summary>
 public static class ModuleValidator
 {
@@ -39,9 +40,9 @@ public static class ModuleValidator
                 continue;
             }
 
-            if (RecurrentProblem(module) is { } recurrent)
+            if ((RecurrentProblem(module) ?? AttentionProblem(module)) is { } fused)
             {
-                problems.Add(new ModuleProblem(path, type, recurrent.Problem, recurrent.Fix));
+                problems.Add(new ModuleProblem(path, type, fused.Problem, fused.Fix));
                 continue;
             }
 
@@ -113,16 +114,42 @@ public static class ModuleValidator
     /// call signature, whose parameters have per-example gradients. TorchSharp does not expose the fused
     /// module's inter-layer dropout, so the replacement has none. The parent must hold the layer in a field whose type
     /// can hold the replacement, e.g. <c>nn.Module&lt;Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)&gt;</c> for an
-    /// LSTM (a field declared as <c>LSTM</c> cannot).</item>
+    /// LSTM (a field declared as <c>LSTM</c> cannot);</item>
+    /// <item>every trainable <c>nn.MultiheadAttention</c>, <c>nn.TransformerEncoderLayer</c> and <c>nn.TransformerEncoder</c>
+    /// becomes a <see cref="DpMultiheadAttention"/>, <see cref="DpTransformerEncoderLayer"/> or
+    /// <see cref="DpTransformerEncoder"/> with TorchSharp's default dropouts (0 and 0.1); see
+    /// <see cref="Fix(nn.Module, ModuleFixOptions)"/> to give others.</item>
     /// </list>
     /// <c>nn.RNN</c> is left as it is (its nonlinearity cannot be read): <see cref="Validate"/> names the way out.
     /// </summary>
     /// <param name="model">The model; changed in place and returned.</param>
     /// <returns>The same model.</returns>
-    /// <exception cref="NotSupportedException">A layer to replace is held in a field whose type cannot hold its replacement.</exception>
-    public static nn.Module Fix(nn.Module model)
+    /// <exception cref="NotSupportedException">A layer to replace is held in a field whose type cannot hold its replacement,
+    /// or a fused attention or transformer layer cannot be reproduced.</exception>
+    public static nn.Module Fix(nn.Module model) => Fix(model, new ModuleFixOptions());
+
+    /// <summary>
+    /// <see cref="Fix(nn.Module)"/> with options for what TorchSharp does not expose about fused layers. Besides what
+    /// <see cref="Fix(nn.Module)"/> replaces, every trainable <c>nn.MultiheadAttention</c>, <c>nn.TransformerEncoderLayer</c>
+    /// and <c>nn.TransformerEncoder</c> becomes a <see cref="DpMultiheadAttention"/>, <see cref="DpTransformerEncoderLayer"/>
+    /// or <see cref="DpTransformerEncoder"/> with the same weights (head count and activation found by probing the fused
+    /// layer in evaluation mode; dropout from <paramref name="options"/>). The parent's field must be of the generic module
+    /// type, e.g. <c>nn.Module&lt;Tensor, Tensor, Tensor, Tensor&gt;</c> for an encoder. The replacements treat a boolean
+    /// attention mask as PyTorch documents (true = not allowed), whereas TorchSharp 0.107's fused layers add it to the scores
+    /// as 0/1: a model that passes boolean attention masks to the fused layers computes something else after the fix
+    /// (see <see cref="DpMultiheadAttention"/>).
+    /// </summary>
+    /// <param name="model">The model; changed in place and returned.</param>
+    /// <param name="options">Dropout of the fused layers.</param>
+    /// <returns>The same model.</returns>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="NotSupportedException">A layer to replace is held in a field whose type cannot hold its replacement,
+    /// or a fused attention or transformer layer cannot be reproduced (see <see cref="DpMultiheadAttention.FromTorch"/>).</exception>
+    public static nn.Module Fix(nn.Module model, ModuleFixOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         foreach (var (_, parent) in model.named_modules().Prepend((string.Empty, model)).ToList())
         {
             foreach (var (name, child) in parent.named_children().ToList())
@@ -138,6 +165,15 @@ public static class ModuleValidator
                     case GRU gru when HasTrainable(gru):
                         ModuleReplacement.Replace(parent, name, gru, DpGruDropIn.FromTorch(gru), FieldAdvice(gru));
                         break;
+                    case MultiheadAttention attention when HasTrainable(attention):
+                        ModuleReplacement.Replace(parent, name, attention, DpMultiheadAttention.FromTorch(attention, options.AttentionDropout), FieldAdvice(attention));
+                        break;
+                    case TransformerEncoderLayer layer when HasTrainable(layer):
+                        ModuleReplacement.Replace(parent, name, layer, DpTransformerEncoderLayer.FromTorch(layer, options.TransformerDropout), FieldAdvice(layer));
+                        break;
+                    case TransformerEncoder encoder when HasTrainable(encoder):
+                        ModuleReplacement.Replace(parent, name, encoder, DpTransformerEncoder.FromTorch(encoder, options.TransformerDropout), FieldAdvice(encoder));
+                        break;
                     default:
                         break;
                 }
@@ -151,6 +187,27 @@ public static class ModuleValidator
     {
         using var scope = torch.NewDisposeScope();
         return module.named_parameters().Any(p => p.parameter.requires_grad);
+    }
+
+    /// <summary>The problem and fix for a trainable fused attention or transformer layer, or null for any other module.</summary>
+    private static (string Problem, string Fix)? AttentionProblem(nn.Module module)
+    {
+        if (module is not (MultiheadAttention or TransformerEncoderLayer or TransformerEncoder) || !HasTrainable(module))
+        {
+            return null;
+        }
+
+        var type = module.GetType().Name;
+        var replacement = module switch
+        {
+            MultiheadAttention => "DpMultiheadAttention",
+            TransformerEncoderLayer => "DpTransformerEncoderLayer",
+            _ => "DpTransformerEncoder",
+        };
+        return (
+            $"the fused nn.{type} runs its weights inside native kernels that forward hooks cannot see, so it has no per-example gradients.",
+            $"replace it with {replacement} (the same function, built from Linear and LayerNorm layers; {replacement}.FromTorch copies the weights). " +
+            "ModuleValidator.Fix does this in place.");
     }
 
     /// <summary>The problem and fix for a trainable fused recurrent layer, or null for any other module.</summary>
@@ -217,6 +274,9 @@ public static class ModuleValidator
     {
         LSTM => "Declare the field as Module<Tensor, (Tensor, Tensor)?, (Tensor, Tensor, Tensor)>, or build the model with DpLstm.",
         GRU => "Declare the field as Module<Tensor, Tensor?, (Tensor, Tensor)>, or build the model with DpGru.",
+        MultiheadAttention => "Declare the field as Module<Tensor, Tensor, Tensor, Tensor, bool, Tensor, Tuple<Tensor, Tensor>>, or build the model with DpMultiheadAttention.",
+        TransformerEncoderLayer => "Declare the field as Module<Tensor, Tensor>, or build the model with DpTransformerEncoderLayer.",
+        TransformerEncoder => "Declare the field as Module<Tensor, Tensor, Tensor, Tensor>, or build the model with DpTransformerEncoder.",
         _ => "Declare the field as Module<Tensor, Tensor>, or build the model with GroupNorm.",
     };
 }
