@@ -61,8 +61,21 @@ public sealed class GradSampleHooks : IDisposable
         _trainableNames = TrainableNames(model);
         var covered = new HashSet<string>();
         var coveringPrefixes = new List<string>();
+        var seen = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var (path, module) in model.named_modules().Prepend((string.Empty, model)))
         {
+            if (!seen.TryAdd(module, path))
+            {
+                // One module under two names (e.g. registered by its parent and again under a differently named field)
+                // would be hooked twice: each forward recorded twice, its gradient counted twice, the clipping bound broken.
+                RemoveHooks();
+                throw new UnsupportedLayerException(
+                    path,
+                    module,
+                    $"the same module is registered under two paths, '{seen[module]}' and '{path}' (a field whose name differs from the name it " +
+                    "was registered under?); its gradient would be counted twice. Register each child once, e.g. with [ComponentName] on the field");
+            }
+
             if (coveringPrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
             {
                 continue; // inside a registered (leaf) module: its sampler covers it

@@ -203,6 +203,51 @@ public sealed class LoraTests
     }
 
     [Fact]
+    public void AdaptersOnADpTransformersAttentionTrainPrivatelyAndMergeBack()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(12);
+        var model = new TinyEncoderClassifier();
+        var lora = Lora.Apply(model, new LoraOptions { Rank = 2, Targets = ["q_proj", "v_proj"] });
+        Assert.Equal(
+            ["encoder.layers.0.self_attn.q_proj", "encoder.layers.0.self_attn.v_proj", "encoder.layers.1.self_attn.q_proj", "encoder.layers.1.self_attn.v_proj"],
+            lora.AdaptedPaths.Order(StringComparer.Ordinal));
+        Assert.Equal(4 * 2 * (8 + 8), lora.TrainableParameters);
+
+        var g = new Generator(13);
+        var x = torch.randn([40, 5, 8], generator: g);
+        var y = torch.randint(0, 2, [40], generator: g, dtype: ScalarType.Int64);
+        var frozen = model.named_parameters().Where(p => !p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        var engine = new PrivacyEngine(AccountantKind.Rdp);
+        var (optimizer, loader) = engine.MakePrivate(model, optim.SGD(model.parameters().Where(p => p.requires_grad), 0.5), x, y,
+            new DpSgdOptions { MaxGradNorm = 1.0, NoiseMultiplier = 1.0, ExpectedBatchSize = 10, Seed = 3, Steps = 4 });
+        using (optimizer)
+        {
+            foreach (var batch in loader)
+            {
+                using var stepScope = torch.NewDisposeScope();
+                optimizer.zero_grad();
+                optimizer.Backward(nn.functional.cross_entropy(model.call(batch["data"]), batch["label"], reduction: nn.Reduction.None));
+                optimizer.step();
+            }
+        }
+
+        Assert.Equal(4, engine.Ledger.TotalCount);
+        foreach (var (name, p) in model.named_parameters().Where(p => !p.parameter.requires_grad))
+        {
+            Assert.True(p.detach().eq(frozen[name]).all().item<bool>(), $"frozen {name} changed");
+        }
+
+        model.eval();
+        var probe = torch.randn([3, 5, 8], generator: g);
+        var adapted = model.call(probe).detach();
+        Lora.Merge(model);
+        Assert.DoesNotContain(model.modules(), m => m is LoraLinear);
+        var merged = model.call(probe).detach();
+        Assert.True((adapted - merged).abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
     public void OptionsAreValidatedWithClearMessages()
     {
         using var scope = torch.NewDisposeScope();
@@ -323,6 +368,22 @@ public sealed class LoraTests
     }
 
     /// <summary>A block with attention-style projections (held in Module&lt;Tensor, Tensor&gt; fields) and a LayerNorm.</summary>
+    /// <summary>Batch-first [B, T, 8] → a 2-layer DP transformer encoder → mean over time → 2 classes.</summary>
+    private sealed class TinyEncoderClassifier : nn.Module<Tensor, Tensor>
+    {
+        private readonly DpTransformerEncoder _encoder = new(new DpTransformerEncoderLayer(8, 2, 16, 0.0), 2);
+        private readonly nn.Module<Tensor, Tensor> _head = nn.Linear(8, 2);
+
+        public TinyEncoderClassifier()
+            : base(nameof(TinyEncoderClassifier))
+        {
+            register_module("encoder", _encoder);
+            register_module("head", _head);
+        }
+
+        public override Tensor forward(Tensor x) => _head.call(_encoder.call(x.transpose(0, 1)).mean([0L]));
+    }
+
     private sealed class AttentionLike : nn.Module<Tensor, Tensor>
     {
         private readonly nn.Module<Tensor, Tensor> _qProj;

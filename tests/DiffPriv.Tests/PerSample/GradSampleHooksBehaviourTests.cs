@@ -36,6 +36,19 @@ public sealed class GradSampleModuleBehaviourTests
     }
 
     [Fact]
+    public void AModuleRegisteredUnderTwoNamesIsRefusedRatherThanCountedTwice()
+    {
+        using var scope = torch.NewDisposeScope();
+        var inner = new MisnamedChild();
+        var model = nn.Sequential(("block", inner), ("head", nn.Linear(4, 2)));
+        var paths = model.named_modules().Where(m => ReferenceEquals(m.module, inner.Child)).Select(m => m.name).ToList();
+        Assert.Equal(2, paths.Count); // TorchSharp registers the field as well as the explicit name
+        var error = Assert.Throws<UnsupportedLayerException>(() => new GradSampleHooks(model, GradSamplerRegistry.Default));
+        Assert.Contains("two paths", error.Message);
+        Assert.Equal([3L, 2], model.call(torch.randn(3, 4)).shape);
+    }
+
+    [Fact]
     public void BatchNormIsRefusedWithItsPathAndAcceptedWhenFrozen()
     {
         using var scope = torch.NewDisposeScope();
@@ -200,5 +213,22 @@ public sealed class GradSampleModuleBehaviourTests
         }
 
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    /// <summary>Registers its child as "proj" and, through RegisterComponents, again under the field's name.</summary>
+    private sealed class MisnamedChild : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> _child = nn.Linear(4, 4);
+
+        public MisnamedChild()
+            : base(nameof(MisnamedChild))
+        {
+            register_module("proj", _child);
+            RegisterComponents();
+        }
+
+        public nn.Module Child => _child;
+
+        public override Tensor forward(Tensor x) => _child.call(x);
     }
 }
