@@ -1,4 +1,5 @@
 using DiffPriv.Layers;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Models;
@@ -72,9 +73,14 @@ public static class ModelZoo
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 
+    // Children are registered by RegisterComponents under their component names: TorchSharp runs RegisterComponents again
+    // when a parent registers the model, and a child registered by register_module alone would then be registered a
+    // second time under its field name (and the per-example gradient hooks refuse a module reachable by two paths).
     private sealed class EmbeddingBagClassifier : nn.Module<Tensor, Tensor>
     {
+        [ComponentName(Name = "embedding")]
         private readonly nn.Module<Tensor, Tensor> _embedding;
+        [ComponentName(Name = "output")]
         private readonly nn.Module<Tensor, Tensor> _output;
 
         public EmbeddingBagClassifier(long vocabularySize, long embeddingDimension, long classes)
@@ -85,8 +91,7 @@ public static class ModelZoo
             ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
             _embedding = nn.Embedding(vocabularySize, embeddingDimension);
             _output = nn.Linear(embeddingDimension, classes);
-            register_module("embedding", _embedding);
-            register_module("output", _output);
+            RegisterComponents();
         }
 
         public override Tensor forward(Tensor input) =>
@@ -95,8 +100,11 @@ public static class ModelZoo
 
     private sealed class CharLanguageModel : nn.Module<Tensor, Tensor>
     {
+        [ComponentName(Name = "embedding")]
         private readonly nn.Module<Tensor, Tensor> _embedding;
+        [ComponentName(Name = "lstm")]
         private readonly nn.Module _lstm;
+        [ComponentName(Name = "output")]
         private readonly nn.Module<Tensor, Tensor> _output;
 
         public CharLanguageModel(long vocabularySize, long embeddingDimension, nn.Module lstm, long hiddenSize)
@@ -106,9 +114,7 @@ public static class ModelZoo
             _embedding = nn.Embedding(vocabularySize, embeddingDimension);
             _lstm = lstm;
             _output = nn.Linear(hiddenSize, vocabularySize);
-            register_module("embedding", _embedding);
-            register_module("lstm", _lstm);
-            register_module("output", _output);
+            RegisterComponents();
         }
 
         public override Tensor forward(Tensor input)

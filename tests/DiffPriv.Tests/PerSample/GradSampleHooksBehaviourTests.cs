@@ -36,6 +36,22 @@ public sealed class GradSampleModuleBehaviourTests
     }
 
     [Fact]
+    public void ZooModelsNestedInAParentAreHookedOnce()
+    {
+        using var scope = torch.NewDisposeScope();
+        // A custom parent that registers its field with RegisterComponents (TorchSharp then runs it on the child too).
+        var model = new Wrapper(DiffPriv.Models.ModelZoo.EmbeddingBag(50, 8, 2));
+        var lm = new Wrapper(DiffPriv.Models.ModelZoo.CharLstm(20, 8, 16));
+        foreach (var m in new nn.Module[] { model, lm })
+        {
+            var modules = m.named_modules().Select(p => p.module).ToList();
+            Assert.Equal(modules.Count, modules.Distinct(ReferenceEqualityComparer.Instance).Count());
+            using var hooks = new GradSampleHooks(m, GradSamplerRegistry.Default);
+            Assert.NotEmpty(hooks.LayerPaths);
+        }
+    }
+
+    [Fact]
     public void AModuleRegisteredUnderTwoNamesIsRefusedRatherThanCountedTwice()
     {
         using var scope = torch.NewDisposeScope();
@@ -230,5 +246,19 @@ public sealed class GradSampleModuleBehaviourTests
         public nn.Module Child => _child;
 
         public override Tensor forward(Tensor x) => _child.call(x);
+    }
+
+    private sealed class Wrapper : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> _inner;
+
+        public Wrapper(nn.Module<Tensor, Tensor> inner)
+            : base(nameof(Wrapper))
+        {
+            _inner = inner;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => _inner.call(x);
     }
 }
