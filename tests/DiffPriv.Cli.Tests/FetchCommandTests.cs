@@ -8,7 +8,7 @@ public sealed class FetchCommandTests
         var (code, stdout, stderr) = CliRunner.Run("fetch", "cifar-10");
         Assert.Equal(CliApp.ExitUsage, code);
         Assert.Equal("", stdout);
-        Assert.Contains("mnist, fashion-mnist, reuters, brown", stderr, StringComparison.Ordinal);
+        Assert.Contains("mnist, fashion-mnist, reuters, brown, imdb, sotu, austen", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using DiffPriv.Datasets;
 
 namespace DiffPriv.Cli.Commands;
 
-/// <summary><c>diffpriv fetch mnist|fashion-mnist|reuters|brown</c>: puts a data set into the per-user cache ahead of use.</summary>
+/// <summary><c>diffpriv fetch mnist|fashion-mnist|reuters|brown|imdb|sotu|austen</c>: puts a data set into the per-user cache ahead of use.</summary>
 internal static class FetchCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)

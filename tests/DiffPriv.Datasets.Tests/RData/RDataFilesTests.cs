@@ -1,0 +1,197 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using DiffPriv.Datasets.RData;
+
+namespace DiffPriv.Datasets.Tests.RData;
+
+public sealed class RDataFilesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-rdata-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, byte[] bytes)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal))
+        {
+            gzip.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    private static byte[] Zlib(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var zlib = new ZLibStream(output, CompressionLevel.Optimal))
+        {
+            zlib.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    private static byte[] Payload()
+    {
+        using var gzip = new GZipStream(new MemoryStream(RDataFixtures.RdRdsGzip), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        gzip.CopyTo(output);
+        return output.ToArray();
+    }
+
+    // Golden values: the help index of r-cran-janeaustenr 1.0.0 (RDataFixtures), as R's readRDS() shows it and an
+    // independent Python decoder of the same bytes printed.
+    private static void AssertIsJaneaustenrHelpIndex(RObject value, string source)
+    {
+        var frame = value.AsDataFrame(source, "Rd.rds");
+        Assert.Equal(["File", "Name", "Type", "Title", "Encoding", "Aliases", "Concepts", "Keywords"], frame.ColumnNames);
+        Assert.Equal(8, frame.RowCount);
+        Assert.Equal(
+            ["austen_books", "emma", "janeaustenr-package", "mansfieldpark", "northangerabbey", "persuasion", "prideprejudice", "sensesensibility"],
+            frame.CharacterColumn(source, "Name"));
+        Assert.Equal(["", "data", "package", "data", "data", "data", "data", "data"], frame.CharacterColumn(source, "Type"));
+        Assert.Equal("The text of Jane Austen's novel \"Pride and Prejudice\"", frame.CharacterColumn(source, "Title")[6]);
+        RSerializationTests.AssertStrings(["janeaustenr", "janeaustenr-package"], frame.Column(source, "Aliases").Elements[2].Strings);
+
+        var e = Assert.Throws<DataFormatException>(() => frame.CharacterColumn(source, "Aliases"));
+        Assert.Contains("column 'Aliases' is a list, not a character vector or factor", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no column 'Author'", Assert.Throws<DataFormatException>(() => frame.Column(source, "Author")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheFixturePayloadIsTheOneThatWasRecompressed() =>
+        Assert.Equal(RDataFixtures.PayloadSha256, Convert.ToHexStringLower(SHA256.HashData(Payload())));
+
+    [Fact]
+    public void ARealGzipRdsFileIsADataFrameOfCharacterColumns() =>
+        AssertIsJaneaustenrHelpIndex(RDataFiles.ReadRds(Write("Rd.rds", RDataFixtures.RdRdsGzip)), "Rd.rds");
+
+    [Theory]
+    [InlineData("bzip2")]
+    [InlineData("xz")]
+    [InlineData("none")]
+    public void Bzip2XzAndUncompressedRdsFilesReadTheSame(string compression)
+    {
+        var bytes = compression switch
+        {
+            "bzip2" => RDataFixtures.RdRdsBzip2,
+            "xz" => RDataFixtures.RdRdsXz,
+            _ => Payload(),
+        };
+        Assert.Equal(Payload(), RDataFiles.Decompress(bytes, compression));
+        AssertIsJaneaustenrHelpIndex(RDataFiles.ReadRds(Write($"Rd-{compression}.rds", bytes)), compression);
+    }
+
+    [Fact]
+    public void LazyLoadRecordsDecompressWithEachOfRsCompressionTypes()
+    {
+        var payload = Payload();
+        var length = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, payload.Length);
+        var bzip2 = RDataFixtures.RdRdsBzip2; // a bzip2 stream, as R_compress2 writes after its 5-byte header
+
+        Assert.Equal(payload, RDataFiles.DecompressRecord([.. length, .. Zlib(payload)], 1, "c1"));
+        Assert.Equal(payload, RDataFiles.DecompressRecord([.. length, (byte)'2', .. bzip2], 2, "c2"));
+        Assert.Equal(payload, RDataFiles.DecompressRecord([.. length, (byte)'1', .. Zlib(payload)], 2, "c2z"));
+        Assert.Equal(payload, RDataFiles.DecompressRecord([.. length, (byte)'Z', .. RDataFixtures.RdLzma2Raw], 3, "c3"));
+        Assert.Equal(payload, RDataFiles.DecompressRecord([.. length, (byte)'0', .. payload], 3, "c3s"));
+        Assert.Equal(payload, RDataFiles.DecompressRecord(payload, 0, "c0"));
+
+        var wrongLength = (byte[])[0, 0, 0, 9, .. Zlib(payload)];
+        Assert.Contains("decompressed to 1791 bytes, its header says 9", Assert.Throws<DataFormatException>(() => RDataFiles.DecompressRecord(wrongLength, 1, "x")).Message, StringComparison.Ordinal);
+        Assert.Contains("unknown record compression type 'Q'", Assert.Throws<DataFormatException>(() => RDataFiles.DecompressRecord([.. length, (byte)'Q', 1, 2], 3, "x")).Message, StringComparison.Ordinal);
+        var corrupt = (byte[])[.. length, .. Zlib(payload)];
+        corrupt[10] ^= 0xFF;
+        corrupt[11] ^= 0xFF;
+        Assert.Contains("the zlib data are corrupt or truncated", Assert.Throws<DataFormatException>(() => RDataFiles.DecompressRecord(corrupt, 1, "x")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATruncatedCompressedFileIsAFormatError()
+    {
+        var path = Write("cut.rds", RDataFixtures.RdRdsGzip[..300]);
+        var e = Assert.Throws<DataFormatException>(() => RDataFiles.ReadRds(path));
+        Assert.StartsWith($"{path}: the gzip data are corrupt or truncated", e.Message, StringComparison.Ordinal);
+
+        var xz = Write("cut.xz", RDataFixtures.RdRdsXz[..300]);
+        Assert.Contains("the xz data are corrupt or truncated", Assert.Throws<DataFormatException>(() => RDataFiles.ReadRds(xz)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnRdaFileIsATaggedPairlistOfObjects()
+    {
+        var rda = new XdrWriter().Raw("RDX3\n"u8).Header()
+            .Node(t => t.Symbol("lines"), v => v.Strings(["It is a truth", null, "universally acknowledged"]))
+            .Node(t => t.Symbol("frame"), v => v.List(
+                1,
+                e => e.Strings(["a", "b"]),
+                attributes => attributes
+                    .Node(t => t.Symbol("names"), n => n.Strings(["text"]))
+                    .Node(t => t.Symbol("class"), c => c.Strings(["data.frame"]))
+                    .Node(t => t.Symbol("row.names"), r => r.Integers([XdrWriter.NaInteger, -2]))
+                    .Null(),
+                isObject: true))
+            .Null()
+            .ToArray();
+        foreach (var (name, bytes) in new[] { ("plain.rda", rda), ("gzip.rda", Gzip(rda)) })
+        {
+            var objects = RDataFiles.ReadRda(Write(name, bytes));
+            Assert.Equal(["lines", "frame"], objects.Keys);
+            RSerializationTests.AssertStrings(["It is a truth", null, "universally acknowledged"], objects["lines"].AsCharacter(name, "lines"));
+            var frame = objects["frame"].AsDataFrame(name, "frame");
+            Assert.Equal(2, frame.RowCount);
+            Assert.Equal(["a", "b"], frame.CharacterColumn(name, "text"));
+        }
+
+        var ascii = Write("ascii.rda", [.. "RDA3\n"u8, .. "A\n3\n"u8]);
+        Assert.Contains("ASCII format, which is not supported", Assert.Throws<DataFormatException>(() => RDataFiles.ReadRda(ascii)).Message, StringComparison.Ordinal);
+        var rds = Write("notrda.rda", RDataFixtures.RdRdsGzip);
+        Assert.Contains("not an R data file", Assert.Throws<DataFormatException>(() => RDataFiles.ReadRda(rds)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALazyLoadDatabaseIsReadThroughItsIndex()
+    {
+        var first = new XdrWriter().Header().Strings(["EMMA", string.Empty, "By Jane Austen"]).ToArray();
+        var second = new XdrWriter().Header().Strings(["Persuasion"]).ToArray();
+        var records = new[] { Record(first), Record(second) };
+        var rdb = Write("Rdata.rdb", [.. records[0], .. records[1]]);
+
+        byte[] Index(int secondOffset) => Gzip(new XdrWriter().Header()
+            .List(
+                3,
+                e => e
+                    .List(
+                        2,
+                        v => v.Integers([0, records[0].Length]).Integers([secondOffset, records[1].Length]),
+                        a => a.Node(t => t.Symbol("names"), n => n.Strings(["emma", "persuasion"])).Null())
+                    .List(0, _ => { }, a => a.Node(t => t.Reference(1), n => n.Strings([])).Null())
+                    .Integers([1], logical: true),
+                a => a.Node(t => t.Reference(1), n => n.Strings(["variables", "references", "compressed"])).Null())
+            .ToArray());
+
+        var objects = RDataFiles.ReadLazyLoadDatabase(rdb, Write("Rdata.rdx", Index(records[0].Length)));
+        Assert.Equal(["emma", "persuasion"], objects.Keys);
+        Assert.Equal(["EMMA", string.Empty, "By Jane Austen"], objects["emma"].AsCharacter("x", "emma"));
+        Assert.Equal(["Persuasion"], objects["persuasion"].AsCharacter("x", "persuasion"));
+
+        var badIndex = Write("bad.rdx", Index(records[0].Length + 1000));
+        var e = Assert.Throws<DataFormatException>(() => RDataFiles.ReadLazyLoadDatabase(rdb, badIndex));
+        Assert.Contains("the index's key for 'persuasion' does not point inside the", e.Message, StringComparison.Ordinal);
+
+        static byte[] Record(byte[] serialised)
+        {
+            var length = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, serialised.Length);
+            return [.. length, .. Zlib(serialised)];
+        }
+    }
+}
