@@ -26,6 +26,41 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
+    [InlineData("transformer")]
+    [InlineData("transformer-lora")]
+    public void TransformerTinyRunsPrintTheJsonFields(string model)
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "dp-sgd", "--model", model, "--batch-size", "2", "--steps", "3", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        Assert.Equal(model, json["model"]!.GetValue<string>());
+        Assert.Equal(2, json["batch_size"]!.GetValue<int>());
+        Assert.Equal(256, json["vocabulary_size"]!.GetValue<int>());
+        Assert.Equal(128, json["sequence_length"]!.GetValue<int>());
+        var plain = json["plain_ms"]!.GetValue<double>();
+        var dp = json["dp_ms"]!.GetValue<double>();
+        Assert.True(plain > 0 && dp > 0, $"plain {plain} ms, dp {dp} ms");
+        Assert.Equal(Math.Round(dp / plain, 3), json["ratio"]!.GetValue<double>(), 2);
+        foreach (var key in new[] { "plain_peak_mb", "dp_peak_mb", "threads" })
+        {
+            Assert.True(json.ContainsKey(key), key);
+        }
+
+        // The LoRA run says what its plain step is: the same adapters trained without DP, not the fused model.
+        Assert.Equal(model == "transformer-lora" ? "lora-without-dp" : null, json["plain_step"]?.GetValue<string>());
+        Assert.Equal(model == "transformer-lora" ? 8 : null, json["lora_rank"]?.GetValue<int>());
+    }
+
+    [Fact]
+    public void TransformerLoraTextSaysWhatThePlainStepIs()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "dp-sgd", "--model", "transformer-lora", "--batch-size", "1", "--steps", "3");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("plain = the same LoRA model without DP", stdout);
+        Assert.Contains("ratio", stdout);
+    }
+
+    [Theory]
     [InlineData("--model", "char-rnn")]
     [InlineData("--vocabulary-size", "1")]
     [InlineData("--batch-size", "0")]

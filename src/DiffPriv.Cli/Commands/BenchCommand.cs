@@ -15,11 +15,15 @@ internal static class BenchCommand
         var model = new Option<string>("--model")
         {
             Description = "mnist-cnn (TF Privacy's tutorial CNN, 28×28 inputs), embedding-bag (embedding 10000×64, mean over 128 tokens, " +
-                "linear → 2) or char-lstm (embedding 64 → LSTM 256 → linear to the vocabulary, 80 characters per example; the DP step " +
-                "uses DpLstm, the plain step the fused nn.LSTM with the same weights).",
+                "linear → 2), char-lstm (embedding 64 → LSTM 256 → linear to the vocabulary, 80 characters per example; the DP step " +
+                "uses DpLstm, the plain step the fused nn.LSTM with the same weights), transformer (bytes, 128 per example → embedding " +
+                "128 → 2 encoder layers, 4 heads, feed-forward 512, dropout 0 → mean over positions → linear → 2; the DP step uses " +
+                "DpTransformerEncoder, the plain step the fused nn.TransformerEncoder with the same weights) or transformer-lora (the " +
+                "same DP model with rank-8 LoRA adapters on q_proj and v_proj, everything else frozen; the plain step trains the same " +
+                "adapters without DP, since LoRA cannot wrap the fused layer's packed in_proj).",
             DefaultValueFactory = _ => "mnist-cnn",
         };
-        var batch = new Option<int?>("--batch-size") { Description = "Examples per step (≥ 1; default 256, or 64 for char-lstm)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Examples per step (≥ 1; default 256, or 64 for char-lstm and the transformers)." };
         var vocabulary = new Option<int>("--vocabulary-size")
         {
             Description = "char-lstm only: number of distinct characters (≥ 2).",
@@ -42,12 +46,13 @@ internal static class BenchCommand
         dpSgd.SetAction(result =>
         {
             var name = result.GetValue(model) ?? "";
-            if (name is not ("mnist-cnn" or "embedding-bag" or "char-lstm"))
+            if (name is not ("mnist-cnn" or "embedding-bag" or "char-lstm" or "transformer" or "transformer-lora"))
             {
-                throw new UsageException($"--model must be mnist-cnn, embedding-bag or char-lstm (got '{name}')");
+                throw new UsageException($"--model must be mnist-cnn, embedding-bag, char-lstm, transformer or transformer-lora (got '{name}')");
             }
 
-            var b = result.GetValue(batch) ?? (name == "char-lstm" ? 64 : 256);
+            var transformer = name is "transformer" or "transformer-lora";
+            var b = result.GetValue(batch) ?? (name == "char-lstm" || transformer ? 64 : 256);
             if (b < 1)
             {
                 throw new UsageException($"--batch-size must be ≥ 1 (got {b})");
@@ -93,12 +98,31 @@ internal static class BenchCommand
                     output["sequence_length"] = DpStepBenchmark.CharLstmSequenceLength;
                 }
 
+                if (transformer)
+                {
+                    output["vocabulary_size"] = DpStepBenchmark.TransformerVocabulary;
+                    output["sequence_length"] = DpStepBenchmark.TransformerSequenceLength;
+                }
+
+                if (name == "transformer-lora")
+                {
+                    output["lora_rank"] = DpStepBenchmark.TransformerLoraRank;
+                    output["plain_step"] = "lora-without-dp";
+                }
+
                 stdout.WriteLine(output.ToJsonString());
             }
             else
             {
                 var inv = CultureInfo.InvariantCulture;
-                var shape = name == "char-lstm" ? $", vocabulary {v}, {DpStepBenchmark.CharLstmSequenceLength} characters per example" : "";
+                var shape = name switch
+                {
+                    "char-lstm" => $", vocabulary {v}, {DpStepBenchmark.CharLstmSequenceLength} characters per example",
+                    "transformer" => $", {DpStepBenchmark.TransformerSequenceLength} bytes per example; plain = fused nn.TransformerEncoder",
+                    "transformer-lora" => $", {DpStepBenchmark.TransformerSequenceLength} bytes per example, LoRA rank {DpStepBenchmark.TransformerLoraRank} " +
+                        "on q_proj and v_proj; plain = the same LoRA model without DP (LoRA cannot wrap the fused in_proj)",
+                    _ => "",
+                };
                 stdout.WriteLine($"{report.Model}, batch {report.BatchSize}{shape}, {n} interleaved steps each, {report.Threads} threads");
                 stdout.WriteLine($"  plain step  {report.PlainMs.ToString("F1", inv),8} ms   peak memory +{report.PlainPeakMb.ToString("F0", inv)} MB");
                 stdout.WriteLine($"  DP step     {report.DpMs.ToString("F1", inv),8} ms   peak memory +{report.DpPeakMb.ToString("F0", inv)} MB");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DiffPriv.Accounting;
 using DiffPriv.Experiments.SecretSharer;
+using DiffPriv.Layers;
 using DiffPriv.Models;
 using DiffPriv.Validation;
 using TorchSharp;
@@ -21,6 +22,15 @@ public static class DpStepBenchmark
 
     /// <summary>Characters per example of <c>char-lstm</c> (TF Privacy's language-model tutorial).</summary>
     public const int CharLstmSequenceLength = 80;
+
+    /// <summary>Token ids of <c>transformer</c> and <c>transformer-lora</c>: bytes.</summary>
+    public const int TransformerVocabulary = 256;
+
+    /// <summary>Tokens per example of <c>transformer</c> and <c>transformer-lora</c>.</summary>
+    public const int TransformerSequenceLength = 128;
+
+    /// <summary>Rank r of the LoRA adapters of <c>transformer-lora</c> (on every layer's <c>q_proj</c> and <c>v_proj</c>).</summary>
+    public const int TransformerLoraRank = 8;
 
     /// <summary>Untimed pairs of steps before timing (see <see cref="Run"/>); 5 more than the JIT's 30-call tiering threshold.</summary>
     public const int WarmUpSteps = 35;
@@ -74,25 +84,17 @@ public static class DpStepBenchmark
     }
 
     // The plain step (mean loss, backward, SGD) and the DP step (per-example losses, clip, noise, SGD) of two copies of
-    // the same model on the same synthetic batch. char-lstm: the plain copy keeps the fused nn.LSTM, the DP copy is the
-    // same model after ModuleValidator.Fix (DpLstm with the same weights).
+    // the same model on the same synthetic batch (see BuildPair); each optimizer covers the copy's trainable parameters.
     private static (Action Plain, Action Dp, IDisposable Cleanup) CreateSteps(BenchSetup setup)
     {
         TorchRuntime.EnsureLoaded();
         torch.manual_seed(0);
         var batchSize = setup.BatchSize;
         var (x, y) = SyntheticBatch(setup);
-        var plainModel = Build(setup);
-        var dpModel = Build(setup);
-        if (setup.Model == "char-lstm")
-        {
-            dpModel.load_state_dict(plainModel.state_dict());
-            ModuleValidator.Fix(dpModel);
-        }
-
-        var plainOptimizer = optim.SGD(plainModel.parameters(), 0.05);
+        var (plainModel, dpModel) = BuildPair(setup);
+        var plainOptimizer = optim.SGD(plainModel.parameters().Where(p => p.requires_grad), 0.05);
         var engine = new PrivacyEngine(AccountantKind.Rdp);
-        var training = engine.MakePrivate(dpModel, optim.SGD(dpModel.parameters(), 0.05), x, y, new DpSgdOptions
+        var training = engine.MakePrivate(dpModel, optim.SGD(dpModel.parameters().Where(p => p.requires_grad), 0.05), x, y, new DpSgdOptions
         {
             MaxGradNorm = 1.0,
             NoiseMultiplier = 1.1,
@@ -152,12 +154,47 @@ public static class DpStepBenchmark
         }
     }
 
-    private static nn.Module<Tensor, Tensor> Build(BenchSetup setup) => setup.Model switch
+    // Two copies of the model with the same weights, (plain, DP). char-lstm and transformer: the plain copy keeps TorchSharp's
+    // fused layer (nn.LSTM, nn.TransformerEncoder), the DP copy is the same model after ModuleValidator.Fix (DpLstm,
+    // DpTransformerEncoder), so both compute the same function. transformer-lora: LoRA cannot wrap the fused encoder's
+    // packed query/key/value projection (one in_proj_weight), so both copies are the fixed model with the same adapters on
+    // q_proj and v_proj and everything else frozen: the plain step is the same LoRA fine-tuning without DP.
+    internal static (nn.Module<Tensor, Tensor> Plain, nn.Module<Tensor, Tensor> Dp) BuildPair(BenchSetup setup) => setup.Model switch
     {
-        "mnist-cnn" => ModelZoo.MnistCnn(),
-        "char-lstm" => ModelZoo.CharLstmFused(setup.VocabularySize),
-        _ => ModelZoo.EmbeddingBag(),
+        "mnist-cnn" => (ModelZoo.MnistCnn(), ModelZoo.MnistCnn()),
+        "char-lstm" => FusedAndFixed(() => ModelZoo.CharLstmFused(setup.VocabularySize), new ModuleFixOptions()),
+        "transformer" => FusedAndFixed(() => ModelZoo.TransformerClassifierFused(TransformerVocabulary), NoDropout),
+        "transformer-lora" => BothWithLora(FusedAndFixed(() => ModelZoo.TransformerClassifierFused(TransformerVocabulary), NoDropout)),
+        _ => (ModelZoo.EmbeddingBag(), ModelZoo.EmbeddingBag()),
     };
+
+    // (the fused model, a second one with its weights after ModuleValidator.Fix).
+    private static (nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Fixed) FusedAndFixed(Func<nn.Module<Tensor, Tensor>> build, ModuleFixOptions options)
+    {
+        var fused = build();
+        var copy = build();
+        copy.load_state_dict(fused.state_dict());
+        ModuleValidator.Fix(copy, options);
+        return (fused, copy);
+    }
+
+    // Two copies of the fixed model with the same LoRA adapters (the fused one is not used: its in_proj cannot be wrapped).
+    private static (nn.Module<Tensor, Tensor> Plain, nn.Module<Tensor, Tensor> Dp) BothWithLora((nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Fixed) pair)
+    {
+        var plain = pair.Fixed;
+        var dp = ModelZoo.TransformerClassifierFused(TransformerVocabulary);
+        dp.load_state_dict(pair.Fused.state_dict());
+        ModuleValidator.Fix(dp, NoDropout);
+        pair.Fused.Dispose();
+        var lora = new LoraOptions { Rank = TransformerLoraRank, Targets = ["q_proj", "v_proj"] };
+        Lora.Apply(plain, lora);
+        Lora.Apply(dp, lora);
+        dp.load_state_dict(plain.state_dict()); // the same adapter weights (A starts random)
+        return (plain, dp);
+    }
+
+    // The benchmark's transformers have no dropout (TorchSharp's fused layers default to 0.1, which Fix would otherwise assume).
+    private static ModuleFixOptions NoDropout => new() { TransformerDropout = 0.0 };
 
     private static (Tensor X, Tensor Y) SyntheticBatch(BenchSetup setup)
     {
@@ -168,6 +205,9 @@ public static class DpStepBenchmark
             "char-lstm" => (
                 torch.randint(0, setup.VocabularySize, [b, CharLstmSequenceLength], dtype: ScalarType.Int64),
                 torch.randint(0, setup.VocabularySize, [b, CharLstmSequenceLength], dtype: ScalarType.Int64)),
+            "transformer" or "transformer-lora" => (
+                torch.randint(0, TransformerVocabulary, [b, TransformerSequenceLength], dtype: ScalarType.Int64),
+                torch.randint(0, 2, [b], dtype: ScalarType.Int64)),
             _ => (torch.randint(0, 10_000, [b, 128], dtype: ScalarType.Int64), torch.randint(0, 2, [b], dtype: ScalarType.Int64)),
         };
     }

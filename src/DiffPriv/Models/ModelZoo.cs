@@ -66,6 +66,54 @@ public static class ModelZoo
     public static nn.Module<Tensor, Tensor> CharLstmFused(long vocabularySize, long embeddingDimension = 64, long hiddenSize = 256, long numLayers = 1) =>
         new CharLanguageModel(vocabularySize, embeddingDimension, nn.LSTM(embeddingDimension, hiddenSize, numLayers, batchFirst: true), hiddenSize);
 
+    /// <summary>
+    /// A small transformer text classifier, trainable privately: for [B, T] token ids (bytes by default), embedding
+    /// (vocabulary × d) → <see cref="DpTransformerEncoder"/> of <paramref name="numLayers"/> post-norm
+    /// <see cref="DpTransformerEncoderLayer"/>s (d, <paramref name="heads"/> heads, feed-forward width, ReLU, dropout 0) →
+    /// mean over the T positions → linear to the classes; returns the logits [B, classes]. Children: <c>embedding</c>,
+    /// <c>encoder</c>, <c>output</c>; the attention projections are <c>encoder.layers.{i}.self_attn.q_proj</c> (and
+    /// <c>k_proj</c>, <c>v_proj</c>, <c>out_proj</c>), the targets of <see cref="Lora.Apply"/>. With the defaults it has
+    /// 429 570 parameters.
+    /// </summary>
+    /// <param name="vocabularySize">Number of token ids, ≥ 1 (256: bytes).</param>
+    /// <param name="modelDimension">d, the embedding and model width, ≥ 1; divisible by <paramref name="heads"/>.</param>
+    /// <param name="heads">Attention heads, ≥ 1.</param>
+    /// <param name="feedforward">Width of each layer's feed-forward block, ≥ 1.</param>
+    /// <param name="numLayers">Encoder layers, ≥ 1.</param>
+    /// <param name="classes">Output classes, ≥ 2.</param>
+    /// <returns>A new model (float32, CPU) initialised from the global torch generator; every encoder layer starts with the
+    /// same weights, as in PyTorch's <c>nn.TransformerEncoder</c>.</returns>
+    public static nn.Module<Tensor, Tensor> TransformerClassifier(
+        long vocabularySize = 256, long modelDimension = 128, long heads = 4, long feedforward = 512, long numLayers = 2, long classes = 2) =>
+        new SequenceClassifier(
+            vocabularySize,
+            modelDimension,
+            new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers),
+            classes);
+
+    /// <summary>
+    /// The non-private twin of <see cref="TransformerClassifier"/>: the same shapes and children with TorchSharp's fused
+    /// <c>nn.TransformerEncoder</c> of <c>nn.TransformerEncoderLayer</c>s (packed query/key/value projection
+    /// <c>in_proj_weight</c>; no per-example gradients). It is the baseline of <c>bench dp-sgd --model transformer</c>;
+    /// <see cref="Validation.ModuleValidator.Fix(nn.Module, Validation.ModuleFixOptions)"/> with a
+    /// <see cref="Validation.ModuleFixOptions.TransformerDropout"/> of 0 turns it into a privately trainable model with the
+    /// same weights.
+    /// </summary>
+    /// <param name="vocabularySize">Number of token ids, ≥ 1.</param>
+    /// <param name="modelDimension">d, ≥ 1; divisible by <paramref name="heads"/>.</param>
+    /// <param name="heads">Attention heads, ≥ 1.</param>
+    /// <param name="feedforward">Feed-forward width, ≥ 1.</param>
+    /// <param name="numLayers">Encoder layers, ≥ 1.</param>
+    /// <param name="classes">Output classes, ≥ 2.</param>
+    /// <returns>A new model (float32, CPU, dropout 0) initialised from the global torch generator.</returns>
+    public static nn.Module<Tensor, Tensor> TransformerClassifierFused(
+        long vocabularySize = 256, long modelDimension = 128, long heads = 4, long feedforward = 512, long numLayers = 2, long classes = 2) =>
+        new SequenceClassifier(
+            vocabularySize,
+            modelDimension,
+            nn.TransformerEncoder(nn.TransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers),
+            classes);
+
     private static nn.Module<Tensor, Tensor> Act(Activation activation) => activation switch
     {
         Activation.Relu => nn.ReLU(),
@@ -96,6 +144,36 @@ public static class ModelZoo
 
         public override Tensor forward(Tensor input) =>
             _output.call(_embedding.call(input).mean([1L])); // [B, T, E] → [B, E] → [B, classes]
+    }
+
+    private sealed class SequenceClassifier : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> _embedding;
+
+        // The generic type that both the fused nn.TransformerEncoder and DpTransformerEncoder are, so that
+        // ModuleValidator.Fix can put the one where the other was.
+        private readonly nn.Module<Tensor, Tensor, Tensor, Tensor> _encoder;
+        private readonly nn.Module<Tensor, Tensor> _output;
+
+        public SequenceClassifier(long vocabularySize, long modelDimension, nn.Module<Tensor, Tensor, Tensor, Tensor> encoder, long classes)
+            : base(nameof(SequenceClassifier))
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+            ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+            _embedding = nn.Embedding(vocabularySize, modelDimension);
+            _encoder = encoder;
+            _output = nn.Linear(modelDimension, classes);
+            register_module("embedding", _embedding);
+            register_module("encoder", _encoder);
+            register_module("output", _output);
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var embedded = _embedding.call(input).transpose(0, 1); // [B, T] → [T, B, d], the encoders' sequence-first layout
+            var encoded = _encoder.call(embedded, null!, null!); // [T, B, d]
+            return _output.call(encoded.mean([0L])); // mean over the T positions → [B, d] → [B, classes]
+        }
     }
 
     private sealed class CharLanguageModel : nn.Module<Tensor, Tensor>

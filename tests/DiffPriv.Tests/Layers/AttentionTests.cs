@@ -1,4 +1,5 @@
 using DiffPriv.Layers;
+using DiffPriv.Models;
 using DiffPriv.PerSample;
 using DiffPriv.Tests.PerSample;
 using DiffPriv.Validation;
@@ -399,6 +400,46 @@ public sealed class AttentionTests
             var error = RelativeError(actual, expected);
             Assert.True(error < 1e-5, $"the private step differs from the SGD step by {error:G3}");
         }
+    }
+
+    [Fact]
+    public void TransformerClassifierAndItsFusedTwinHaveTheSameParametersUnderTheSameNames()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(17);
+        var dp = ModelZoo.TransformerClassifier();
+        var fused = ModelZoo.TransformerClassifierFused();
+        Assert.Equal(429_570, dp.parameters().Sum(p => p.numel())); // the count in ModelZoo.TransformerClassifier's documentation
+        Assert.Equal(429_570, fused.parameters().Sum(p => p.numel()));
+        Assert.NotEmpty(ModuleValidator.Validate(fused));
+        var x = torch.randint(0, 256, [3, 10], dtype: ScalarType.Int64);
+        var before = fused.call(x);
+
+        // Fused → DP by Fix (no dropout, as the zoo's layers); the fixed model's names are the DP model's.
+        ModuleValidator.Fix(fused, new ModuleFixOptions { TransformerDropout = 0.0 });
+        Assert.Empty(ModuleValidator.Validate(fused));
+        var expected = dp.state_dict().Keys.Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, fused.state_dict().Keys.Order(StringComparer.Ordinal).ToList());
+        Assert.Contains("encoder.layers.1.self_attn.v_proj.weight", expected);
+        AssertClose(before, fused.call(x), 1e-5);
+        dp.load_state_dict(fused.state_dict());
+        AssertClose(fused.call(x), dp.call(x), 0);
+
+        // LoRA on the query and value projections: r·(in + out) = 8·256 per adapted layer, 2 per encoder layer.
+        var lora = Lora.Apply(dp, new LoraOptions { Rank = 8, Targets = ["q_proj", "v_proj"] });
+        Assert.Equal(4, lora.AdaptedPaths.Count);
+        Assert.Equal(4 * 8 * 256, lora.TrainableParameters);
+    }
+
+    [Fact]
+    public void TransformerClassifierPerExampleGradientsEqualTheBatchOfOneLoop()
+    {
+        // Embedding, encoder, mean over positions and head together: the engine against the batch-of-one loop.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(18);
+        var model = ModelZoo.TransformerClassifier(vocabularySize: 11, modelDimension: E, heads: 2, feedforward: 16, numLayers: 2, classes: 3).to(ScalarType.Float64);
+        var x = torch.randint(0, 11, [N, 6], generator: new Generator(19), dtype: ScalarType.Int64);
+        AssertMatchesOracle(model, GradSampleMethod.Auto, i => model.call(x.narrow(0, i, 1)), () => model.call(x));
     }
 
     private static Tensor MinusInfinityWhere(Tensor mask) => torch.zeros(mask.shape).masked_fill(mask, double.NegativeInfinity);
