@@ -83,7 +83,7 @@ public static class PublicTextPretraining
         // the weights arrive whole (renamed from a temporary file), and only then is the sidecar written with their hash.
         var sidecar = ModelProvenance.SidecarPath(file);
         File.Delete(sidecar);
-        var temporary = file + ".tmp";
+        var temporary = $"{file}.{Guid.NewGuid():N}.tmp"; // unique: two processes may pretrain the same settings at once
         trained.save(temporary);
         File.Move(temporary, file, overwrite: true);
         var written = expected.Write(file);

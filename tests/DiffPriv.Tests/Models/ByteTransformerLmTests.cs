@@ -59,4 +59,17 @@ public sealed class ByteTransformerLmTests
         Assert.Contains("T ≤ 4", error.Message, StringComparison.Ordinal);
         Assert.Equal(["embedding", "position", "encoder", "output"], model.named_children().Select(c => c.name));
     }
+
+    [Fact]
+    public void LoraAdaptsTheAttentionProjectionsOfEveryLayer()
+    {
+        // The pretrained weights are meant for private fine-tuning with LoRA as well as fully.
+        using var scope = torch.NewDisposeScope();
+        var model = ModelZoo.ByteTransformerLm(modelDimension: 8, heads: 2, feedforward: 8, numLayers: 2, maxSequenceLength: 4);
+        var result = DiffPriv.Layers.Lora.Apply(model, new DiffPriv.Layers.LoraOptions { Rank = 2, Targets = ["q_proj", "v_proj"] });
+        Assert.Equal(
+            ["encoder.layers.0.self_attn.q_proj", "encoder.layers.0.self_attn.v_proj", "encoder.layers.1.self_attn.q_proj", "encoder.layers.1.self_attn.v_proj"],
+            result.AdaptedPaths);
+        Assert.Equal(4 * 2 * (8 + 8), result.TrainableParameters);
+    }
 }
