@@ -149,4 +149,31 @@ public sealed class ModelProvenanceTests : IDisposable
         Assert.Equal("x", read.Corpora.Single().Name);
         Assert.Null(read.Seed);
     }
+
+    [Fact]
+    public void TransformerFieldsRoundTripAndAreLeftOutOfLstmSidecars()
+    {
+        var lstmPath = Weights("lstm.bin");
+        new ModelProvenance { Architecture = Lstm, Corpora = [Brown], Seed = 1 }.Write(lstmPath);
+        var lstmJson = File.ReadAllText(ModelProvenance.SidecarPath(lstmPath));
+        Assert.DoesNotContain("heads", lstmJson, StringComparison.Ordinal);
+        Assert.DoesNotContain("settings", lstmJson, StringComparison.Ordinal);
+        Assert.DoesNotContain("bytes", lstmJson, StringComparison.Ordinal);
+
+        var transformer = new ModelArchitecture(ModelArchitecture.ByteTransformerLm, 258, 16, 32, 32) { Heads = 2, Layers = 1 };
+        var corpus = Brown with { Bytes = 20_000 };
+        var path = Weights("transformer.bin", fill: 9);
+        new ModelProvenance
+        {
+            Architecture = transformer,
+            Corpora = [corpus],
+            Settings = new Dictionary<string, string> { ["steps"] = "40", ["learning_rate"] = "0.01" },
+        }.Write(path);
+        var read = ModelProvenance.Read(path);
+        Assert.Equal(transformer, read.Architecture);
+        Assert.Equal([corpus], read.Corpora);
+        Assert.Equal("40", read.Settings!["steps"]);
+        Assert.Equal("0.01", read.Settings["learning_rate"]);
+        Assert.Equal(["heads 2 vs 4", "layers 1 vs none"], transformer.Differences(transformer with { Heads = 4, Layers = null }));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace DiffPriv.Experiments.Models;
 
@@ -9,12 +10,23 @@ namespace DiffPriv.Experiments.Models;
 /// <param name="Name">The model's kind, e.g. <c>char-lstm</c> (embedding → LSTM → linear).</param>
 /// <param name="VocabularySize">Token ids (input and output width).</param>
 /// <param name="EmbeddingSize">Embedding width.</param>
-/// <param name="HiddenSize">Hidden units of the recurrent layer.</param>
+/// <param name="HiddenSize">Hidden units of the recurrent layer (for a transformer: the feed-forward width).</param>
 /// <param name="SequenceLength">Tokens per training sequence at most.</param>
 public sealed record ModelArchitecture(string Name, int VocabularySize, int EmbeddingSize, int HiddenSize, int SequenceLength)
 {
     /// <summary>The character-level LSTM of the Secret Sharer experiment.</summary>
     public const string CharLstm = "char-lstm";
+
+    /// <summary>The causal byte-level transformer language model of <c>ModelZoo.ByteTransformerLm</c>.</summary>
+    public const string ByteTransformerLm = "byte-transformer-lm";
+
+    /// <summary>Attention heads of a transformer; null for other models (and then not written to the sidecar).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Heads { get; init; }
+
+    /// <summary>Stacked layers of a transformer; null for other models (and then not written to the sidecar).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Layers { get; init; }
 
     /// <summary>Each field that differs from <paramref name="other"/>, as <c>name: this vs other</c>.</summary>
     /// <param name="other">The architecture to compare with.</param>
@@ -40,8 +52,20 @@ public sealed record ModelArchitecture(string Name, int VocabularySize, int Embe
         Compare("embedding size", EmbeddingSize, other.EmbeddingSize);
         Compare("hidden size", HiddenSize, other.HiddenSize);
         Compare("sequence length", SequenceLength, other.SequenceLength);
+        if (Heads != other.Heads)
+        {
+            differences.Add($"heads {Show(Heads)} vs {Show(other.Heads)}");
+        }
+
+        if (Layers != other.Layers)
+        {
+            differences.Add($"layers {Show(Layers)} vs {Show(other.Layers)}");
+        }
+
         return differences;
     }
+
+    private static string Show(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "none";
 
     /// <inheritdoc/>
     public override string ToString() =>

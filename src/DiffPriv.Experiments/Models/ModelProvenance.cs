@@ -41,6 +41,14 @@ public sealed record ModelProvenance
     /// <summary>Everything the weights were trained on, in order (e.g. public pretraining, then the training split).</summary>
     public required IReadOnlyList<TrainingCorpus> Corpora { get; init; }
 
+    /// <summary>
+    /// The training settings that produced the weights (e.g. learning rate, steps, batch size), as invariant-culture text by
+    /// name, so that a cache can tell whether saved weights are the ones a run would train; null when not recorded (and
+    /// then not written to the sidecar).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Settings { get; init; }
+
     /// <summary>The run's <c>--seed</c> (initialisation, subsets, noise); null: not seeded.</summary>
     public long? Seed { get; init; }
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DiffPriv.Experiments.Models;
 
 /// <summary>One body of text (or other data) a saved model was trained on.</summary>
@@ -10,4 +12,9 @@ namespace DiffPriv.Experiments.Models;
 /// <param name="Epochs">Passes over it.</param>
 /// <param name="Epsilon">ε of the DP-SGD training on it (at <paramref name="Delta"/>); null: trained without differential privacy.</param>
 /// <param name="Delta">δ of that guarantee; null without one.</param>
-public sealed record TrainingCorpus(string Name, bool IsPublic, int Sequences, int Epochs, double? Epsilon = null, double? Delta = null);
+public sealed record TrainingCorpus(string Name, bool IsPublic, int Sequences, int Epochs, double? Epsilon = null, double? Delta = null)
+{
+    /// <summary>Size of the text trained on, in UTF-8 bytes; null when not recorded (and then not written to the sidecar).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Bytes { get; init; }
+}

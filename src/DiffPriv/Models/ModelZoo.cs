@@ -1,4 +1,5 @@
 using DiffPriv.Layers;
+using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 
@@ -114,6 +115,37 @@ public static class ModelZoo
             nn.TransformerEncoder(nn.TransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers),
             classes);
 
+    /// <summary>
+    /// A small causal transformer language model over bytes, trainable privately (fully or with <see cref="Lora.Apply"/>):
+    /// for [B, T] token ids of <see cref="ByteVocabulary"/> (T ≤ <paramref name="maxSequenceLength"/>), token embedding
+    /// (<see cref="ByteVocabulary.Size"/> × d) + learned positional embedding (<paramref name="maxSequenceLength"/> × d) →
+    /// <see cref="DpTransformerEncoder"/> of <paramref name="numLayers"/> post-norm <see cref="DpTransformerEncoderLayer"/>s
+    /// (ReLU, dropout 0) with a causal attention mask (boolean [T, T], true above the diagonal: position t attends to
+    /// positions ≤ t only) → linear to the <see cref="ByteVocabulary.ByteCount"/> byte values; returns the next-byte logits
+    /// [B, T, 256] (the logits at t predict byte t + 1 and depend on bytes 0..t only). Children: <c>embedding</c>,
+    /// <c>position</c>, <c>encoder</c>, <c>output</c>. There is no final LayerNorm: each post-norm layer already ends with one.
+    /// </summary>
+    /// <param name="modelDimension">d, ≥ 1; divisible by <paramref name="heads"/>.</param>
+    /// <param name="heads">Attention heads, ≥ 1.</param>
+    /// <param name="feedforward">Width of each layer's feed-forward block, ≥ 1.</param>
+    /// <param name="numLayers">Encoder layers, ≥ 1.</param>
+    /// <param name="maxSequenceLength">The longest input T, ≥ 1 (rows of the positional embedding).</param>
+    /// <returns>A new model (float32, CPU) initialised from the global torch generator; every encoder layer starts with the
+    /// same weights, as in PyTorch's <c>nn.TransformerEncoder</c>.</returns>
+    public static nn.Module<Tensor, Tensor> ByteTransformerLm(
+        long modelDimension = 128, long heads = 4, long feedforward = 512, long numLayers = 2, long maxSequenceLength = 256) =>
+        new ByteLanguageModel(modelDimension, heads, feedforward, numLayers, maxSequenceLength);
+
+    /// <summary>The causal attention mask of a sequence of length <paramref name="length"/>: boolean [T, T], true above the diagonal (not allowed).</summary>
+    /// <param name="length">T ≥ 1.</param>
+    /// <param name="device">Where to create it; null: CPU.</param>
+    /// <returns>A new [T, T] boolean tensor.</returns>
+    public static Tensor CausalMask(long length, Device? device = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        return torch.ones([length, length], ScalarType.Bool, device).triu(1);
+    }
+
     private static nn.Module<Tensor, Tensor> Act(Activation activation) => activation switch
     {
         Activation.Relu => nn.ReLU(),
@@ -173,6 +205,48 @@ public static class ModelZoo
             var embedded = _embedding.call(input).transpose(0, 1); // [B, T] → [T, B, d], the encoders' sequence-first layout
             var encoded = _encoder.call(embedded, null!, null!); // [T, B, d]
             return _output.call(encoded.mean([0L])); // mean over the T positions → [B, d] → [B, classes]
+        }
+    }
+
+    private sealed class ByteLanguageModel : nn.Module<Tensor, Tensor>
+    {
+        [ComponentName(Name = "embedding")]
+        private readonly nn.Module<Tensor, Tensor> _embedding;
+        [ComponentName(Name = "position")]
+        private readonly nn.Module<Tensor, Tensor> _position;
+        [ComponentName(Name = "encoder")]
+        private readonly DpTransformerEncoder _encoder;
+        [ComponentName(Name = "output")]
+        private readonly nn.Module<Tensor, Tensor> _output;
+        private readonly long _maxSequenceLength;
+
+        public ByteLanguageModel(long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength)
+            : base(nameof(ByteLanguageModel))
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
+            _embedding = nn.Embedding(ByteVocabulary.Size, modelDimension);
+            _position = nn.Embedding(maxSequenceLength, modelDimension);
+            _encoder = new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers);
+            _output = nn.Linear(modelDimension, ByteVocabulary.ByteCount);
+            _maxSequenceLength = maxSequenceLength;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            if (input.dim() != 2 || input.shape[1] < 1 || input.shape[1] > _maxSequenceLength)
+            {
+                throw new ArgumentException(
+                    $"The input must be [B, T] token ids with 1 ≤ T ≤ {_maxSequenceLength}, got [{string.Join(", ", input.shape)}].", nameof(input));
+            }
+
+            var (b, t) = (input.shape[0], input.shape[1]);
+            // Positions [B, T] (not [T]): the embedding's per-example gradient hook sees the examples on the first axis.
+            var positions = torch.arange(t, ScalarType.Int64, input.device).unsqueeze(0).expand(b, t);
+            var x = _embedding.call(input) + _position.call(positions); // [B, T, d]
+            var mask = CausalMask(t, input.device);
+            var encoded = _encoder.call(x.transpose(0, 1), mask, null!).transpose(0, 1); // the encoder is sequence-first
+            return _output.call(encoded); // [B, T, 256]
         }
     }
 

@@ -442,6 +442,18 @@ public sealed class AttentionTests
         AssertMatchesOracle(model, GradSampleMethod.Auto, i => model.call(x.narrow(0, i, 1)), () => model.call(x));
     }
 
+    [Fact]
+    public void ByteTransformerLmPerExampleGradientsEqualTheBatchOfOneLoop()
+    {
+        // Token and positional embeddings, the causally masked encoder and the per-position head: the engine against the
+        // batch-of-one loop, so the pretrained model can be fine-tuned privately as it is.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(20);
+        var model = ModelZoo.ByteTransformerLm(modelDimension: E, heads: 2, feedforward: 16, numLayers: 2, maxSequenceLength: 8).to(ScalarType.Float64);
+        var x = torch.randint(0, ByteVocabulary.Size, [N, 6], generator: new Generator(21), dtype: ScalarType.Int64);
+        AssertMatchesOracle(model, GradSampleMethod.Auto, i => model.call(x.narrow(0, i, 1)), () => model.call(x));
+    }
+
     private static Tensor MinusInfinityWhere(Tensor mask) => torch.zeros(mask.shape).masked_fill(mask, double.NegativeInfinity);
 
     private static (Tensor X, Tensor Padding, Tensor Mask) Inputs(long seed)
