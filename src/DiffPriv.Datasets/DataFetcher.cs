@@ -27,6 +27,44 @@ public static partial class DataFetcher
     /// <returns>The digest, 64 hex digits.</returns>
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
+    /// <summary>
+    /// Reads <paramref name="files"/> from <paramref name="folder"/> and checks them against one pinned digest: the
+    /// SHA-256 of the manifest "sha256  name\n" per file, in the given order. On a mismatch the files are deleted when they
+    /// were fetched just now (unverified data never stays in the cache) and a <see cref="DataFetchException"/> names the
+    /// folder, both digests, <paramref name="source"/> and <paramref name="checkCommand"/>.
+    /// </summary>
+    internal static List<(string Path, byte[] Bytes)> ReadVerified(
+        string id, string source, string folder, IReadOnlyList<string> files, string pinnedDigest, bool fetched, string checkCommand)
+    {
+        var manifest = new System.Text.StringBuilder();
+        var contents = new List<(string Path, byte[] Bytes)>(files.Count);
+        foreach (var file in files)
+        {
+            var path = Path.Combine(folder, file);
+            var bytes = File.ReadAllBytes(path);
+            manifest.Append(Sha256(bytes)).Append("  ").Append(file).Append('\n');
+            contents.Add((path, bytes));
+        }
+
+        var actual = Sha256(System.Text.Encoding.ASCII.GetBytes(manifest.ToString()));
+        if (actual != pinnedDigest)
+        {
+            if (fetched)
+            {
+                foreach (var file in files)
+                {
+                    File.Delete(Path.Combine(folder, file));
+                }
+            }
+
+            throw new DataFetchException(
+                $"{folder}: the files' SHA-256 digest {actual} does not match the pinned {pinnedDigest} ({source}); check with " +
+                $"'{checkCommand}' there. A file is corrupt or not the expected release: {RefetchHint(id)}.");
+        }
+
+        return contents;
+    }
+
     /// <summary>Lower-case hex SHA-256 of a file, read as a stream (for files too large to hold twice).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The digest, 64 hex digits.</returns>

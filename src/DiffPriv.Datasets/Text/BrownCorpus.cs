@@ -107,30 +107,9 @@ public static class BrownCorpus
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
         var (folder, fetched) = DataFetcher.Ensure(Id, Source, cacheDir, [.. files], fetchIfMissing, log);
-        var texts = new Dictionary<string, string>();
-        var manifest = new StringBuilder();
-        foreach (var file in files)
-        {
-            var bytes = File.ReadAllBytes(Path.Combine(folder, file));
-            manifest.Append(DataFetcher.Sha256(bytes)).Append("  ").Append(file).Append('\n');
-            texts[file] = Encoding.UTF8.GetString(bytes);
-        }
-
-        var actual = DataFetcher.Sha256(Encoding.ASCII.GetBytes(manifest.ToString()));
-        if (actual != digest)
-        {
-            if (fetched)
-            {
-                foreach (var file in files)
-                {
-                    File.Delete(Path.Combine(folder, file)); // never leave unverified data in the cache
-                }
-            }
-
-            throw new DataFetchException(
-                $"{folder}: the files' SHA-256 digest {actual} does not match the pinned {digest} ({Source}); check with " +
-                $"'sha256sum c[{string.Concat(files.Select(f => f[1]).Distinct())}][0-9][0-9] | sha256sum' there. A file is corrupt or not the expected release: {DataFetcher.RefetchHint(Id)}.");
-        }
+        var contents = DataFetcher.ReadVerified(
+            Id, Source, folder, files, digest, fetched, $"sha256sum c[{string.Concat(files.Select(f => f[1]).Distinct())}][0-9][0-9] | sha256sum");
+        var texts = contents.ToDictionary(c => Path.GetFileName(c.Path), c => Encoding.UTF8.GetString(c.Bytes));
 
         return new TextCorpus(
             name,

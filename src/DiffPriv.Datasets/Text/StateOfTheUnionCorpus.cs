@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace DiffPriv.Datasets.Text;
@@ -40,32 +39,8 @@ public static class StateOfTheUnionCorpus
     public static IReadOnlyList<StateOfTheUnionAddress> Load(string? cacheDir = null, bool fetchIfMissing = true, Action<string>? log = null)
     {
         var (folder, fetched) = DataFetcher.Ensure(Id, Source, cacheDir, [.. Files], fetchIfMissing, log);
-        var manifest = new StringBuilder();
-        var contents = new List<(string Path, byte[] Bytes)>(Files.Count);
-        foreach (var file in Files)
-        {
-            var path = Path.Combine(folder, file);
-            var bytes = File.ReadAllBytes(path);
-            manifest.Append(DataFetcher.Sha256(bytes)).Append("  ").Append(file).Append('\n');
-            contents.Add((path, bytes));
-        }
-
-        var actual = DataFetcher.Sha256(Encoding.ASCII.GetBytes(manifest.ToString()));
-        if (actual != ManifestSha256)
-        {
-            if (fetched)
-            {
-                foreach (var file in Files)
-                {
-                    File.Delete(Path.Combine(folder, file)); // never leave unverified data in the cache
-                }
-            }
-
-            throw new DataFetchException(
-                $"{folder}: the files' SHA-256 digest {actual} does not match the pinned {ManifestSha256} ({Source}); check with " +
-                $"'LC_ALL=C ls *.json | xargs sha256sum | sha256sum' there. A file is corrupt or not the expected release: {DataFetcher.RefetchHint(Id)}.");
-        }
-
+        var contents = DataFetcher.ReadVerified(
+            Id, Source, folder, Files, ManifestSha256, fetched, "LC_ALL=C ls *.json | xargs sha256sum | sha256sum");
         return [.. contents.Select(c => Parse(c.Bytes, c.Path))];
     }
 
