@@ -18,7 +18,7 @@ public sealed record StepSchedule
         ExpectedBatchSize = expectedBatchSize;
         TotalSteps = totalSteps;
         PlannedEpochs = epochs;
-        StepsPerEpoch = Math.Max(1, (long)Math.Ceiling(datasetSize / expectedBatchSize));
+        StepsPerEpoch = StepsPerEpochOf(datasetSize, expectedBatchSize);
     }
 
     /// <summary>N, the number of examples.</summary>
@@ -44,9 +44,28 @@ public sealed record StepSchedule
     /// <see cref="StepsPerEpoch"/>⌉. Trailing passes may have no step left (<see cref="StepsInEpoch"/> is then 0), because
     /// ⌈N/B⌉ rounds each epoch up.
     /// </summary>
-    public long Epochs => PlannedEpochs is { } epochs ? Math.Max((long)Math.Ceiling(epochs), StepPasses) : StepPasses;
+    public long Epochs => PlannedEpochs is { } epochs ? Math.Max((long)Math.Ceiling(epochs), EpochsWithSteps) : EpochsWithSteps;
 
-    private long StepPasses => (TotalSteps + StepsPerEpoch - 1) / StepsPerEpoch;
+    /// <summary>How many epochs have at least one step: ⌈<see cref="TotalSteps"/> / <see cref="StepsPerEpoch"/>⌉.</summary>
+    public long EpochsWithSteps => (TotalSteps + StepsPerEpoch - 1) / StepsPerEpoch;
+
+    /// <summary>
+    /// ⌈N/B⌉, the steps of a full epoch (at least 1): the one rule for every epoch, planned or not. A quotient within 1e-9
+    /// above an integer counts as that integer, so a B recomputed as q·N in floating point does not add a step.
+    /// </summary>
+    /// <param name="datasetSize">N ≥ 1.</param>
+    /// <param name="expectedBatchSize">B &gt; 0.</param>
+    /// <returns>Steps per epoch.</returns>
+    public static long StepsPerEpochOf(long datasetSize, double expectedBatchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(datasetSize, 1);
+        if (!(expectedBatchSize > 0 && double.IsFinite(expectedBatchSize)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(expectedBatchSize), expectedBatchSize, "The expected batch size must be a finite number > 0.");
+        }
+
+        return Math.Max(1, (long)Math.Ceiling((datasetSize / expectedBatchSize) - 1e-9));
+    }
 
     /// <summary>The schedule of <paramref name="epochs"/> epochs: ⌈epochs·N/B⌉ steps.</summary>
     /// <param name="datasetSize">N ≥ 1.</param>
@@ -85,7 +104,7 @@ public sealed record StepSchedule
     public long StepsInEpoch(long epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return epoch >= StepPasses ? 0 : Math.Min(StepsPerEpoch, TotalSteps - (epoch * StepsPerEpoch));
+        return epoch >= EpochsWithSteps ? 0 : Math.Min(StepsPerEpoch, TotalSteps - (epoch * StepsPerEpoch));
     }
 
     private static void Validate(long datasetSize, double expectedBatchSize)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DiffPriv.Accounting;
 using DiffPriv.Accounting.Calibration;
 using DiffPriv.Accounting.Events;
 using DiffPriv.Experiments.Reports;
@@ -137,8 +138,10 @@ internal sealed class AccountingOptions
             throw new UsageException($"--epochs must be a finite number > 0 (got {Format(epochs.Value)})");
         }
 
-        // TF Privacy's convention: steps = ceil(epochs·N/B); with q alone, ceil(epochs/q).
-        var stepCount = steps ?? (long)Math.Ceiling(n is not null ? epochs!.Value * n.Value / b!.Value : epochs!.Value / q.Value);
+        // TF Privacy's convention, the one StepSchedule holds: steps = ceil(epochs·N/B); with q alone, ceil(epochs/q).
+        var stepCount = steps ?? (n is not null && b is not null
+            ? StepSchedule.FromEpochs(n.Value, b.Value, epochs!.Value).TotalSteps
+            : (long)Math.Ceiling(epochs!.Value / q.Value));
 
         if (!(delta > 0 && delta < 1))
         {

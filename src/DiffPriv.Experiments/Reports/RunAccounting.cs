@@ -68,7 +68,7 @@ internal static class RunAccounting
     private static string Passes(StepSchedule plan)
     {
         var inv = CultureInfo.InvariantCulture;
-        var withSteps = (plan.TotalSteps + plan.StepsPerEpoch - 1) / plan.StepsPerEpoch;
+        var withSteps = plan.EpochsWithSteps;
         var last = plan.StepsInEpoch(withSteps - 1);
         var text = withSteps == 1
             ? $"in 1 pass over the data of {last.ToString(inv)} step{(last == 1 ? "" : "s")}"

@@ -72,7 +72,7 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
     public long MaxPhysicalBatchSize { get; }
 
     /// <summary>⌈N/B⌉ = ⌈1/q⌉ steps per epoch (the last epoch of a plan may be shorter).</summary>
-    public long StepsPerEpoch => Schedule?.StepsPerEpoch ?? (long)Math.Ceiling(1.0 / SamplingProbability - 1e-9);
+    public long StepsPerEpoch => Schedule?.StepsPerEpoch ?? StepSchedule.StepsPerEpochOf(DatasetSize, ExpectedBatchSize);
 
     /// <summary>The plan the epochs follow, or null (no plan: every epoch is ⌈N/B⌉ steps and nothing is guarded).</summary>
     public StepSchedule? Schedule { get; }
