@@ -57,14 +57,29 @@ internal static class RDataFiles
         return objects;
     }
 
-    /// <summary>Reads every variable of a lazy-load database: variable name → value, in index order.</summary>
+    /// <summary>Reads the variables of a lazy-load database: variable name → value, in index order.</summary>
     /// <param name="rdbPath">The database, e.g. <c>data/Rdata.rdb</c>.</param>
     /// <param name="rdxPath">Its index, e.g. <c>data/Rdata.rdx</c>.</param>
+    /// <param name="only">The variables to decode (others are skipped, so one data set of a package with many costs only its
+    /// own records); null: all. Names the index does not list are simply absent from the result.</param>
     /// <exception cref="DataFormatException">A file is not what it should be.</exception>
-    public static IReadOnlyDictionary<string, RObject> ReadLazyLoadDatabase(string rdbPath, string rdxPath)
+    public static IReadOnlyDictionary<string, RObject> ReadLazyLoadDatabase(string rdbPath, string rdxPath, IReadOnlyCollection<string>? only = null)
     {
         ArgumentNullException.ThrowIfNull(rdbPath);
-        var index = ReadRds(rdxPath);
+        ArgumentNullException.ThrowIfNull(rdxPath);
+        return ReadLazyLoadDatabase(File.ReadAllBytes(rdbPath), rdbPath, File.ReadAllBytes(rdxPath), rdxPath, only);
+    }
+
+    /// <summary>
+    /// <see cref="ReadLazyLoadDatabase(string, string, IReadOnlyCollection{string}?)"/> on files already in memory (for
+    /// callers that have checked their digests), named <paramref name="rdbPath"/> and <paramref name="rdxPath"/> in errors.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, RObject> ReadLazyLoadDatabase(
+        byte[] database, string rdbPath, byte[] indexFile, string rdxPath, IReadOnlyCollection<string>? only)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(indexFile);
+        var index = RSerialization.Unserialize(Decompress(indexFile, rdxPath), 0, rdxPath);
         var variables = index.Element("variables");
         if (variables is not { Type: RType.List } || variables.Names is not { } names)
         {
@@ -78,11 +93,15 @@ internal static class RDataFiles
             { Type: RType.Double, Doubles: [var c] } => (int)c,
             var other => throw new DataFormatException(rdxPath, $"the index's 'compressed' entry is {other.Describe()}"),
         };
-        var database = File.ReadAllBytes(rdbPath);
         var objects = new Dictionary<string, RObject>();
         for (var i = 0; i < variables.Elements.Length; i++)
         {
             var name = names[i] ?? throw new DataFormatException(rdxPath, $"variable {i + 1} has no name");
+            if (only is not null && !only.Contains(name))
+            {
+                continue;
+            }
+
             if (variables.Elements[i] is not { Type: RType.Integer, Integers: [var offset, var length] }
                 || offset < 0 || length < 0 || (long)offset + length > database.Length)
             {

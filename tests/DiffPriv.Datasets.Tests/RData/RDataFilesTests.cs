@@ -17,16 +17,7 @@ public sealed class RDataFilesTests : IDisposable
         return path;
     }
 
-    private static byte[] Gzip(byte[] bytes)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Optimal))
-        {
-            gzip.Write(bytes);
-        }
-
-        return output.ToArray();
-    }
+    private static byte[] Gzip(byte[] bytes) => RDataFixtures.Gzip(bytes);
 
     private static byte[] Zlib(byte[] bytes)
     {
@@ -39,13 +30,7 @@ public sealed class RDataFilesTests : IDisposable
         return output.ToArray();
     }
 
-    private static byte[] Payload()
-    {
-        using var gzip = new GZipStream(new MemoryStream(RDataFixtures.RdRdsGzip), CompressionMode.Decompress);
-        using var output = new MemoryStream();
-        gzip.CopyTo(output);
-        return output.ToArray();
-    }
+    private static byte[] Payload() => RDataFixtures.Payload();
 
     // Golden values: the help index of r-cran-janeaustenr 1.0.0 (RDataFixtures), as R's readRDS() shows it and an
     // independent Python decoder of the same bytes printed.
@@ -165,18 +150,8 @@ public sealed class RDataFilesTests : IDisposable
         var records = new[] { Record(first), Record(second) };
         var rdb = Write("Rdata.rdb", [.. records[0], .. records[1]]);
 
-        byte[] Index(int secondOffset) => Gzip(new XdrWriter().Header()
-            .List(
-                3,
-                e => e
-                    .List(
-                        2,
-                        v => v.Integers([0, records[0].Length]).Integers([secondOffset, records[1].Length]),
-                        a => a.Node(t => t.Symbol("names"), n => n.Strings(["emma", "persuasion"])).Null())
-                    .List(0, _ => { }, a => a.Node(t => t.Reference(1), n => n.Strings([])).Null())
-                    .Integers([1], logical: true),
-                a => a.Node(t => t.Reference(1), n => n.Strings(["variables", "references", "compressed"])).Null())
-            .ToArray());
+        byte[] Index(int secondOffset) =>
+            RDataFixtures.LazyLoadIndex(["emma", "persuasion"], [(0, records[0].Length), (secondOffset, records[1].Length)], compression: 1);
 
         var objects = RDataFiles.ReadLazyLoadDatabase(rdb, Write("Rdata.rdx", Index(records[0].Length)));
         Assert.Equal(["emma", "persuasion"], objects.Keys);
@@ -193,5 +168,50 @@ public sealed class RDataFilesTests : IDisposable
             System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, serialised.Length);
             return [.. length, .. Zlib(serialised)];
         }
+    }
+
+    // R's makeLazyLoadDB(compress = 3) writes each record as a 4-byte length, 'Z' and raw LZMA2 (xz preset 6), or '0' and
+    // the bytes themselves when compressing does not help (R's src/main/serialize.c, R_compress3): modeldata 1.1.0's data
+    // are such a database.
+    [Fact]
+    public void ALazyLoadDatabaseOfLzma2RecordsIsReadThroughItsIndex()
+    {
+        var lzma2 = RDataFixtures.Lzma2Record();
+        var serialised = new XdrWriter().Header().Strings(["great", "other"]).ToArray();
+        var length = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, serialised.Length);
+        var stored = (byte[])[.. length, (byte)'0', .. serialised];
+        var rdb = Write("Rdata.rdb", [.. stored, .. lzma2]);
+        var rdx = Write("Rdata.rdx", RDataFixtures.LazyLoadIndex(["labels", "Rd"], [(0, stored.Length), (stored.Length, lzma2.Length)], compression: 3));
+
+        var objects = RDataFiles.ReadLazyLoadDatabase(rdb, rdx);
+        Assert.Equal(["labels", "Rd"], objects.Keys);
+        Assert.Equal(["great", "other"], objects["labels"].AsCharacter("x", "labels"));
+        AssertIsJaneaustenrHelpIndex(objects["Rd"], "Rdata.rdb");
+
+        // The same bytes with the index saying zlib (compression 1): the record is taken for zlib data and refused.
+        var asZlib = Write("zlib.rdx", RDataFixtures.LazyLoadIndex(["Rd"], [(stored.Length, lzma2.Length)], compression: 1));
+        Assert.Contains("the zlib data are corrupt or truncated", Assert.Throws<DataFormatException>(() => RDataFiles.ReadLazyLoadDatabase(rdb, asZlib)).Message, StringComparison.Ordinal);
+
+        // A damaged LZMA2 record is a format error that names the variable, not a crash.
+        var damaged = (byte[])[.. stored, .. lzma2];
+        damaged[stored.Length + 40] ^= 0xFF;
+        damaged[stored.Length + 41] ^= 0xFF;
+        var e = Assert.Throws<DataFormatException>(() => RDataFiles.ReadLazyLoadDatabase(Write("damaged.rdb", damaged), rdx));
+        Assert.Contains("('Rd')", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OnlyTheRequestedVariablesOfALazyLoadDatabaseAreDecoded()
+    {
+        var lzma2 = RDataFixtures.Lzma2Record();
+        var garbage = (byte[])[0, 0, 0, 9, (byte)'Z', 1, 2, 3]; // would fail to decode
+        var rdb = Write("Rdata.rdb", [.. garbage, .. lzma2]);
+        var rdx = Write("Rdata.rdx", RDataFixtures.LazyLoadIndex(["broken", "Rd"], [(0, garbage.Length), (garbage.Length, lzma2.Length)], compression: 3));
+
+        var objects = RDataFiles.ReadLazyLoadDatabase(rdb, rdx, ["Rd", "absent"]);
+        Assert.Equal(["Rd"], objects.Keys);
+        AssertIsJaneaustenrHelpIndex(objects["Rd"], "Rdata.rdb");
+        Assert.Throws<DataFormatException>(() => RDataFiles.ReadLazyLoadDatabase(rdb, rdx));
     }
 }

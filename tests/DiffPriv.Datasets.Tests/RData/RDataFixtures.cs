@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
 namespace DiffPriv.Datasets.Tests.RData;
 
 /// <summary>
@@ -10,6 +13,58 @@ namespace DiffPriv.Datasets.Tests.RData;
 internal static class RDataFixtures
 {
     public const string PayloadSha256 = "bb2a495f76ce25a68eba596aa8efc236ae30d5c516d741569f94bdf5dba5da51";
+
+    /// <summary>The decompressed <see cref="RdRdsGzip"/>: one serialised data frame, 1791 bytes.</summary>
+    public static byte[] Payload()
+    {
+        using var gzip = new GZipStream(new MemoryStream(RdRdsGzip), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        gzip.CopyTo(output);
+        return output.ToArray();
+    }
+
+    public static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal))
+        {
+            gzip.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary><see cref="Payload"/> as a record of a compression-3 lazy-load database: its length, <c>'Z'</c>, raw LZMA2.</summary>
+    public static byte[] Lzma2Record()
+    {
+        var length = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, Payload().Length);
+        return [.. length, (byte)'Z', .. RdLzma2Raw];
+    }
+
+    /// <summary>
+    /// A lazy-load index (<c>Rdata.rdx</c>) as <c>makeLazyLoadDB</c> writes it: a gzip-compressed RDS of the list
+    /// <c>(variables = list(name = c(offset, length), …), references = list(), compressed)</c>; compression 1 is
+    /// written as R's <c>TRUE</c>, others as an integer.
+    /// </summary>
+    public static byte[] LazyLoadIndex(string[] names, (int Offset, int Length)[] keys, int compression) => Gzip(new XdrWriter().Header()
+        .List(
+            3,
+            e => e
+                .List(
+                    keys.Length,
+                    v =>
+                    {
+                        foreach (var (offset, length) in keys)
+                        {
+                            v.Integers([offset, length]);
+                        }
+                    },
+                    a => a.Node(t => t.Symbol("names"), n => n.Strings(names)).Null())
+                .List(0, _ => { }, a => a.Node(t => t.Reference(1), n => n.Strings([])).Null())
+                .Integers([compression], logical: compression == 1),
+            a => a.Node(t => t.Reference(1), n => n.Strings(["variables", "references", "compressed"])).Null())
+        .ToArray());
 
     public static readonly byte[] RdRdsGzip = Convert.FromBase64String(
         "H4sIAAAAAAAAA61UzW/TMBTPulbLCoONSZytHkBCW4WQ+BAHpGraDiCqiQWJG3KS19ZrYke2u9EbfzYnipPmJXZayBAcEtvv8+f33s9f+p7n7X" +
