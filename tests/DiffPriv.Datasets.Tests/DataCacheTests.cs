@@ -44,6 +44,6 @@ public class DataCacheTests
     public void FetchingAnUnknownDataSetNamesTheKnownOnes()
     {
         var e = Assert.Throws<ArgumentException>(() => DataFetcher.Fetch("cifar-10", Path.GetTempPath()));
-        Assert.Contains("mnist, fashion-mnist, reuters, brown, imdb, sotu, austen", e.Message, StringComparison.Ordinal);
+        Assert.Contains("mnist, fashion-mnist, reuters, brown, imdb, sotu, austen, amazon-reviews", e.Message, StringComparison.Ordinal);
     }
 }
