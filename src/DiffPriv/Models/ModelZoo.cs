@@ -134,7 +134,48 @@ public static class ModelZoo
     /// same weights, as in PyTorch's <c>nn.TransformerEncoder</c>.</returns>
     public static nn.Module<Tensor, Tensor> ByteTransformerLm(
         long modelDimension = 128, long heads = 4, long feedforward = 512, long numLayers = 2, long maxSequenceLength = 256) =>
-        new ByteLanguageModel(modelDimension, heads, feedforward, numLayers, maxSequenceLength);
+        new TransformerLanguageModel(ByteVocabulary.Size, ByteVocabulary.ByteCount, modelDimension, heads, feedforward, numLayers, maxSequenceLength);
+
+    /// <summary>
+    /// A causal transformer language model over any vocabulary (e.g. a <see cref="WordVocabulary"/>), the shape of
+    /// <see cref="ByteTransformerLm"/>: for [B, T] token ids, token embedding (V × d) + learned positional embedding → causal
+    /// <see cref="DpTransformerEncoder"/> → linear to the V ids; returns the next-token logits [B, T, V]. Children:
+    /// <c>embedding</c>, <c>position</c>, <c>encoder</c>, <c>output</c>; the first three are those of
+    /// <see cref="CausalTransformerClassifier"/>, which can start from its weights.
+    /// </summary>
+    /// <param name="vocabularySize">V, the token ids and the output width, ≥ 1.</param>
+    /// <param name="modelDimension">d, ≥ 1; divisible by <paramref name="heads"/>.</param>
+    /// <param name="heads">Attention heads, ≥ 1.</param>
+    /// <param name="feedforward">Width of each layer's feed-forward block, ≥ 1.</param>
+    /// <param name="numLayers">Encoder layers, ≥ 1.</param>
+    /// <param name="maxSequenceLength">The longest input T, ≥ 1.</param>
+    /// <returns>A new model (float32, CPU) initialised from the global torch generator.</returns>
+    public static nn.Module<Tensor, Tensor> TransformerLm(
+        long vocabularySize, long modelDimension = 128, long heads = 4, long feedforward = 512, long numLayers = 2, long maxSequenceLength = 256) =>
+        new TransformerLanguageModel(vocabularySize, vocabularySize, modelDimension, heads, feedforward, numLayers, maxSequenceLength);
+
+    /// <summary>
+    /// A text classifier with the body of <see cref="TransformerLm"/>, so that it can be fine-tuned from a pretrained
+    /// language model: for [B, T] token ids (texts padded at the end with <paramref name="padId"/>), token + positional
+    /// embedding → causal <see cref="DpTransformerEncoder"/> (as in pretraining: position t sees positions ≤ t); the means
+    /// over each text's non-padding positions of the encoder's outputs and of the token embeddings, concatenated [B, 2d] →
+    /// linear to the classes; returns the logits [B, classes]. Children:
+    /// <c>embedding</c>, <c>position</c>, <c>encoder</c> (named as in <see cref="TransformerLm"/>) and <c>output</c> (the
+    /// classification head). Trainable privately, fully or with <see cref="Lora.Apply"/>.
+    /// </summary>
+    /// <param name="vocabularySize">V, ≥ 1.</param>
+    /// <param name="modelDimension">d, ≥ 1; divisible by <paramref name="heads"/>.</param>
+    /// <param name="heads">Attention heads, ≥ 1.</param>
+    /// <param name="feedforward">Feed-forward width, ≥ 1.</param>
+    /// <param name="numLayers">Encoder layers, ≥ 1.</param>
+    /// <param name="maxSequenceLength">The longest input T, ≥ 1.</param>
+    /// <param name="classes">Output classes, ≥ 2.</param>
+    /// <param name="padId">The padding id, in [0, V) (<see cref="WordVocabulary.PadId"/> by default).</param>
+    /// <returns>A new model (float32, CPU) initialised from the global torch generator.</returns>
+    public static nn.Module<Tensor, Tensor> CausalTransformerClassifier(
+        long vocabularySize, long modelDimension = 128, long heads = 4, long feedforward = 512, long numLayers = 2, long maxSequenceLength = 256,
+        long classes = 2, long padId = WordVocabulary.PadId) =>
+        new CausalTransformerClassifierModel(vocabularySize, modelDimension, heads, feedforward, numLayers, maxSequenceLength, classes, padId);
 
     /// <summary>The causal attention mask of a sequence of length <paramref name="length"/>: boolean [T, T], true above the diagonal (not allowed).</summary>
     /// <param name="length">T ≥ 1.</param>
@@ -208,7 +249,7 @@ public static class ModelZoo
         }
     }
 
-    private sealed class ByteLanguageModel : nn.Module<Tensor, Tensor>
+    private sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
     {
         [ComponentName(Name = "embedding")]
         private readonly nn.Module<Tensor, Tensor> _embedding;
@@ -220,34 +261,91 @@ public static class ModelZoo
         private readonly nn.Module<Tensor, Tensor> _output;
         private readonly long _maxSequenceLength;
 
-        public ByteLanguageModel(long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength)
-            : base(nameof(ByteLanguageModel))
+        public TransformerLanguageModel(long vocabularySize, long outputs, long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength)
+            : base(nameof(TransformerLanguageModel))
         {
+            ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+            ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
             ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
-            _embedding = nn.Embedding(ByteVocabulary.Size, modelDimension);
+            _embedding = nn.Embedding(vocabularySize, modelDimension);
             _position = nn.Embedding(maxSequenceLength, modelDimension);
             _encoder = new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers);
-            _output = nn.Linear(modelDimension, ByteVocabulary.ByteCount);
+            _output = nn.Linear(modelDimension, outputs);
             _maxSequenceLength = maxSequenceLength;
             RegisterComponents();
         }
 
         public override Tensor forward(Tensor input)
         {
-            if (input.dim() != 2 || input.shape[1] < 1 || input.shape[1] > _maxSequenceLength)
-            {
-                throw new ArgumentException(
-                    $"The input must be [B, T] token ids with 1 ≤ T ≤ {_maxSequenceLength}, got [{string.Join(", ", input.shape)}].", nameof(input));
-            }
-
-            var (b, t) = (input.shape[0], input.shape[1]);
-            // Positions [B, T] (not [T]): the embedding's per-example gradient hook sees the examples on the first axis.
-            var positions = torch.arange(t, ScalarType.Int64, input.device).unsqueeze(0).expand(b, t);
-            var x = _embedding.call(input) + _position.call(positions); // [B, T, d]
-            var mask = CausalMask(t, input.device);
-            var encoded = _encoder.call(x.transpose(0, 1), mask, null!).transpose(0, 1); // the encoder is sequence-first
-            return _output.call(encoded); // [B, T, 256]
+            CheckInput(input, _maxSequenceLength);
+            return _output.call(CausalEncode(_embedding.call(input), _position, _encoder)); // [B, T, outputs]
         }
+    }
+
+    private sealed class CausalTransformerClassifierModel : nn.Module<Tensor, Tensor>
+    {
+        [ComponentName(Name = "embedding")]
+        private readonly nn.Module<Tensor, Tensor> _embedding;
+        [ComponentName(Name = "position")]
+        private readonly nn.Module<Tensor, Tensor> _position;
+        [ComponentName(Name = "encoder")]
+        private readonly DpTransformerEncoder _encoder;
+        [ComponentName(Name = "output")]
+        private readonly nn.Module<Tensor, Tensor> _output;
+        private readonly long _maxSequenceLength;
+        private readonly long _padId;
+
+        public CausalTransformerClassifierModel(
+            long vocabularySize, long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength, long classes, long padId)
+            : base(nameof(CausalTransformerClassifierModel))
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
+            ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+            ArgumentOutOfRangeException.ThrowIfNegative(padId);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(padId, vocabularySize);
+            _embedding = nn.Embedding(vocabularySize, modelDimension);
+            _position = nn.Embedding(maxSequenceLength, modelDimension);
+            _encoder = new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers);
+            _output = nn.Linear(2 * modelDimension, classes);
+            _maxSequenceLength = maxSequenceLength;
+            _padId = padId;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            CheckInput(input, _maxSequenceLength);
+            var tokens = _embedding.call(input); // [B, T, d]
+            var encoded = CausalEncode(tokens, _position, _encoder); // [B, T, d]
+            // Means over the text's own positions: padding comes after the text and, the attention being causal, changes
+            // none of them; it is left out. A text of padding only pools to zeros. The token embeddings' mean beside the
+            // encoder's keeps every word's own vector within one linear map of the head (a bag of pretrained word vectors).
+            var real = input.ne(_padId).unsqueeze(2).to_type(encoded.dtype); // [B, T, 1]
+            var count = real.sum(1).clamp_min(1.0); // [B, 1]
+            var pooled = torch.cat([(encoded * real).sum(1) / count, (tokens * real).sum(1) / count], 1); // [B, 2d]
+            return _output.call(pooled);
+        }
+    }
+
+    private static void CheckInput(Tensor input, long maxSequenceLength)
+    {
+        if (input.dim() != 2 || input.shape[1] < 1 || input.shape[1] > maxSequenceLength)
+        {
+            throw new ArgumentException(
+                $"The input must be [B, T] token ids with 1 ≤ T ≤ {maxSequenceLength}, got [{string.Join(", ", input.shape)}].", nameof(input));
+        }
+    }
+
+    /// <summary>Token embeddings [B, T, d] + positions, then the encoder under a causal mask: → [B, T, d].</summary>
+    private static Tensor CausalEncode(Tensor tokens, nn.Module<Tensor, Tensor> position, DpTransformerEncoder encoder)
+    {
+        var (b, t) = (tokens.shape[0], tokens.shape[1]);
+        // Positions [B, T] (not [T]): the embedding's per-example gradient hook sees the examples on the first axis.
+        var positions = torch.arange(t, ScalarType.Int64, tokens.device).unsqueeze(0).expand(b, t);
+        var x = tokens + position.call(positions); // [B, T, d]
+        var mask = CausalMask(t, tokens.device);
+        return encoder.call(x.transpose(0, 1), mask, null!).transpose(0, 1); // the encoder is sequence-first
     }
 
     private sealed class CharLanguageModel : nn.Module<Tensor, Tensor>

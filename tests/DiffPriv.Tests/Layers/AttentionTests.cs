@@ -454,6 +454,39 @@ public sealed class AttentionTests
         AssertMatchesOracle(model, GradSampleMethod.Auto, i => model.call(x.narrow(0, i, 1)), () => model.call(x));
     }
 
+    [Fact]
+    public void CausalTransformerClassifierPerExampleGradientsEqualTheBatchOfOneLoopWithPadding()
+    {
+        // Texts of different lengths padded at the end: the masked mean over each text's own positions, through the causal
+        // encoder, still gives every example exactly its batch-of-one gradient.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(22);
+        var model = ModelZoo.CausalTransformerClassifier(vocabularySize: 13, modelDimension: E, heads: 2, feedforward: 16, numLayers: 2, maxSequenceLength: 8, classes: 3)
+            .to(ScalarType.Float64);
+        var x = torch.randint(2, 13, [N, 6], generator: new Generator(23), dtype: ScalarType.Int64);
+        x[0, TensorIndex.Slice(4, 6)] = torch.tensor(WordVocabulary.PadId);
+        x[3, TensorIndex.Slice(2, 6)] = torch.tensor(WordVocabulary.PadId);
+        AssertMatchesOracle(model, GradSampleMethod.Auto, i => model.call(x.narrow(0, i, 1)), () => model.call(x));
+    }
+
+    [Fact]
+    public void PaddingAfterATextChangesNoneOfItsLogits()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(24);
+        var model = ModelZoo.CausalTransformerClassifier(vocabularySize: 13, modelDimension: E, heads: 2, feedforward: 16, numLayers: 1, maxSequenceLength: 10, classes: 2)
+            .to(ScalarType.Float64);
+        model.eval();
+        var text = torch.tensor(new long[] { 5, 7, 2, 9 }).unsqueeze(0);
+        var padded = torch.cat([text, torch.full([1, 6], WordVocabulary.PadId, ScalarType.Int64)], 1);
+        var difference = (model.call(text) - model.call(padded)).abs().max().item<double>();
+        Assert.True(difference < 1e-12, $"padding changed the logits by {difference:G3}");
+
+        // A different token (not padding) in the same place does change them: the check can fail.
+        padded[0, 5] = torch.tensor(3L);
+        Assert.True((model.call(text) - model.call(padded)).abs().max().item<double>() > 1e-6);
+    }
+
     private static Tensor MinusInfinityWhere(Tensor mask) => torch.zeros(mask.shape).masked_fill(mask, double.NegativeInfinity);
 
     private static (Tensor X, Tensor Padding, Tensor Mask) Inputs(long seed)
