@@ -20,6 +20,9 @@ public sealed record ModelArchitecture(string Name, int VocabularySize, int Embe
     /// <summary>The causal byte-level transformer language model of <c>ModelZoo.ByteTransformerLm</c>.</summary>
     public const string ByteTransformerLm = "byte-transformer-lm";
 
+    /// <summary>The causal word-level transformer language model of <c>ModelZoo.TransformerLm</c> over a public <c>WordVocabulary</c>.</summary>
+    public const string WordTransformerLm = "word-transformer-lm";
+
     /// <summary>Attention heads of a transformer; null for other models (and then not written to the sidecar).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Heads { get; init; }

@@ -1,25 +1,29 @@
+using System.Text;
 using DiffPriv.Experiments.Models;
+using DiffPriv.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Experiments.Pretraining;
 
 /// <summary>
-/// The bytes of the public corpora split for pretraining: per corpus, a held-out tail for validation and the rest for
-/// training; the training parts concatenated (a newline between corpora), and every training window's start drawn up front
-/// from the seed, so that the provenance can say how many windows came from each corpus before anything is trained.
+/// The public corpora split for pretraining: per corpus, a held-out tail (by bytes) for validation and the rest for
+/// training; with words, the vocabulary built from the training parts; the token ids of the training parts concatenated
+/// (bytes: a newline between corpora), and every training window's start drawn up front from the seed, so that the
+/// provenance can say how many windows came from each corpus before anything is trained.
 /// </summary>
 internal sealed class PretrainingData
 {
     private const byte Separator = (byte)'\n';
-    private readonly byte[] _train;
-    private readonly byte[] _validation;
+    private readonly int[] _train;
+    private readonly int[] _validation;
     private readonly long[] _starts;
     private readonly int _window;
     private readonly int _batch;
     private readonly int _validationWindows;
 
-    private PretrainingData(byte[] train, byte[] validation, long[] starts, int window, int batch, int validationWindows, IReadOnlyList<TrainingCorpus> corpora)
+    private PretrainingData(
+        int[] train, int[] validation, long[] starts, int window, int batch, int validationWindows, IReadOnlyList<TrainingCorpus> corpora, WordVocabulary? vocabulary)
     {
         _train = train;
         _validation = validation;
@@ -28,39 +32,63 @@ internal sealed class PretrainingData
         _batch = batch;
         _validationWindows = validationWindows;
         Corpora = corpora;
+        Vocabulary = vocabulary;
     }
 
     /// <summary>The corpora as the provenance records them: name, public, windows drawn from it, passes, bytes used.</summary>
     public IReadOnlyList<TrainingCorpus> Corpora { get; }
 
-    /// <summary>Splits the corpora and draws the windows.</summary>
-    /// <exception cref="ArgumentException">The text is too short for one training or one validation window of T + 1 bytes.</exception>
+    /// <summary>With words: the vocabulary built from the training parts of the corpora; null with bytes.</summary>
+    public WordVocabulary? Vocabulary { get; }
+
+    /// <summary>Number of ids the model reads and predicts.</summary>
+    public int Outputs(PublicPretrainingSettings settings) =>
+        settings.Tokens == PretrainingTokens.Bytes ? ByteVocabulary.ByteCount : Vocabulary!.Size;
+
+    /// <summary>Splits the corpora, builds the vocabulary (words) and draws the windows.</summary>
+    /// <exception cref="ArgumentException">The text is too short for one training or one validation window of T + 1 tokens.</exception>
     public static PretrainingData Create(PublicPretrainingSettings settings, IReadOnlyList<(string Name, byte[] Bytes)> texts)
     {
         var window = settings.SequenceLength + 1;
-        var train = new List<byte>();
-        var validation = new List<byte>();
-        var parts = new List<(string Name, long Bytes, long Start, long Length)>();
-        foreach (var (name, all) in texts)
+        var words = settings.Tokens == PretrainingTokens.Words;
+        var slices = texts.Select(t =>
         {
-            var bytes = settings.MaxBytesPerCorpus is { } max && max < all.Length ? all.AsSpan(0, (int)max) : all.AsSpan();
+            var bytes = settings.MaxBytesPerCorpus is { } max && max < t.Bytes.Length ? t.Bytes[..(int)max] : t.Bytes;
             var held = Math.Max(1, (int)(bytes.Length * settings.ValidationFraction));
-            if (train.Count > 0)
+            return (t.Name, bytes, Train: bytes[..^held], Held: bytes[^held..]);
+        }).ToList();
+
+        // The vocabulary comes from the training parts only, so that validation measures unknown words honestly.
+        var vocabulary = words
+            ? WordVocabulary.Build(slices.Select(s => Encoding.UTF8.GetString(s.Train)), settings.VocabularySize)
+            : null;
+        int[] Ids(byte[] bytes) => vocabulary is null
+            ? [.. bytes.Select(b => (int)b)]
+            : [.. vocabulary.Encode(Encoding.UTF8.GetString(bytes)).Select(i => (int)i)];
+
+        var train = new List<int>();
+        var validation = new List<int>();
+        var parts = new List<(string Name, long Bytes, long Start, long Length)>();
+        foreach (var (name, bytes, trainBytes, heldBytes) in slices)
+        {
+            if (!words && train.Count > 0)
             {
                 train.Add(Separator);
                 validation.Add(Separator);
             }
 
-            parts.Add((name, bytes.Length, train.Count, bytes.Length - held));
-            train.AddRange(bytes[..^held]);
-            validation.AddRange(bytes[^held..]);
+            var trainIds = Ids(trainBytes);
+            parts.Add((name, bytes.Length, train.Count, trainIds.Length));
+            train.AddRange(trainIds);
+            validation.AddRange(Ids(heldBytes));
         }
 
+        var unit = words ? "tokens" : "bytes";
         if (train.Count < window || validation.Count < window)
         {
             throw new ArgumentException(
-                $"The corpora give {train.Count} training and {validation.Count} validation bytes; each must hold at least one window of " +
-                $"T + 1 = {window} bytes (raise {nameof(settings.MaxBytesPerCorpus)} or {nameof(settings.ValidationFraction)}, or lower {nameof(settings.SequenceLength)}).",
+                $"The corpora give {train.Count} training and {validation.Count} validation {unit}; each must hold at least one window of " +
+                $"T + 1 = {window} {unit} (raise {nameof(settings.MaxBytesPerCorpus)} or {nameof(settings.ValidationFraction)}, or lower {nameof(settings.SequenceLength)}).",
                 nameof(settings));
         }
 
@@ -80,10 +108,10 @@ internal sealed class PretrainingData
             var epochs = p.Length == 0 ? 0 : (int)Math.Ceiling((double)drawn * window / p.Length);
             return new TrainingCorpus(p.Name, IsPublic: true, drawn, epochs) { Bytes = p.Bytes };
         }).ToList();
-        return new PretrainingData([.. train], [.. validation], starts, window, settings.BatchSize, settings.ValidationWindows, corpora);
+        return new PretrainingData([.. train], [.. validation], starts, window, settings.BatchSize, settings.ValidationWindows, corpora, vocabulary);
     }
 
-    /// <summary>The windows of step <paramref name="step"/> (from 0): [B, T + 1] byte ids.</summary>
+    /// <summary>The windows of step <paramref name="step"/> (from 0): [B, T + 1] token ids.</summary>
     public Tensor TrainBatch(int step)
     {
         var ids = new long[_batch * _window];
@@ -99,7 +127,7 @@ internal sealed class PretrainingData
         return torch.tensor(ids, [_batch, _window]);
     }
 
-    /// <summary>Non-overlapping validation windows from the start of the held-out bytes: [W, T + 1] byte ids.</summary>
+    /// <summary>Non-overlapping validation windows from the start of the held-out tokens: [W, T + 1] token ids.</summary>
     public Tensor ValidationWindows()
     {
         var count = Math.Min(_validationWindows, _validation.Length / _window);

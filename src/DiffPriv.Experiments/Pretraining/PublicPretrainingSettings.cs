@@ -5,14 +5,21 @@ using DiffPriv.Models;
 namespace DiffPriv.Experiments.Pretraining;
 
 /// <summary>
-/// What <see cref="PublicTextPretraining"/> trains: the size of the byte-level transformer language model
-/// (<see cref="ModelZoo.ByteTransformerLm"/>), the non-private Adam training on random windows of public text, and the
-/// corpora. Two runs with equal settings (except the folders) train the same weights, so the second reuses the first's.
+/// What <see cref="PublicTextPretraining"/> trains: the tokens (words of a public vocabulary, by default, or bytes), the size
+/// of the causal transformer language model (<see cref="ModelZoo.TransformerLm"/> or <see cref="ModelZoo.ByteTransformerLm"/>),
+/// the non-private Adam training on random windows of public text, and the corpora. Two runs with equal settings (except the folders) train the same weights, so the second reuses the first's.
 /// </summary>
 public sealed record PublicPretrainingSettings
 {
     /// <summary>The corpora used when none are named: Brown, State of the Union, Jane Austen.</summary>
     public static IReadOnlyList<PublicCorpus> DefaultCorpora { get; } = [PublicCorpus.Brown, PublicCorpus.StateOfTheUnion, PublicCorpus.JaneAusten];
+
+    /// <summary>Words (default) or bytes.</summary>
+    public PretrainingTokens Tokens { get; init; } = PretrainingTokens.Words;
+
+    /// <summary>With <see cref="PretrainingTokens.Words"/>: the ids of the vocabulary built from the corpora' training text,
+    /// ≥ 3 (padding and unknown included; the rest are the most frequent tokens). Ignored for bytes.</summary>
+    public int VocabularySize { get; init; } = 16_384;
 
     /// <summary>d, the model width, ≥ 1; divisible by <see cref="Heads"/>.</summary>
     public int ModelDimension { get; init; } = 128;
@@ -26,14 +33,14 @@ public sealed record PublicPretrainingSettings
     /// <summary>Feed-forward width of each layer, ≥ 1.</summary>
     public int Feedforward { get; init; } = 512;
 
-    /// <summary>T, bytes per training window (and the model's longest input), ≥ 1.</summary>
+    /// <summary>T, tokens per training window (and the model's longest input), ≥ 1.</summary>
     public int SequenceLength { get; init; } = 128;
 
     /// <summary>Windows per step, ≥ 1.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Adam steps, ≥ 1. A fixed number of steps, not a time budget, so that equal settings give equal weights.</summary>
-    public int Steps { get; init; } = 2000;
+    public int Steps { get; init; } = 3000;
 
     /// <summary>Adam's learning rate, &gt; 0 (constant).</summary>
     public double LearningRate { get; init; } = 1e-3;
@@ -60,14 +67,21 @@ public sealed record PublicPretrainingSettings
     public string? ModelDir { get; init; }
 
     /// <summary>The architecture recorded in the weights' provenance.</summary>
-    public ModelArchitecture Architecture =>
-        new(ModelArchitecture.ByteTransformerLm, ByteVocabulary.Size, ModelDimension, Feedforward, SequenceLength) { Heads = Heads, Layers = Layers };
+    public ModelArchitecture Architecture => Tokens == PretrainingTokens.Bytes
+        ? new(ModelArchitecture.ByteTransformerLm, ByteVocabulary.Size, ModelDimension, Feedforward, SequenceLength) { Heads = Heads, Layers = Layers }
+        : new(ModelArchitecture.WordTransformerLm, VocabularySize, ModelDimension, Feedforward, SequenceLength) { Heads = Heads, Layers = Layers };
 
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (the message names it).</exception>
     /// <exception cref="ArgumentException">No corpus, or one named twice.</exception>
     public void Validate()
     {
+        if (!Enum.IsDefined(Tokens))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tokens), Tokens, "Words or bytes.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(VocabularySize, 3, nameof(VocabularySize));
         ArgumentOutOfRangeException.ThrowIfLessThan(ModelDimension, 1, nameof(ModelDimension));
         ArgumentOutOfRangeException.ThrowIfLessThan(Heads, 1, nameof(Heads));
         if (ModelDimension % Heads != 0)
@@ -115,6 +129,7 @@ public sealed record PublicPretrainingSettings
             ["max_bytes_per_corpus"] = MaxBytesPerCorpus?.ToString(inv) ?? "all",
             ["optimizer"] = "adam",
             ["steps"] = Steps.ToString(inv),
+            ["tokens"] = Tokens == PretrainingTokens.Bytes ? "bytes" : "words",
             ["validation_fraction"] = ValidationFraction.ToString("R", inv),
             ["validation_windows"] = ValidationWindows.ToString(inv),
         };

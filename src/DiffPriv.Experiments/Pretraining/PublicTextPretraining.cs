@@ -13,18 +13,22 @@ using static TorchSharp.torch;
 namespace DiffPriv.Experiments.Pretraining;
 
 /// <summary>
-/// Public pretraining of the byte-level transformer language model (<see cref="ModelZoo.ByteTransformerLm"/>) on public
-/// English text, so that a private fine-tuning (fully or with LoRA) starts from weights that saw no private data.
+/// Public pretraining of a causal transformer language model over words (<see cref="ModelZoo.TransformerLm"/> with a
+/// <see cref="WordVocabulary"/> built from the same public text) or bytes (<see cref="ModelZoo.ByteTransformerLm"/>) on
+/// public English text, so that a private fine-tuning (fully or with LoRA) starts from weights and a vocabulary that saw no
+/// private data.
 /// </summary>
 /// <remarks>
 /// <para>The training is NOT private and need not be: every corpus is published text (<see cref="PublicCorpus"/>), and the
-/// vocabulary is the fixed <see cref="ByteVocabulary"/>, so nothing here reads private data. The UTF-8 bytes of each corpus
-/// are split into a training part and a held-out tail (<see cref="PublicPretrainingSettings.ValidationFraction"/>); the
-/// training parts are concatenated (a newline between corpora) and Adam minimises the next-byte cross-entropy on windows of
-/// T + 1 bytes drawn uniformly at random (seeded).</para>
+/// vocabulary is built from those corpora (or is the fixed <see cref="ByteVocabulary"/>), so nothing here reads private
+/// data. The UTF-8 bytes of each corpus are split into a training part and a held-out tail
+/// (<see cref="PublicPretrainingSettings.ValidationFraction"/>); the word vocabulary is built from the training parts; their
+/// token ids are concatenated and Adam minimises the next-token cross-entropy on windows of T + 1 tokens drawn uniformly at
+/// random (seeded).</para>
 /// <para>The weights are cached in <see cref="PublicPretrainingSettings.ModelDir"/> (default: the <c>pretrained</c> folder
 /// of <see cref="DataCache.Root"/>) under a name derived from the settings, with a <see cref="ModelProvenance"/> sidecar
-/// naming the corpora with their sizes, the settings, the seed and the SHA-256 of the weights. A later call whose settings
+/// naming the corpora with their sizes, the settings, the seed and the SHA-256 of the weights; a word vocabulary is saved
+/// beside them (<see cref="VocabularyPath"/>) and its SHA-256 is one of the recorded settings. A later call whose settings
 /// and corpora match the sidecar loads them instead of training again; weights whose hash no longer matches their sidecar
 /// are refused.</para>
 /// </remarks>
@@ -61,21 +65,30 @@ public static class PublicTextPretraining
         var clock = Stopwatch.StartNew();
         TorchRuntime.EnsureLoaded();
         var data = PretrainingData.Create(settings, texts);
+        var recorded = new SortedDictionary<string, string>(settings.ToProvenanceSettings().ToDictionary(), StringComparer.Ordinal);
+        if (data.Vocabulary is { } words)
+        {
+            recorded[VocabularySetting] = words.Sha256;
+        }
+
         var expected = new ModelProvenance
         {
             Architecture = settings.Architecture,
             Corpora = data.Corpora,
-            Settings = settings.ToProvenanceSettings(),
+            Settings = recorded,
             Seed = settings.Seed,
         };
         var folder = settings.ModelDir ?? Path.Combine(DataCache.Root(), CacheFolder);
         Directory.CreateDirectory(folder);
-        var file = Path.Combine(folder, $"{ModelArchitecture.ByteTransformerLm}-{Key(expected)}.bin");
+        var file = Path.Combine(folder, $"{settings.Architecture.Name}-{Key(expected)}.bin");
 
-        if (TryLoad(file, expected, settings, progress) is { } loaded)
+        if (TryLoad(file, expected, settings, data, progress) is { } loaded)
         {
             var (model, provenance) = loaded;
-            return new PublicPretrainingResult(model, file, provenance, Loaded: true, [], ValidationLoss(model, data, settings), clock.Elapsed.TotalSeconds);
+            return new PublicPretrainingResult(model, file, provenance, Loaded: true, [], ValidationLoss(model, data, settings), clock.Elapsed.TotalSeconds)
+            {
+                Vocabulary = data.Vocabulary,
+            };
         }
 
         var (trained, losses) = Train(settings, data, progress);
@@ -83,13 +96,29 @@ public static class PublicTextPretraining
         // the weights arrive whole (renamed from a temporary file), and only then is the sidecar written with their hash.
         var sidecar = ModelProvenance.SidecarPath(file);
         File.Delete(sidecar);
+        data.Vocabulary?.Save(VocabularyPath(file));
         var temporary = $"{file}.{Guid.NewGuid():N}.tmp"; // unique: two processes may pretrain the same settings at once
         trained.save(temporary);
         File.Move(temporary, file, overwrite: true);
         var written = expected.Write(file);
         Say(progress, $"[pretraining] saved {file} (sha256 {written.Sha256[..12]}…) with its provenance sidecar");
         trained.eval();
-        return new PublicPretrainingResult(trained, file, written, Loaded: false, losses, ValidationLoss(trained, data, settings), clock.Elapsed.TotalSeconds);
+        return new PublicPretrainingResult(trained, file, written, Loaded: false, losses, ValidationLoss(trained, data, settings), clock.Elapsed.TotalSeconds)
+        {
+            Vocabulary = data.Vocabulary,
+        };
+    }
+
+    /// <summary>The name under which a word vocabulary's SHA-256 is recorded in the provenance settings.</summary>
+    public const string VocabularySetting = "vocabulary_sha256";
+
+    /// <summary>Where the word vocabulary of the weights file <paramref name="weightsFile"/> is kept: beside it, <c>.vocab.txt</c> appended.</summary>
+    /// <param name="weightsFile">A weights file.</param>
+    /// <returns>The vocabulary's path.</returns>
+    public static string VocabularyPath(string weightsFile)
+    {
+        ArgumentNullException.ThrowIfNull(weightsFile);
+        return weightsFile + ".vocab.txt";
     }
 
     /// <summary>The cache key: the first 16 hex digits of the SHA-256 of what decides the weights (architecture, corpora, settings, seed).</summary>
@@ -105,7 +134,8 @@ public static class PublicTextPretraining
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16];
     }
 
-    private static (nn.Module<Tensor, Tensor>, ModelProvenance)? TryLoad(string file, ModelProvenance expected, PublicPretrainingSettings settings, IProgress<ProgressUpdate>? progress)
+    private static (nn.Module<Tensor, Tensor>, ModelProvenance)? TryLoad(
+        string file, ModelProvenance expected, PublicPretrainingSettings settings, PretrainingData data, IProgress<ProgressUpdate>? progress)
     {
         if (!File.Exists(file))
         {
@@ -138,7 +168,7 @@ public static class PublicTextPretraining
         }
 
         torch.manual_seed(settings.Seed);
-        var model = CreateModel(settings);
+        var model = CreateModel(settings, data);
         // From the bytes whose hash is checked, not from the file again.
         using (var reader = new BinaryReader(new MemoryStream(cached.ReadWeights(file))))
         {
@@ -159,31 +189,33 @@ public static class PublicTextPretraining
         && cached.Settings is { } s && expected.Settings is { } e
         && s.Count == e.Count && e.All(kv => s.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
-    private static nn.Module<Tensor, Tensor> CreateModel(PublicPretrainingSettings settings) =>
-        ModelZoo.ByteTransformerLm(settings.ModelDimension, settings.Heads, settings.Feedforward, settings.Layers, settings.SequenceLength);
+    private static nn.Module<Tensor, Tensor> CreateModel(PublicPretrainingSettings settings, PretrainingData data) => settings.Tokens == PretrainingTokens.Bytes
+        ? ModelZoo.ByteTransformerLm(settings.ModelDimension, settings.Heads, settings.Feedforward, settings.Layers, settings.SequenceLength)
+        : ModelZoo.TransformerLm(data.Vocabulary!.Size, settings.ModelDimension, settings.Heads, settings.Feedforward, settings.Layers, settings.SequenceLength);
 
     private static (nn.Module<Tensor, Tensor> Model, List<double> Losses) Train(
         PublicPretrainingSettings settings, PretrainingData data, IProgress<ProgressUpdate>? progress)
     {
         torch.manual_seed(settings.Seed);
-        var model = CreateModel(settings);
+        var model = CreateModel(settings, data);
         model.train();
         using var optimizer = optim.Adam(model.parameters(), settings.LearningRate);
         var inv = CultureInfo.InvariantCulture;
         Say(
             progress,
             $"[pretraining] NOT PRIVATE (public text only): {string.Join("; ", data.Corpora.Select(c => $"{c.Name} {c.Bytes} bytes"))}; " +
-            $"byte transformer d {settings.ModelDimension}, {settings.Heads} heads, {settings.Layers} layers, feed-forward {settings.Feedforward}, " +
+            $"{(data.Vocabulary is { } v ? $"word vocabulary of {v.Size} ids (built from this public text)" : "bytes")}; transformer d {settings.ModelDimension}, {settings.Heads} heads, {settings.Layers} layers, feed-forward {settings.Feedforward}, " +
             $"T {settings.SequenceLength}; Adam lr {settings.LearningRate.ToString("G4", inv)}, batches of {settings.BatchSize}, {settings.Steps} steps");
         var clock = Stopwatch.StartNew();
         var losses = new List<double>(settings.Steps);
         var t = settings.SequenceLength;
+        var outputs = data.Outputs(settings);
         for (var step = 0; step < settings.Steps; step++)
         {
             using var scope = torch.NewDisposeScope();
             var windows = data.TrainBatch(step); // [B, T + 1]
-            var logits = model.call(windows.narrow(1, 0, t)); // [B, T, 256]
-            var loss = nn.functional.cross_entropy(logits.reshape(-1, ByteVocabulary.ByteCount), windows.narrow(1, 1, t).reshape(-1));
+            var logits = model.call(windows.narrow(1, 0, t)); // [B, T, V]
+            var loss = nn.functional.cross_entropy(logits.reshape(-1, outputs), windows.narrow(1, 1, t).reshape(-1));
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -197,7 +229,7 @@ public static class PublicTextPretraining
         return (model, losses);
     }
 
-    /// <summary>Mean next-byte cross-entropy (nats per byte) over the held-out windows.</summary>
+    /// <summary>Mean next-token cross-entropy (nats per token) over the held-out windows.</summary>
     private static double ValidationLoss(nn.Module<Tensor, Tensor> model, PretrainingData data, PublicPretrainingSettings settings)
     {
         using var scope = torch.NewDisposeScope();
@@ -207,7 +239,7 @@ public static class PublicTextPretraining
         var windows = data.ValidationWindows(); // [W, T + 1]
         var t = settings.SequenceLength;
         var logits = model.call(windows.narrow(1, 0, t));
-        var loss = nn.functional.cross_entropy(logits.reshape(-1, ByteVocabulary.ByteCount), windows.narrow(1, 1, t).reshape(-1)).item<float>();
+        var loss = nn.functional.cross_entropy(logits.reshape(-1, data.Outputs(settings)), windows.narrow(1, 1, t).reshape(-1)).item<float>();
         model.train(wasTraining);
         return loss;
     }

@@ -26,6 +26,7 @@ public sealed class PublicTextPretrainingTests : IDisposable
 
     private PublicPretrainingSettings Tiny => new()
     {
+        Tokens = PretrainingTokens.Bytes,
         ModelDimension = 16,
         Heads = 2,
         Layers = 1,
