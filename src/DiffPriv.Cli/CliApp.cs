@@ -26,8 +26,10 @@ internal static class CliApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            // One line naming the problem; usage with --help.
-            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            // One line naming the problem; usage with --help. A token that matched nothing ("train cifar10") says more
+            // than the missing subcommand it also causes.
+            var error = parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) ?? parsed.Errors[0];
+            stderr.WriteLine($"error: {error.Message} (see --help)");
             return ExitUsage;
         }
 

@@ -185,7 +185,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--momentum", "train", "mnist", "--optimizer", "adam", "--momentum", "0.9")]
     [InlineData("--activation", "train", "mnist", "--activation", "gelu")]
     [InlineData("--no-dp", "train", "mnist", "--no-dp", "--noise-multiplier", "1")]
-    [InlineData("dataset", "train", "cifar10")]
+    [InlineData("cifar10", "train", "cifar10")]
     [InlineData("--epochs", "train", "mnist", "--epochs", "many")]
     [InlineData("--train-examples", "train", "mnist", "--train-examples", "0")]
     [InlineData("--train-examples", "train", "mnist", "--train-examples", "100", "--smoke")]

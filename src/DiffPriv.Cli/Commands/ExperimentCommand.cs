@@ -3,16 +3,97 @@ using DiffPriv.Cli.Rendering;
 using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.SecretSharer;
+using DiffPriv.Experiments.TextClassification;
 
 namespace DiffPriv.Cli.Commands;
 
-/// <summary><c>diffpriv experiment secret-sharer</c>: private vs non-private character language model with canaries.</summary>
+/// <summary><c>diffpriv experiment secret-sharer</c>: private vs non-private character language model with canaries;
+/// <c>diffpriv experiment text-classification</c>: IMDB sentiment, non-private and private, from scratch and fine-tuned.</summary>
 internal static class ExperimentCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("experiment", "Reproducible experiments that show what differential privacy does to a model.");
         command.Subcommands.Add(SecretSharer(stdout, stderr));
+        command.Subcommands.Add(TextClassification(stdout, stderr));
+        return command;
+    }
+
+    private static Command TextClassification(TextWriter stdout, TextWriter stderr)
+    {
+        var full = TextClassificationSettings.Full;
+        var quick = TextClassificationSettings.Quick;
+        var epsilon = new Option<double?>("--target-epsilon", "--epsilon") { Description = $"ε of every private setting at --delta; σ is calibrated for it (default {Format(full.TargetEpsilon)})." };
+        var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(full.Delta)})." };
+        var isQuick = new Option<bool>("--quick") { Description = $"A few minutes: {quick.TrainReviews} training and {quick.TestReviews} test reviews, expected batch {quick.DpLora.BatchSize}." };
+        var settingsOption = new Option<string?>("--settings")
+        {
+            HelpName = "LIST",
+            Description = $"Comma-separated settings to run (default all: {string.Join(",", TextTrainingModes.All.Select(m => m.Name()))}).",
+        };
+        var seed = new Option<long?>("--seed") { Description = "Seeds the subsets, initial weights and batches (default 1); the noise stays secure unless --seeded-noise." };
+        var seededNoise = new Option<bool>("--seeded-noise") { Description = "Seed the DP noise too: reproducible and NOT secret, for experiments only." };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/text-classification-<timestamp>)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
+        var command = new Command(
+            "text-classification",
+            "IMDB sentiment with a small transformer pretrained on public English: non-private fine-tuning, and DP-SGD from scratch, " +
+            "fine-tuning all weights, and fine-tuning LoRA adapters; report accuracy, ε and trainable parameters.");
+        foreach (var option in new Option[] { epsilon, delta, isQuick, settingsOption, seed, seededNoise, outDir, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(result =>
+        {
+            var s = result.GetValue(isQuick) ? quick : full;
+            if (result.GetValue(epsilon) is { } e)
+            {
+                s = s with { TargetEpsilon = e > 0 && double.IsFinite(e) ? e : throw new UsageException($"--target-epsilon must be a finite number > 0 (got {Format(e)})") };
+            }
+
+            if (result.GetValue(delta) is { } d)
+            {
+                s = s with { Delta = d is > 0 and < 1 ? d : throw new UsageException($"--delta must be in (0, 1) (got {Format(d)})") };
+            }
+
+            if (result.GetValue(settingsOption) is { } list)
+            {
+                var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var modes = names.Select(n => TextTrainingModes.All.FirstOrDefault(m => m.Name() == n, (TextTrainingMode)(-1))).ToList();
+                if (names.Length == 0 || modes.Any(m => m < 0) || modes.Distinct().Count() != modes.Count)
+                {
+                    throw new UsageException($"--settings takes distinct names from {string.Join(", ", TextTrainingModes.All.Select(m => m.Name()))} (got '{list}')");
+                }
+
+                s = s with { Modes = modes };
+            }
+
+            s = s with
+            {
+                Seed = result.GetValue(seed) ?? s.Seed,
+                SeededNoise = result.GetValue(seededNoise),
+                OutDir = result.GetValue(outDir),
+                CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
+            };
+            var asJson = result.GetValue(json);
+            var log = asJson ? stderr : stdout;
+            var outcome = TextClassificationExperiment.Run(s, new LineProgress(log, stderr));
+            foreach (var o in outcome.Outcomes)
+            {
+                log.WriteLine(
+                    $"{o.Mode.Name(),-12} test accuracy {(100 * o.TestAccuracy).ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}%  " +
+                    $"ε {(o.Mode.IsPrivate() ? Format(o.Epsilon) : "∞")}  trainable parameters {o.TrainableParameters}  {o.WallSeconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} s");
+            }
+
+            log.WriteLine($"Run folder: {outcome.RunDir} (report.md, results.json, accuracy-vs-epsilon.png, command.txt)");
+            if (asJson)
+            {
+                stdout.WriteLine(TextClassificationReport.SummaryJson(outcome).ToJsonString());
+            }
+
+            return CliApp.ExitOk;
+        });
         return command;
     }
 

@@ -9,13 +9,29 @@ using DiffPriv.Models;
 
 namespace DiffPriv.Cli.Commands;
 
-/// <summary><c>diffpriv train mnist|fashion-mnist</c>: DP-SGD (or <c>--no-dp</c>) with progress, ε and a run folder.</summary>
+/// <summary><c>diffpriv train mnist|fashion-mnist</c>: DP-SGD (or <c>--no-dp</c>) with progress, ε and a run folder;
+/// <c>diffpriv train text</c> is <see cref="TrainTextCommand"/>.</summary>
 internal static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
+        var command = new Command(
+            "train",
+            "Train with DP-SGD, with live progress, test accuracy, ε and a report folder: a CNN on MNIST or Fashion-MNIST, " +
+            "or a text classifier on your own labelled CSV.");
+        command.Subcommands.Add(Image(
+            "mnist", DatasetName.Mnist, "Train TF Privacy's tutorial CNN on MNIST with DP-SGD (or --no-dp); the data are fetched on first use into the per-user data cache ($DIFFPRIV_DATA, else $XDG_CACHE_HOME/diffpriv, else ~/.cache/diffpriv).", stdout, stderr));
+        var fashion = Image(
+            "fashion-mnist", DatasetName.FashionMnist, "Train the same CNN on Fashion-MNIST with DP-SGD (or --no-dp); fetched on first use like mnist.", stdout, stderr);
+        fashion.Aliases.Add("fashion");
+        command.Subcommands.Add(fashion);
+        command.Subcommands.Add(TrainTextCommand.Create(stdout, stderr));
+        return command;
+    }
+
+    private static Command Image(string commandName, DatasetName name, string description, TextWriter stdout, TextWriter stderr)
+    {
         var d = TrainDefaults.Mnist;
-        var dataset = new Argument<string>("dataset") { Description = "The data set: mnist or fashion-mnist (fetched on first use into the per-user data cache: $DIFFPRIV_DATA, else $XDG_CACHE_HOME/diffpriv, else ~/.cache/diffpriv)." };
         var noDp = new Option<bool>("--no-dp") { Description = "Ordinary (non-private) training: shuffled mini-batches, no clipping, no noise; ε = ∞." };
         var noise = new Option<double?>("--noise-multiplier", "-s") { Description = "Noise multiplier σ > 0. Excludes --target-epsilon." };
         var target = new Option<double?>("--target-epsilon") { Description = $"Calibrate σ so that the whole run has ε ≤ this at --delta (default {Format(d.TargetEpsilon)} when neither this nor --noise-multiplier is given)." };
@@ -35,8 +51,7 @@ internal static class TrainCommand
         var audit = new Option<bool>("--audit") { Description = "Hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks (training vs held-out examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
 
-        var command = new Command("train", "Train a CNN on MNIST or Fashion-MNIST with DP-SGD (or --no-dp), with live progress, test accuracy, ε and a report folder.");
-        command.Arguments.Add(dataset);
+        var command = new Command(commandName, description);
         foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
@@ -44,12 +59,6 @@ internal static class TrainCommand
 
         command.SetAction(result =>
         {
-            var name = (result.GetValue(dataset) ?? "").ToLowerInvariant() switch
-            {
-                "mnist" => DatasetName.Mnist,
-                "fashion-mnist" or "fashion" => DatasetName.FashionMnist,
-                var other => throw new UsageException($"dataset must be mnist or fashion-mnist (got '{other}')"),
-            };
             var defaults = TrainDefaults.For(name);
             var isNoDp = result.GetValue(noDp);
             var sigma = result.GetValue(noise);
@@ -222,7 +231,7 @@ internal static class TrainCommand
     }
 
     /// <summary>The command as typed, re-quoted for a POSIX shell.</summary>
-    private static string CommandLineOf(ParseResult result) =>
+    internal static string CommandLineOf(ParseResult result) =>
         "./diffpriv " + string.Join(" ", result.Tokens.Select(t => Quote(t.Value)));
 
     private static string Quote(string token) =>
