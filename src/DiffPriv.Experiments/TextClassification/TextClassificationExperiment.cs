@@ -3,7 +3,6 @@ using System.Globalization;
 using DiffPriv.Datasets.Text;
 using DiffPriv.Experiments.Pretraining;
 using DiffPriv.Experiments.Reports;
-using DiffPriv.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,7 +57,7 @@ public static class TextClassificationExperiment
 
         var train = Subset(imdb.Train, settings.TrainReviews, settings.Seed);
         var test = Subset(imdb.Test, settings.TestReviews, settings.Seed + 1);
-        var unknown = UnknownRate(vocabulary, train);
+        var unknown = TextFineTuner.UnknownRate(vocabulary, train.Select(r => r.Text));
         using var trainX = TextFineTuner.Encode(vocabulary, [.. train.Select(r => r.Text)], settings.MaxTokens);
         using var trainY = Labels(train);
         using var testX = TextFineTuner.Encode(vocabulary, [.. test.Select(r => r.Text)], settings.MaxTokens);
@@ -113,19 +112,6 @@ public static class TextClassificationExperiment
 
     private static Tensor Labels(IReadOnlyList<ImdbReview> reviews) =>
         torch.tensor(reviews.Select(r => r.Label == Sentiment.Positive ? 1L : 0L).ToArray());
-
-    private static double UnknownRate(WordVocabulary vocabulary, IReadOnlyList<ImdbReview> reviews)
-    {
-        long unknown = 0, all = 0;
-        foreach (var review in reviews)
-        {
-            var ids = vocabulary.Encode(review.Text);
-            unknown += ids.Count(i => i == WordVocabulary.UnknownId);
-            all += ids.Length;
-        }
-
-        return all == 0 ? 0 : (double)unknown / all;
-    }
 
     private static void Say(IProgress<ProgressUpdate>? progress, string line) => progress?.Report(ProgressUpdate.Message(line));
 

@@ -113,7 +113,7 @@ public static class TextClassificationReport
                 $"| {o.Mode.Name()} | **{(100 * o.TestAccuracy).ToString("F2", inv)}%** | {(o.Mode.IsPrivate() ? o.Epsilon.ToString("F3", inv) : "∞ (not private)")} | " +
                 $"{o.TrainableParameters} | {o.TotalParameters} | {(o.NoiseMultiplier is { } sigma ? sigma.ToString("G4", inv) : "none")} | " +
                 $"{(o.SamplingProbability is { } q ? q.ToString("G4", inv) : "-")} | {o.Steps} | {h.Epochs.ToString(inv)} | {h.BatchSize} | " +
-                $"{h.LearningRate.ToString("G3", inv)} | {o.WallSeconds.ToString("F0", inv)} s |");
+                $"{h.LearningRate.ToString("G3", inv)}{(h.HeadLearningRate is { } headRate ? $" (head {headRate.ToString("G3", inv)})" : "")} | {o.WallSeconds.ToString("F0", inv)} s |");
         }
 
         b.AppendLine();

@@ -55,6 +55,20 @@ internal static class TextFineTuner
         return torch.tensor(ids, [texts.Count, maxTokens]);
     }
 
+    /// <summary>The share of the texts' tokens outside the public vocabulary (0 for no tokens).</summary>
+    public static double UnknownRate(WordVocabulary vocabulary, IEnumerable<string> texts)
+    {
+        long unknown = 0, all = 0;
+        foreach (var text in texts)
+        {
+            var ids = vocabulary.Encode(text);
+            unknown += ids.Count(i => i == WordVocabulary.UnknownId);
+            all += ids.Length;
+        }
+
+        return all == 0 ? 0 : (double)unknown / all;
+    }
+
     /// <summary>
     /// A new classifier of the pretrained model's shape; for every mode but <see cref="TextTrainingMode.DpScratch"/> its
     /// embedding, positions and encoder are copied from <paramref name="pretrained"/>; with <see cref="TextTrainingMode.DpLora"/>

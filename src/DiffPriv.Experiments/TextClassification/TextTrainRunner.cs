@@ -7,7 +7,6 @@ using DiffPriv.Datasets.Tabular;
 using DiffPriv.Experiments.Pretraining;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Layers;
-using DiffPriv.Models;
 using TorchSharp;
 
 namespace DiffPriv.Experiments.TextClassification;
@@ -127,7 +126,7 @@ public static class TextTrainRunner
         using var trainY = torch.tensor(train.Select(r => classOf[r.Target]).ToArray());
         using var testX = TextFineTuner.Encode(vocabulary, [.. test.Select(r => r.Text)], settings.MaxTokens);
         using var testY = torch.tensor(test.Select(r => classOf[r.Target]).ToArray());
-        var unknown = UnknownRate(vocabulary, train);
+        var unknown = TextFineTuner.UnknownRate(vocabulary, train.Select(r => r.Text));
         Say(progress, $"public model {Path.GetFileName(pretrained.WeightsFile)} and its vocabulary of {vocabulary.Size} words (public text only); " +
             $"{(100 * unknown).ToString("F1", inv)}% of the training tokens are outside it");
 
@@ -202,19 +201,6 @@ public static class TextTrainRunner
         }
     }
 
-    private static double UnknownRate(WordVocabulary vocabulary, IReadOnlyList<CsvTextRecord> records)
-    {
-        long unknown = 0, all = 0;
-        foreach (var record in records)
-        {
-            var ids = vocabulary.Encode(record.Text);
-            unknown += ids.Count(i => i == WordVocabulary.UnknownId);
-            all += ids.Length;
-        }
-
-        return all == 0 ? 0 : (double)unknown / all;
-    }
-
     private static string Markdown(TextTrainResult r, PublicPretrainingResult pretrained)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -243,7 +229,7 @@ public static class TextTrainRunner
         b.AppendLine(inv, $"| labels | {string.Join(", ", r.Labels)}: {(r.LabelsDeclared ? "declared with --labels (public by the user's declaration)" : "READ FROM THE TRAINING FILE and treated as public; declare them with --labels if a label itself could be private")} |");
         b.AppendLine(inv, $"| model | causal transformer classifier pretrained on public English ({Path.GetFileName(pretrained.WeightsFile)}), vocabulary of {r.Settings.Pretraining.VocabularySize} words from public text only ({(100 * r.UnknownRate).ToString("F1", inv)}% of the training tokens outside it); at most {s.MaxTokens} tokens per text |");
         b.AppendLine(inv, $"| training | DP-SGD: Poisson sampling q = {r.SamplingProbability.ToString("G4", inv)} (expected batch {h.BatchSize}), per-example clipping C = {PrivacyStatement.Format(h.MaxGradNorm)}, Gaussian noise σ = {r.NoiseMultiplier.ToString("G6", inv)} (calibrated for ε ≤ {PrivacyStatement.Format(s.TargetEpsilon)}) |");
-        b.AppendLine(inv, $"| optimizer | Adam, learning rate {PrivacyStatement.Format(h.LearningRate)}, {h.Epochs.ToString(inv)} epochs |");
+        b.AppendLine(inv, $"| optimizer | Adam, learning rate {PrivacyStatement.Format(h.LearningRate)}{(h.HeadLearningRate is { } headRate ? $" (the head {PrivacyStatement.Format(headRate)})" : "")}, {h.Epochs.ToString(inv)} epochs |");
         b.AppendLine(inv, $"| noise | {(s.Seed is { } seed ? $"SEEDED ({seed}): reproducible, for experiments only, NOT secret" : "secure (OS CSPRNG)")} |");
         b.AppendLine();
         b.AppendLine("The run folder holds model.bin (the trained classifier, adapters merged), labels.txt (class order), metrics.json and this report.");
