@@ -59,6 +59,15 @@ public sealed record DpSgdOptions
     public IReadOnlyDictionary<string, double>? LayerMaxGradNorms { get; init; }
 
     /// <summary>
+    /// Automatic clipping (<see cref="ClippingMode.Automatic"/>): every per-example gradient becomes
+    /// g·C/(‖g‖ + γ) with C = <see cref="MaxGradNorm"/> and γ = <see cref="ClippingOptions.DefaultStabilityConstant"/>,
+    /// instead of being clipped at C. The sensitivity, and so the accounting, is that of flat clipping at C; C then only
+    /// scales the update, so there is no threshold to tune (keep C = 1 and tune the learning rate). Not with
+    /// <see cref="LayerMaxGradNorms"/>.
+    /// </summary>
+    public bool AutomaticClipping { get; init; }
+
+    /// <summary>
     /// TF Privacy's num_microbatches: 0 (the default) clips every example's gradient; M ≥ 1 assigns every example of the
     /// dataset to one of M fixed slots (index mod M) and clips, per step, the gradient of each slot's mean loss over its
     /// sampled examples. Fixed slots keep one example's influence on one record (sensitivity 2C, accounted as σ/2);
@@ -79,7 +88,9 @@ public sealed record DpSgdOptions
     public GradSamplerRegistry Registry { get; init; } = GradSamplerRegistry.Default;
 
     /// <summary>The clipping this configuration implies.</summary>
-    public ClippingOptions Clipping => LayerMaxGradNorms is { } perLayer ? ClippingOptions.PerLayer(perLayer) : ClippingOptions.Flat(MaxGradNorm);
+    public ClippingOptions Clipping => LayerMaxGradNorms is { } perLayer
+        ? ClippingOptions.PerLayer(perLayer)
+        : AutomaticClipping ? ClippingOptions.Automatic(MaxGradNorm) : ClippingOptions.Flat(MaxGradNorm);
 
     /// <summary>The plan these options declare for <paramref name="datasetSize"/> examples, or null.</summary>
     /// <param name="datasetSize">N.</param>
@@ -103,6 +114,11 @@ public sealed record DpSgdOptions
         if (LayerMaxGradNorms is { } layers && layers.Any(kv => !(kv.Value > 0 && double.IsFinite(kv.Value))))
         {
             throw new ArgumentException("Every value of LayerMaxGradNorms (C_l) must be a finite number > 0.");
+        }
+
+        if (AutomaticClipping && LayerMaxGradNorms is not null)
+        {
+            throw new ArgumentException("AutomaticClipping normalises the whole per-example gradient: it cannot be combined with LayerMaxGradNorms.");
         }
 
         if (requireNoiseMultiplier && Query is null && !(NoiseMultiplier > 0 && double.IsFinite(NoiseMultiplier)) && !(AllowNoNoise && NoiseMultiplier == 0))

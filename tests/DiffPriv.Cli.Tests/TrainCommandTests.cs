@@ -40,6 +40,23 @@ public sealed class TrainCommandTests : IDisposable
     private static double Number(JsonNode? node) => node!.GetValue<double>();
 
     [MnistFact]
+    public void AutomaticClippingTrainsWithTheSameSigmaAndEpsilonAsAFlatClipAndSaysSo()
+    {
+        var flat = JsonNode.Parse(CliRunner.Run("train", "mnist", "--smoke", "--json", "--seed", "7", "--out", Path.Combine(_dir, "flat")).Stdout.TrimEnd().Split('\n')[^1])!;
+        var runDir = Path.Combine(_dir, "automatic");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--clipping", "automatic", "--json", "--seed", "7", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal("automatic", json["clipping"]!.GetValue<string>());
+        Assert.Equal("flat", flat["clipping"]!.GetValue<string>());
+        // Same sensitivity C, so the same calibrated σ and the same ε; the model differs (the gradients are normalised).
+        Assert.Equal(Number(flat["noise_multiplier"]), Number(json["noise_multiplier"]));
+        Assert.Equal(Number(flat["epsilon"]), Number(json["epsilon"]));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(_dir, "flat", "checkpoint.bin")), File.ReadAllBytes(Path.Combine(runDir, "checkpoint.bin")));
+        Assert.Contains("automatic clipping", File.ReadAllText(Path.Combine(runDir, "report.md")), StringComparison.Ordinal);
+    }
+
+    [MnistFact]
     public void SmokeRunEndToEndPrintsJsonWritesTheRunFolderAndItsEpsilonEqualsTheEpsilonCommand()
     {
         var runDir = Path.Combine(_dir, "run");
@@ -186,6 +203,9 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--activation", "train", "mnist", "--activation", "gelu")]
     [InlineData("--no-dp", "train", "mnist", "--no-dp", "--noise-multiplier", "1")]
     [InlineData("cifar10", "train", "cifar10")]
+    [InlineData("--clipping", "train", "mnist", "--clipping", "adaptive")]
+    [InlineData("--clipping", "train", "mnist", "--clipping", "sometimes")]
+    [InlineData("--clipping", "train", "mnist", "--no-dp", "--clipping", "automatic")]
     [InlineData("--epochs", "train", "mnist", "--epochs", "many")]
     [InlineData("--train-examples", "train", "mnist", "--train-examples", "0")]
     [InlineData("--train-examples", "train", "mnist", "--train-examples", "100", "--smoke")]

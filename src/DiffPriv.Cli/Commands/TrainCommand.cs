@@ -36,7 +36,11 @@ internal static class TrainCommand
         var noise = new Option<double?>("--noise-multiplier", "-s") { Description = "Noise multiplier σ > 0. Excludes --target-epsilon." };
         var target = new Option<double?>("--target-epsilon") { Description = $"Calibrate σ so that the whole run has ε ≤ this at --delta (default {Format(d.TargetEpsilon)} when neither this nor --noise-multiplier is given)." };
         var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(d.Delta)})." };
-        var clip = new Option<double?>("--max-grad-norm", "-c") { Description = $"Clipping norm C > 0 for every per-example gradient (default {Format(d.MaxGradNorm)})." };
+        var clip = new Option<double?>("--max-grad-norm", "-c") { Description = $"Clipping norm C > 0 for every per-example gradient (default {Format(d.MaxGradNorm)}); with --clipping automatic, the norm every gradient is scaled to." };
+        var clippingMode = new Option<string?>("--clipping")
+        {
+            Description = "flat (default: g·min(1, C/‖g‖)) or automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε).",
+        };
         var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
         var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(d.NoDpLearningRate)} with --no-dp)." };
@@ -52,7 +56,7 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, noise, target, delta, clip, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { noDp, noise, target, delta, clip, clippingMode, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
@@ -68,10 +72,18 @@ internal static class TrainCommand
                 throw new UsageException("give either --noise-multiplier or --target-epsilon, not both");
             }
 
-            if (isNoDp && (sigma is not null || targetEps is not null || result.GetValue(clip) is not null || result.GetValue(delta) is not null))
+            if (isNoDp && (sigma is not null || targetEps is not null || result.GetValue(clip) is not null || result.GetValue(delta) is not null || result.GetValue(clippingMode) is not null))
             {
-                throw new UsageException("--no-dp trains without privacy: --noise-multiplier, --target-epsilon, --max-grad-norm and --delta do not apply");
+                throw new UsageException("--no-dp trains without privacy: --noise-multiplier, --target-epsilon, --max-grad-norm, --clipping and --delta do not apply");
             }
+
+            var automatic = (result.GetValue(clippingMode) ?? "flat").ToLowerInvariant() switch
+            {
+                "flat" => false,
+                "automatic" => true,
+                "per-layer" or "adaptive" => throw new UsageException($"--clipping {result.GetValue(clippingMode)} is not available in train yet: use flat or automatic"),
+                var other => throw new UsageException($"--clipping must be flat or automatic (got '{other}')"),
+            };
 
             if (sigma is { } s && !(s > 0 && double.IsFinite(s)))
             {
@@ -184,7 +196,10 @@ internal static class TrainCommand
                 isSmoke,
                 trainExamplesValue,
                 result.GetValue(audit),
-                CommandLineOf(result));
+                CommandLineOf(result))
+            {
+                AutomaticClipping = automatic,
+            };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
             TrainResult run;

@@ -40,6 +40,7 @@ public static class RunReport
         ["delta"] = r.Settings.NoDp ? null : r.Settings.Delta,
         ["noise_multiplier"] = r.NoiseMultiplier,
         ["max_grad_norm"] = r.Settings.NoDp ? null : r.Settings.MaxGradNorm,
+        ["clipping"] = r.Settings.NoDp ? null : r.Settings.AutomaticClipping ? "automatic" : "flat",
         ["sampling_probability"] = r.SamplingProbability,
         ["steps"] = r.Steps,
         ["epochs"] = r.Settings.Epochs,
@@ -139,7 +140,9 @@ public static class RunReport
         if (!s.NoDp)
         {
             Row(b, "noise multiplier σ", $"{r.NoiseMultiplier!.Value.ToString("G6", inv)}{(s.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(s.TargetEpsilon!.Value)})" : "")}");
-            Row(b, "clipping norm C", PrivacyStatement.Format(s.MaxGradNorm));
+            Row(b, "clipping norm C", s.AutomaticClipping
+                ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, automatic clipping: every per-example gradient scaled to g·C/(‖g‖ + 0.01)"
+                : PrivacyStatement.Format(s.MaxGradNorm));
             Row(b, "sampling probability q", r.SamplingProbability!.Value.ToString("G6", inv));
             Row(b, "δ", PrivacyStatement.Delta(s.Delta));
             Row(b, "noise", s.Seed is { } seed ? $"SEEDED ({seed}): reproducible, for experiments only — not secret" : "secure (OS CSPRNG)");

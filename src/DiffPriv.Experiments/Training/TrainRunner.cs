@@ -93,6 +93,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var options = new DpSgdOptions
         {
             MaxGradNorm = settings.MaxGradNorm,
+            AutomaticClipping = settings.AutomaticClipping,
             ExpectedBatchSize = settings.BatchSize,
             NoiseMultiplier = settings.NoiseMultiplier ?? double.NaN,
             // The plan: ⌈epochs·N/B⌉ steps, which the loader's epochs run and the optimizer guards (calibration sets it too).
@@ -111,7 +112,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var epochs = (int)schedule.Epochs;
         Say(
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
-            $"C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
+            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
         double lossSum = 0, correct = 0, seen = 0;
         Tensor LossFunction(Tensor x, Tensor y)

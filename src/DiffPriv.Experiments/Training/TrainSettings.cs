@@ -25,6 +25,9 @@ public sealed record TrainSettings(
     bool Audit,
     string CommandLine)
 {
+    /// <summary>Automatic clipping (g·C/(‖g‖ + γ), <c>DpSgdOptions.AutomaticClipping</c>) instead of a flat clip at C.</summary>
+    public bool AutomaticClipping { get; init; }
+
     /// <summary>Training examples kept (the first ones; a public choice), or null for all.</summary>
     public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTrainExamples : TrainExamples;
 

@@ -347,10 +347,10 @@ public sealed class GradSampleHooks : IDisposable
             }
 
             layerNorms[layer.Path] = torch.zeros(0, dtype: ScalarType.Float64);
-            layerFactors[layer.Path] = clipping.Mode == ClippingMode.Flat ? empty : torch.zeros(0, dtype: ScalarType.Float64);
+            layerFactors[layer.Path] = clipping.IsWholeGradient ? empty : torch.zeros(0, dtype: ScalarType.Float64);
         }
 
-        return new ClippedSumResult(gradients, torch.zeros(0, dtype: ScalarType.Float64), clipping.Mode == ClippingMode.Flat ? empty : null, layerNorms, layerFactors);
+        return new ClippedSumResult(gradients, torch.zeros(0, dtype: ScalarType.Float64), clipping.IsWholeGradient ? empty : null, layerNorms, layerFactors);
     }
 
     private ClippedSumResult Compute(
@@ -414,12 +414,14 @@ public sealed class GradSampleHooks : IDisposable
         ThrowIfNotFinite(total);
         var layerNorms = _layers.ToDictionary(l => l.Path, l => squared[l].sqrt());
 
-        // Clip factors c_i = min(1, C / (‖g_i‖ + 1e-6)).
+        // Clip factors c_i = min(1, C / (‖g_i‖ + 1e-6)); automatic: c_i = C / (‖g_i‖ + γ).
         Tensor? flatFactors = null;
         var layerFactors = new Dictionary<string, Tensor>();
-        if (clipping.Mode == ClippingMode.Flat)
+        if (clipping.IsWholeGradient)
         {
-            flatFactors = ClipFactors(total, clipping.MaxGradNorm);
+            flatFactors = clipping.Mode == ClippingMode.Automatic
+                ? torch.full_like(total, clipping.MaxGradNorm).div(total.add(clipping.StabilityConstant))
+                : ClipFactors(total, clipping.MaxGradNorm);
             foreach (var layer in _layers)
             {
                 layerFactors[layer.Path] = flatFactors;
@@ -486,7 +488,7 @@ public sealed class GradSampleHooks : IDisposable
         return new ClippedSumResult(
             new Dictionary<string, Tensor>(),
             torch.zeros(b, dtype: ScalarType.Float64),
-            clipping.Mode == ClippingMode.Flat ? ones : null,
+            clipping.IsWholeGradient ? ones : null,
             new Dictionary<string, Tensor>(),
             new Dictionary<string, Tensor>());
     }

@@ -75,8 +75,8 @@ public sealed class PerExampleLoopClipper
 
             foreach (var l in layers)
             {
-                layerFactors[l][i] = clipping.Mode == ClippingMode.Flat
-                    ? Factor(totals[i], clipping.MaxGradNorm)
+                layerFactors[l][i] = clipping.IsWholeGradient
+                    ? clipping.Factor(totals[i])
                     : Factor(layerNorms[l][i], clipping.LayerMaxGradNorms![l]);
             }
 
@@ -91,7 +91,7 @@ public sealed class PerExampleLoopClipper
             throw new NonFiniteGradientException(bad);
         }
 
-        Tensor? flat = clipping.Mode == ClippingMode.Flat
+        Tensor? flat = clipping.IsWholeGradient
             ? torch.tensor(layers.Count > 0 ? layerFactors[layers[0]] : Enumerable.Repeat(1.0, (int)batchSize).ToArray(), dtype: ScalarType.Float64)
             : null;
         var result = new ClippedSumResult(
