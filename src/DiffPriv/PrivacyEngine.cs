@@ -37,7 +37,10 @@ namespace DiffPriv;
 /// </remarks>
 public sealed class PrivacyEngine
 {
-    private const string CheckpointMagic = "DiffPriv.Checkpoint.v2";
+    private const string CheckpointMagic = "DiffPriv.Checkpoint.v3";
+
+    /// <summary>The previous format, read as v3 without a query state.</summary>
+    private const string CheckpointMagicV2 = "DiffPriv.Checkpoint.v2";
 
     /// <summary>Creates an engine whose ε is reported by <paramref name="accountant"/>.</summary>
     /// <param name="accountant">PLD (default, tightest) or RDP. Calibration (<c>MakePrivateWithEpsilon</c>) uses it too.</param>
@@ -274,16 +277,17 @@ public sealed class PrivacyEngine
     /// </summary>
     /// <param name="path">The checkpoint file (written whole, then moved into place).</param>
     /// <param name="training">The training to save.</param>
-    /// <exception cref="NotSupportedException">The DP query has a global state, which checkpoints cannot save yet.</exception>
+    /// <exception cref="NotSupportedException">The DP query has a global state other than a number (e.g. the adaptive
+    /// clip norm), which checkpoints cannot save yet.</exception>
     public void SaveCheckpoint(string path, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(training);
-        if (training.Optimizer.GlobalState is not null)
+        if (training.Optimizer.GlobalState is not (null or double))
         {
             throw new NotSupportedException(
-                $"The DP query {training.Optimizer.Query.GetType().Name} has a global state, which checkpoints cannot save yet; " +
-                "a resumed run would restart it and its accounting would no longer describe what ran.");
+                $"The DP query {training.Optimizer.Query.GetType().Name} has a global state of type {training.Optimizer.GlobalState.GetType().Name}, " +
+                "which checkpoints cannot save yet (only a number, such as an adaptive clip norm); a resumed run would restart it.");
         }
 
         var temporary = path + ".tmp";
@@ -300,6 +304,17 @@ public sealed class PrivacyEngine
             if (state is not null)
             {
                 writer.Write(state);
+            }
+
+            // The query's global state: 0 none, 1 a number (checked above).
+            if (training.Optimizer.GlobalState is double number)
+            {
+                writer.Write((byte)1);
+                writer.Write(number);
+            }
+            else
+            {
+                writer.Write((byte)0);
             }
 
             WriteModelAndOptimizer(writer, training);
@@ -327,9 +342,11 @@ public sealed class PrivacyEngine
         PrivacyLedger saved;
         long steps, drawn, epochs;
         byte[]? state;
+        double? globalNumber = null;
         try
         {
-            if (reader.ReadString() != CheckpointMagic)
+            var magic = reader.ReadString();
+            if (magic != CheckpointMagic && magic != CheckpointMagicV2)
             {
                 throw new InvalidDataException($"{path} is not a DiffPriv checkpoint of this version ({CheckpointMagic}).");
             }
@@ -340,10 +357,26 @@ public sealed class PrivacyEngine
             epochs = reader.ReadInt64();
             var stateLength = reader.ReadInt32();
             state = stateLength >= 0 ? reader.ReadBytes(stateLength) : null;
+            if (magic == CheckpointMagic)
+            {
+                globalNumber = reader.ReadByte() switch
+                {
+                    0 => null,
+                    1 => reader.ReadDouble(),
+                    var kind => throw new InvalidDataException($"The checkpoint {path} holds a query state of unknown kind {kind}."),
+                };
+            }
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"The checkpoint {path} is truncated.", e);
+        }
+
+        if ((globalNumber is null) != (training.Optimizer.GlobalState is null))
+        {
+            throw new InvalidDataException(
+                $"The checkpoint {path} {(globalNumber is null ? "has no" : "has a")} DP query state and this training's query {(globalNumber is null ? "has one" : "has none")}: " +
+                "it was saved from another kind of training; nothing was changed.");
         }
 
         var current = Ledger.Entries;
@@ -377,6 +410,12 @@ public sealed class PrivacyEngine
         }
 
         training.Optimizer.zero_grad();
+        if (globalNumber is { } number)
+        {
+            // The query's state goes back with the model (it only depends on what was already released).
+            training.Optimizer.GlobalState = number;
+        }
+
         if (!rollBack)
         {
             foreach (var (dpEvent, count) in saved.Entries)

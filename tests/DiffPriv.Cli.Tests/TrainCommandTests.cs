@@ -57,6 +57,25 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [MnistFact]
+    public void AdaptiveClippingMovesTheClipKeepsEpsilonAndCheckpointsTheClip()
+    {
+        var flat = JsonNode.Parse(CliRunner.Run("train", "mnist", "--smoke", "--json", "--seed", "7", "--out", Path.Combine(_dir, "flat")).Stdout.TrimEnd().Split('\n')[^1])!;
+        var runDir = Path.Combine(_dir, "adaptive");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--clipping", "adaptive", "--max-grad-norm", "1", "--json", "--seed", "7", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal("adaptive", json["clipping"]!.GetValue<string>());
+        // The count's release is paid out of σ: the same calibrated σ and ε as the flat run.
+        Assert.Equal(Number(flat["noise_multiplier"]), Number(json["noise_multiplier"]));
+        Assert.Equal(Number(flat["epsilon"]), Number(json["epsilon"]));
+        var finalClip = Number(json["final_clip"]);
+        Assert.NotEqual(1.0, finalClip);
+        Assert.InRange(finalClip, 1e-3, 10.0);
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoint.bin")));
+        Assert.Contains("adaptive (quantile 0.5", File.ReadAllText(Path.Combine(runDir, "report.md")), StringComparison.Ordinal);
+    }
+
+    [MnistFact]
     public void SmokeRunEndToEndPrintsJsonWritesTheRunFolderAndItsEpsilonEqualsTheEpsilonCommand()
     {
         var runDir = Path.Combine(_dir, "run");
@@ -203,7 +222,9 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--activation", "train", "mnist", "--activation", "gelu")]
     [InlineData("--no-dp", "train", "mnist", "--no-dp", "--noise-multiplier", "1")]
     [InlineData("cifar10", "train", "cifar10")]
-    [InlineData("--clipping", "train", "mnist", "--clipping", "adaptive")]
+    [InlineData("--clipping", "train", "mnist", "--clipping", "per-layer")]
+    [InlineData("--clip-quantile", "train", "mnist", "--clip-quantile", "0.9")]
+    [InlineData("--clip-quantile", "train", "mnist", "--clipping", "adaptive", "--clip-quantile", "1.5")]
     [InlineData("--clipping", "train", "mnist", "--clipping", "sometimes")]
     [InlineData("--clipping", "train", "mnist", "--no-dp", "--clipping", "automatic")]
     [InlineData("--epochs", "train", "mnist", "--epochs", "many")]

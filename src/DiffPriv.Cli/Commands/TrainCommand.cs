@@ -37,9 +37,11 @@ internal static class TrainCommand
         var target = new Option<double?>("--target-epsilon") { Description = $"Calibrate σ so that the whole run has ε ≤ this at --delta (default {Format(d.TargetEpsilon)} when neither this nor --noise-multiplier is given)." };
         var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(d.Delta)})." };
         var clip = new Option<double?>("--max-grad-norm", "-c") { Description = $"Clipping norm C > 0 for every per-example gradient (default {Format(d.MaxGradNorm)}); with --clipping automatic, the norm every gradient is scaled to." };
+        var clipQuantile = new Option<double?>("--clip-quantile") { Description = "With --clipping adaptive: the share of per-example gradients left unclipped, in [0, 1] (default 0.5, the median)." };
         var clippingMode = new Option<string?>("--clipping")
         {
-            Description = "flat (default: g·min(1, C/‖g‖)) or automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε).",
+            Description = "flat (default: g·min(1, C/‖g‖)), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
+                "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; same ε).",
         };
         var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
@@ -56,7 +58,7 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, noise, target, delta, clip, clippingMode, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { noDp, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
@@ -77,13 +79,24 @@ internal static class TrainCommand
                 throw new UsageException("--no-dp trains without privacy: --noise-multiplier, --target-epsilon, --max-grad-norm, --clipping and --delta do not apply");
             }
 
-            var automatic = (result.GetValue(clippingMode) ?? "flat").ToLowerInvariant() switch
+            var clippingName = (result.GetValue(clippingMode) ?? "flat").ToLowerInvariant();
+            if (clippingName is not ("flat" or "automatic" or "adaptive"))
             {
-                "flat" => false,
-                "automatic" => true,
-                "per-layer" or "adaptive" => throw new UsageException($"--clipping {result.GetValue(clippingMode)} is not available in train yet: use flat or automatic"),
-                var other => throw new UsageException($"--clipping must be flat or automatic (got '{other}')"),
-            };
+                throw new UsageException(clippingName == "per-layer"
+                    ? "--clipping per-layer is not available in train yet: use flat, automatic or adaptive"
+                    : $"--clipping must be flat, automatic or adaptive (got '{clippingName}')");
+            }
+
+            var quantile = result.GetValue(clipQuantile);
+            if (quantile is not null && clippingName != "adaptive")
+            {
+                throw new UsageException("--clip-quantile applies to --clipping adaptive only");
+            }
+
+            if (quantile is { } qv && !(qv >= 0 && qv <= 1))
+            {
+                throw new UsageException($"--clip-quantile must be in [0, 1] (got {Format(qv)})");
+            }
 
             if (sigma is { } s && !(s > 0 && double.IsFinite(s)))
             {
@@ -198,7 +211,9 @@ internal static class TrainCommand
                 result.GetValue(audit),
                 CommandLineOf(result))
             {
-                AutomaticClipping = automatic,
+                AutomaticClipping = clippingName == "automatic",
+                AdaptiveClipping = clippingName == "adaptive",
+                ClipQuantile = quantile ?? 0.5,
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;

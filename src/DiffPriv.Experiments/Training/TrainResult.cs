@@ -20,4 +20,7 @@ public sealed record TrainResult(
 {
     /// <summary>The membership-inference audit (<c>--audit</c>), or null.</summary>
     public TrainAuditResult? Audit { get; init; }
+
+    /// <summary>With adaptive clipping: the clip norm after the last step; otherwise null.</summary>
+    public double? FinalClip { get; init; }
 }

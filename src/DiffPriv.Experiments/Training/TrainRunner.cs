@@ -5,6 +5,7 @@ using DiffPriv.Accounting;
 using DiffPriv.Datasets;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
+using DiffPriv.Queries;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -99,12 +100,19 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             // The plan: ⌈epochs·N/B⌉ steps, which the loader's epochs run and the optimizer guards (calibration sets it too).
             Epochs = settings.Epochs,
             Seed = settings.Seed,
+            // Adaptive clipping (Andrew et al.): the clip starts at C and follows a quantile of the norms, η = 0.2, σ_b = B/20, the
+            // paper's defaults; σ is the whole step's and is calibrated like a plain Gaussian sum's.
+            Query = settings.AdaptiveClipping
+                ? new QuantileAdaptiveClipSumQuery(
+                    settings.MaxGradNorm, settings.NoiseMultiplier ?? 1.0, targetUnclippedQuantile: settings.ClipQuantile, learningRate: 0.2,
+                    clippedCountStddev: settings.BatchSize / 20.0, expectedNumRecords: settings.BatchSize)
+                : null,
         };
         using var training = settings.NoiseMultiplier is not null
             ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
             : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
         var q = training.Loader.SamplingProbability;
-        var sigma = training.Options.NoiseMultiplier;
+        var sigma = training.Optimizer.Query.NoiseMultiplier;
 
         // The steps the calibration assumed (TF Privacy's convention), as the loader's epochs run them.
         var schedule = training.Schedule ?? throw new InvalidOperationException("A training made with Epochs has a schedule.");
@@ -112,7 +120,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var epochs = (int)schedule.Epochs;
         Say(
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
-            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
+            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
         double lossSum = 0, correct = 0, seen = 0;
         Tensor LossFunction(Tensor x, Tensor y)
@@ -164,6 +172,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
 
         var result = Loop();
+        double? finalClip = training.Optimizer.GlobalState is double clip ? clip : null;
+        if (finalClip is { } c)
+        {
+            Say($"adaptive clipping: the clip norm went from {PrivacyStatement.Format(settings.MaxGradNorm)} to {c.ToString("G4", CultureInfo.InvariantCulture)}");
+        }
+
         var (steps, final, rdp, results) = RunAccounting.Final(engine, training, result, settings.Delta);
         var inputs = new DpSgdRunShape(q, n, settings.BatchSize, steps, settings.Delta);
         using var statement = new StringWriter();
@@ -178,7 +192,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         engine.SaveCheckpoint(Path.Combine(runDir, "checkpoint.bin"), training);
         return new TrainResult(
             settings, n, data.TestInputs.shape[0], sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, results[1].OptimalOrder,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString());
+            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString())
+        {
+            FinalClip = finalClip,
+        };
     }
 
     private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)

@@ -28,6 +28,13 @@ public sealed record TrainSettings(
     /// <summary>Automatic clipping (g·C/(‖g‖ + γ), <c>DpSgdOptions.AutomaticClipping</c>) instead of a flat clip at C.</summary>
     public bool AutomaticClipping { get; init; }
 
+    /// <summary>Quantile-adaptive clipping (<c>QuantileAdaptiveClipSumQuery</c>): the clip starts at <see cref="MaxGradNorm"/>
+    /// and follows the median per-example norm.</summary>
+    public bool AdaptiveClipping { get; init; }
+
+    /// <summary>With <see cref="AdaptiveClipping"/>: the share of per-example gradients the clip should leave unclipped, in [0, 1]. Default 0.5 (the median).</summary>
+    public double ClipQuantile { get; init; } = 0.5;
+
     /// <summary>Training examples kept (the first ones; a public choice), or null for all.</summary>
     public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTrainExamples : TrainExamples;
 

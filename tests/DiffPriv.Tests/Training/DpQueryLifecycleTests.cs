@@ -268,19 +268,51 @@ public sealed class DpQueryLifecycleTests
     }
 
     [Fact]
-    public void CheckpointOfAQueryWithGlobalStateIsRefused()
+    public void ACheckpointKeepsTheQuerysNumericStateAndRefusesAnyOther()
     {
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         var (x, y) = TrainingFixtures.Blobs(60, 4, 23);
-        var model = TrainingFixtures.SmallMlp(4, 23);
-        var engine = new PrivacyEngine();
-        using var training = engine.MakePrivate(model, optim.SGD(model.parameters(), 0.05), x, y,
-            new DpSgdOptions { MaxGradNorm = 1, ExpectedBatchSize = 10, Query = new HalvingClipQuery(1.0, 1.0), Seed = 6 });
         var path = Path.Combine(Path.GetTempPath(), $"diffpriv-{Guid.NewGuid():N}.ckpt");
-        var error = Assert.Throws<NotSupportedException>(() => engine.SaveCheckpoint(path, training));
-        Assert.Contains("global state", error.Message);
-        Assert.False(File.Exists(path));
+        try
+        {
+            var engine = new PrivacyEngine();
+            var model = TrainingFixtures.SmallMlp(4, 23);
+            using var training = engine.MakePrivate(model, optim.SGD(model.parameters(), 0.05), x, y,
+                new DpSgdOptions { MaxGradNorm = 1, ExpectedBatchSize = 10, Query = new HalvingClipQuery(1.0, 1.0), Seed = 6 });
+            for (var t = 0; t < 3; t++)
+            {
+                training.Optimizer.Step(training.Loader.NextBatch(), (xb, yb) => TrainingFixtures.PerExampleCrossEntropy(model, xb, yb));
+            }
+
+            Assert.Equal(0.125, (double)training.Optimizer.GlobalState!); // halved three times
+            engine.SaveCheckpoint(path, training);
+
+            var resumedEngine = new PrivacyEngine();
+            var resumedModel = TrainingFixtures.SmallMlp(4, 23);
+            using var resumed = resumedEngine.MakePrivate(resumedModel, optim.SGD(resumedModel.parameters(), 0.05), x, y,
+                new DpSgdOptions { MaxGradNorm = 1, ExpectedBatchSize = 10, Query = new HalvingClipQuery(1.0, 1.0), Seed = 6 });
+            Assert.Equal(1.0, (double)resumed.Optimizer.GlobalState!);
+            resumedEngine.LoadCheckpoint(path, resumed);
+            Assert.Equal(0.125, (double)resumed.Optimizer.GlobalState!);
+            Assert.Equal(engine.GetEpsilon(1e-5), resumedEngine.GetEpsilon(1e-5));
+
+            // A training whose query has no state cannot take it, and nothing changes.
+            var plainModel = TrainingFixtures.SmallMlp(4, 23);
+            using var plain = new PrivacyEngine().MakePrivate(plainModel, optim.SGD(plainModel.parameters(), 0.05), x, y,
+                new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1, ExpectedBatchSize = 10, Seed = 6 });
+            Assert.Contains("query state", Assert.Throws<InvalidDataException>(() => new PrivacyEngine().LoadCheckpoint(path, plain)).Message);
+
+            // A state that is not a number is refused, and no file is written.
+            File.Delete(path);
+            training.Optimizer.GlobalState = "not a number";
+            Assert.Contains("global state", Assert.Throws<NotSupportedException>(() => engine.SaveCheckpoint(path, training)).Message);
+            Assert.False(File.Exists(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     public static TheoryData<string> CustomQueries() => ["gaussian-microbatch-records", "halving-clip"];
