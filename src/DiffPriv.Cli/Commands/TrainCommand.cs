@@ -40,7 +40,7 @@ internal static class TrainCommand
         var clipQuantile = new Option<double?>("--clip-quantile") { Description = "With --clipping adaptive: the share of per-example gradients left unclipped, in [0, 1] (default 0.5, the median)." };
         var clippingMode = new Option<string?>("--clipping")
         {
-            Description = "flat (default: g·min(1, C/‖g‖)), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
+            Description = "flat (default: g·min(1, C/‖g‖)), per-layer (each of the L layers at C/√L; same ε), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
                 "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; same ε).",
         };
         var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
@@ -80,11 +80,9 @@ internal static class TrainCommand
             }
 
             var clippingName = (result.GetValue(clippingMode) ?? "flat").ToLowerInvariant();
-            if (clippingName is not ("flat" or "automatic" or "adaptive"))
+            if (clippingName is not ("flat" or "per-layer" or "automatic" or "adaptive"))
             {
-                throw new UsageException(clippingName == "per-layer"
-                    ? "--clipping per-layer is not available in train yet: use flat, automatic or adaptive"
-                    : $"--clipping must be flat, automatic or adaptive (got '{clippingName}')");
+                throw new UsageException($"--clipping must be flat, per-layer, automatic or adaptive (got '{clippingName}')");
             }
 
             var quantile = result.GetValue(clipQuantile);
@@ -213,6 +211,7 @@ internal static class TrainCommand
             {
                 AutomaticClipping = clippingName == "automatic",
                 AdaptiveClipping = clippingName == "adaptive",
+                PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
             };
             var asJson = result.GetValue(json);

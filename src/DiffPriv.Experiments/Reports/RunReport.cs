@@ -40,7 +40,7 @@ public static class RunReport
         ["delta"] = r.Settings.NoDp ? null : r.Settings.Delta,
         ["noise_multiplier"] = r.NoiseMultiplier,
         ["max_grad_norm"] = r.Settings.NoDp ? null : r.Settings.MaxGradNorm,
-        ["clipping"] = r.Settings.NoDp ? null : r.Settings.AutomaticClipping ? "automatic" : r.Settings.AdaptiveClipping ? "adaptive" : "flat",
+        ["clipping"] = r.Settings.NoDp ? null : r.Settings.AutomaticClipping ? "automatic" : r.Settings.AdaptiveClipping ? "adaptive" : r.Settings.PerLayerClipping ? "per-layer" : "flat",
         ["final_clip"] = r.FinalClip,
         ["sampling_probability"] = r.SamplingProbability,
         ["steps"] = r.Steps,
@@ -145,7 +145,9 @@ public static class RunReport
                 ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, automatic clipping: every per-example gradient scaled to g·C/(‖g‖ + 0.01)"
                 : s.AdaptiveClipping
                     ? $"adaptive (quantile {s.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)} of the per-example norms, η = 0.2, count noise σ_b = B/20): from {PrivacyStatement.Format(s.MaxGradNorm)} to {r.FinalClip?.ToString("G4", CultureInfo.InvariantCulture)}"
-                    : PrivacyStatement.Format(s.MaxGradNorm));
+                    : s.PerLayerClipping
+                        ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, per layer: each trainable layer clipped at C/√L (the whole gradient stays within C)"
+                        : PrivacyStatement.Format(s.MaxGradNorm));
             Row(b, "sampling probability q", r.SamplingProbability!.Value.ToString("G6", inv));
             Row(b, "δ", PrivacyStatement.Delta(s.Delta));
             Row(b, "noise", s.Seed is { } seed ? $"SEEDED ({seed}): reproducible, for experiments only — not secret" : "secure (OS CSPRNG)");

@@ -95,6 +95,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         {
             MaxGradNorm = settings.MaxGradNorm,
             AutomaticClipping = settings.AutomaticClipping,
+            LayerMaxGradNorms = settings.PerLayerClipping ? EqualLayerThresholds(model, settings.MaxGradNorm) : null,
             ExpectedBatchSize = settings.BatchSize,
             NoiseMultiplier = settings.NoiseMultiplier ?? double.NaN,
             // The plan: ⌈epochs·N/B⌉ steps, which the loader's epochs run and the optimizer guards (calibration sets it too).
@@ -120,7 +121,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var epochs = (int)schedule.Epochs;
         Say(
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
-            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
+            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
         double lossSum = 0, correct = 0, seen = 0;
         Tensor LossFunction(Tensor x, Tensor y)
@@ -196,6 +197,16 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         {
             FinalClip = finalClip,
         };
+    }
+
+    /// <summary>C/√L for each of the L layers that own trainable parameters: √Σ C_l² = C.</summary>
+    private static Dictionary<string, double> EqualLayerThresholds(nn.Module model, double maxGradNorm)
+    {
+        var paths = model.named_modules()
+            .Where(m => m.module.named_parameters(recurse: false).Any(p => p.parameter.requires_grad))
+            .Select(m => m.name)
+            .ToList();
+        return paths.ToDictionary(p => p, _ => maxGradNorm / Math.Sqrt(paths.Count));
     }
 
     private TrainResult TrainPlain(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)

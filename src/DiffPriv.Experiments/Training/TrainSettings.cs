@@ -28,6 +28,10 @@ public sealed record TrainSettings(
     /// <summary>Automatic clipping (g·C/(‖g‖ + γ), <c>DpSgdOptions.AutomaticClipping</c>) instead of a flat clip at C.</summary>
     public bool AutomaticClipping { get; init; }
 
+    /// <summary>Per-layer clipping: each of the L trainable layers is clipped at C/√L, so the whole per-example gradient
+    /// stays within C (the same sensitivity, σ and ε as a flat clip at C).</summary>
+    public bool PerLayerClipping { get; init; }
+
     /// <summary>Quantile-adaptive clipping (<c>QuantileAdaptiveClipSumQuery</c>): the clip starts at <see cref="MaxGradNorm"/>
     /// and follows the median per-example norm.</summary>
     public bool AdaptiveClipping { get; init; }
