@@ -89,8 +89,7 @@ internal static class TrainTextCommand
                     throw new UsageException($"{file}: no such file");
                 }
 
-                // The CSV files are read and checked before the model is loaded: bad input fails fast, with its line.
-                _ = TextTrainRunner.ReadData(settings);
+                // The runner reads and checks the CSV files before it loads the model: bad input fails fast, with its line.
                 run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TextTrainRunner.Run(settings, p));
             }
             catch (CsvFormatException e)

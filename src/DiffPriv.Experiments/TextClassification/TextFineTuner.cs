@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffPriv.Accounting;
 using DiffPriv.Experiments.Pretraining;
 using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.Training;
 using DiffPriv.Layers;
 using DiffPriv.Models;
 using TorchSharp;
@@ -234,33 +235,21 @@ internal static class TextFineTuner
         long steps = 0;
         double? epsSoFar = null;
         var planned = (int)schedule.Epochs;
+        var meter = new CrossEntropyMeter(model);
         for (var epoch = 1; epoch <= planned; epoch++)
         {
             model.train();
-            double lossSum = 0, correct = 0, seen = 0;
-            Tensor Loss(Tensor x, Tensor y)
-            {
-                var logits = model.call(x);
-                var losses = F.cross_entropy(logits, y, reduction: nn.Reduction.None);
-                using (torch.no_grad())
-                {
-                    lossSum += losses.sum().item<float>();
-                    correct += logits.argmax(1).eq(y).sum().item<long>();
-                    seen += y.shape[0];
-                }
-
-                return losses;
-            }
+            meter.Reset();
 
             foreach (var batch in training.Loader)
             {
                 using (torch.NewDisposeScope())
                 {
-                    training.Optimizer.Step(batch, Loss);
+                    training.Optimizer.Step(batch, meter.PerExampleLoss);
                 }
 
                 steps++;
-                Report(progress, clock, epoch, planned, steps, schedule.TotalSteps, lossSum, correct, seen, epsSoFar);
+                Report(progress, clock, epoch, planned, steps, schedule.TotalSteps, meter.LossSum, meter.Correct, meter.Seen, epsSoFar);
             }
 
             epsSoFar = engine.GetEpsilon(delta);

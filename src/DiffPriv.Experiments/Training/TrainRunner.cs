@@ -123,20 +123,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
-        double lossSum = 0, correct = 0, seen = 0;
-        Tensor LossFunction(Tensor x, Tensor y)
-        {
-            var logits = model.call(x);
-            var losses = F.cross_entropy(logits, y, reduction: nn.Reduction.None);
-            using (torch.no_grad())
-            {
-                lossSum += losses.sum().item<float>();
-                correct += logits.argmax(1).eq(y).sum().item<long>();
-                seen += y.shape[0];
-            }
-
-            return losses;
-        }
+        var meter = new CrossEntropyMeter(model);
 
         double? epsSoFar = null;
         var history = new List<EpochMetrics>();
@@ -147,24 +134,24 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             for (var epoch = 1; epoch <= epochs; epoch++)
             {
                 var epochStart = clock.Elapsed;
-                lossSum = correct = seen = 0;
+                meter.Reset();
                 model.train();
                 foreach (var batch in training.Loader)
                 {
                     using (torch.NewDisposeScope())
                     {
                         LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
-                        training.Optimizer.Step(batch, LossFunction);
+                        training.Optimizer.Step(batch, meter.PerExampleLoss);
                     }
 
                     step++;
-                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, lossSum, correct, seen, epsSoFar)));
+                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, meter.LossSum, meter.Correct, meter.Seen, epsSoFar)));
                 }
 
                 var testAccuracy = Evaluate(model, data);
                 var interval = engine.GetEpsilonInterval(settings.Delta);
                 epsSoFar = interval.Upper;
-                var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), testAccuracy, interval.Upper, interval.Lower, (clock.Elapsed - epochStart).TotalSeconds);
+                var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, interval.Upper, interval.Lower, (clock.Elapsed - epochStart).TotalSeconds);
                 history.Add(metrics);
                 Say(EpochLine(metrics));
             }

@@ -264,12 +264,8 @@ public static class ModelZoo
         public TransformerLanguageModel(long vocabularySize, long outputs, long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength)
             : base(nameof(TransformerLanguageModel))
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
             ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
-            ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
-            _embedding = nn.Embedding(vocabularySize, modelDimension);
-            _position = nn.Embedding(maxSequenceLength, modelDimension);
-            _encoder = new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers);
+            (_embedding, _position, _encoder) = CausalBody(vocabularySize, modelDimension, heads, feedforward, numLayers, maxSequenceLength);
             _output = nn.Linear(modelDimension, outputs);
             _maxSequenceLength = maxSequenceLength;
             RegisterComponents();
@@ -299,14 +295,10 @@ public static class ModelZoo
             long vocabularySize, long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength, long classes, long padId)
             : base(nameof(CausalTransformerClassifierModel))
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
-            ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
             ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
             ArgumentOutOfRangeException.ThrowIfNegative(padId);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(padId, vocabularySize);
-            _embedding = nn.Embedding(vocabularySize, modelDimension);
-            _position = nn.Embedding(maxSequenceLength, modelDimension);
-            _encoder = new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers);
+            (_embedding, _position, _encoder) = CausalBody(vocabularySize, modelDimension, heads, feedforward, numLayers, maxSequenceLength);
             _output = nn.Linear(2 * modelDimension, classes);
             _maxSequenceLength = maxSequenceLength;
             _padId = padId;
@@ -326,6 +318,18 @@ public static class ModelZoo
             var pooled = torch.cat([(encoded * real).sum(1) / count, (tokens * real).sum(1) / count], 1); // [B, 2d]
             return _output.call(pooled);
         }
+    }
+
+    /// <summary>The body the causal language model and classifier share: token and position embeddings and the encoder (ReLU, dropout 0).</summary>
+    private static (nn.Module<Tensor, Tensor> Embedding, nn.Module<Tensor, Tensor> Position, DpTransformerEncoder Encoder) CausalBody(
+        long vocabularySize, long modelDimension, long heads, long feedforward, long numLayers, long maxSequenceLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
+        return (
+            nn.Embedding(vocabularySize, modelDimension),
+            nn.Embedding(maxSequenceLength, modelDimension),
+            new DpTransformerEncoder(new DpTransformerEncoderLayer(modelDimension, heads, feedforward, 0.0), numLayers));
     }
 
     private static void CheckInput(Tensor input, long maxSequenceLength)

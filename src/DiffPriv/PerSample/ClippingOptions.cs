@@ -86,7 +86,10 @@ public sealed record ClippingOptions
     /// <summary>The factor of a whole per-example gradient of norm <paramref name="norm"/> (flat or automatic).</summary>
     internal double Factor(double norm) => Mode == ClippingMode.Automatic
         ? MaxGradNorm / (norm + StabilityConstant)
-        : Math.Min(1.0, MaxGradNorm / (norm + 1e-6));
+        : ClipFactor(norm, MaxGradNorm);
+
+    /// <summary>min(1, C/(‖g‖ + 1e-6)): the factor of a gradient of norm <paramref name="norm"/> clipped at <paramref name="maxGradNorm"/>.</summary>
+    internal static double ClipFactor(double norm, double maxGradNorm) => Math.Min(1.0, maxGradNorm / (norm + 1e-6));
 
     private ClippingOptions Validated()
     {

@@ -77,7 +77,7 @@ public sealed class PerExampleLoopClipper
             {
                 layerFactors[l][i] = clipping.IsWholeGradient
                     ? clipping.Factor(totals[i])
-                    : Factor(layerNorms[l][i], clipping.LayerMaxGradNorms![l]);
+                    : ClippingOptions.ClipFactor(layerNorms[l][i], clipping.LayerMaxGradNorms![l]);
             }
 
             foreach (var (name, g) in grads)
@@ -128,7 +128,6 @@ public sealed class PerExampleLoopClipper
     }
 
     /// <summary>c = min(1, C / (‖g‖ + 1e-6)), evaluated in float64 exactly as the hooks does.</summary>
-    private static double Factor(double norm, double maxGradNorm) => Math.Min(1.0, maxGradNorm / (norm + 1e-6));
 
     private static string LayerOf(string parameterName)
     {
