@@ -291,4 +291,41 @@ public sealed class TrainCommandTests : IDisposable
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
         return bytes;
     }
+
+    /// <summary>
+    /// A private search: every run's σ is calibrated for the whole search (repeat-and-select), so the reported ε is what the
+    /// accountant gives for that event and exceeds one run's; the folder keeps the selected run only and never states K.
+    /// </summary>
+    [MnistFact]
+    public void ASearchCalibratesSigmaForTheWholeSearchAndKeepsOnlyTheSelectedRun()
+    {
+        var dir = Path.Combine(_dir, "search");
+        var (code, stdout, stderr) = CliRunner.Run(
+            "train", "mnist", "--smoke", "--tune-lr", "0.25,0.5", "--tune-runs-mean", "2", "--target-epsilon", "3", "--seed", "5", "--json", "--out", dir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        var sigma = Number(json["noise_multiplier"]);
+        var q = Number(json["sampling_probability"]);
+        var steps = (long)Number(json["steps"]);
+        var run = DiffPriv.Accounting.Calibration.DpSgdCalibration.RunEvent(q, sigma, steps);
+        var search = new DiffPriv.Accounting.Events.RepeatAndSelectDpEvent(run, 2.0, 1.0);
+        var epsilon = new DiffPriv.Accounting.Rdp.RdpAccountant().Compose(search).GetEpsilon(1e-5);
+        Assert.Equal(epsilon, Number(json["epsilon"]), 9);
+        Assert.InRange(epsilon, 2.5, 3.0);
+        Assert.True(Number(json["run_epsilon"]) < epsilon, "one run costs less than the search");
+        Assert.Contains(Number(json["selected"]!["learning_rate"]), new[] { 0.25, 0.5 });
+        Assert.Equal(500, (int)Number(json["validation_examples"]));
+        Assert.Equal(500, (int)Number(json["test_examples"]));
+
+        // Only the selected run's folder is left, and nothing states how many runs there were.
+        Assert.True(File.Exists(Path.Combine(dir, "selected", "checkpoint.bin")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")));
+        Assert.Equal(["command.txt", "report.md", "search.json", "selected"], Directory.EnumerateFileSystemEntries(dir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains("repeat_and_select", File.ReadAllText(Path.Combine(dir, "report.md")), StringComparison.Ordinal);
+
+        // A search takes its grid from --tune-…, never one learning rate or σ.
+        Assert.Equal(2, CliRunner.Run("train", "mnist", "--smoke", "--tune-lr", "0.5", "--noise-multiplier", "1").ExitCode);
+        Assert.Equal(2, CliRunner.Run("train", "mnist", "--smoke", "--tune-lr", "0.5,x").ExitCode);
+        Assert.Equal(2, CliRunner.Run("train", "mnist", "--smoke", "--tune-runs-mean", "0.5").ExitCode);
+    }
 }

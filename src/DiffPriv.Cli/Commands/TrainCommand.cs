@@ -56,12 +56,15 @@ internal static class TrainCommand
         var trainExamples = new Option<int?>("--train-examples") { Description = "Train on the first N training examples only (N ≥ 1; a public choice): e.g. a small set to study memorisation with --audit." };
         var audit = new Option<bool>("--audit") { Description = "Hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks (training vs held-out examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
+        var tune = new TuneOptions();
 
         var command = new Command(commandName, description);
         foreach (var option in new Option[] { noDp, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
+
+        tune.AddTo(command);
 
         command.SetAction(result =>
         {
@@ -216,6 +219,17 @@ internal static class TrainCommand
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
+            if (tune.Given(result))
+            {
+                if (sigma is not null || isNoDp || result.GetValue(lr) is not null || result.GetValue(clip) is not null || result.GetValue(audit))
+                {
+                    throw new UsageException("a search (--tune-…) takes its learning rates and clipping norms from --tune-lr and --tune-max-grad-norm, " +
+                        "its σ from --target-epsilon (the whole search's); --learning-rate, --max-grad-norm, --noise-multiplier, --no-dp and --audit do not apply");
+                }
+
+                return tune.Run(result, settings, stdout, log, stderr, asJson);
+            }
+
             TrainResult run;
             try
             {

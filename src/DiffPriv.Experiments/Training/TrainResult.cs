@@ -23,4 +23,8 @@ public sealed record TrainResult(
 
     /// <summary>With adaptive clipping: the clip norm after the last step; otherwise null.</summary>
     public double? FinalClip { get; init; }
+
+    /// <summary>With <see cref="TrainSettings.ValidationExamples"/> &gt; 0: the accuracy on that validation split (the first
+    /// examples of the test set, not counted in <see cref="TestAccuracy"/>); otherwise null.</summary>
+    public double? ValidationAccuracy { get; init; }
 }

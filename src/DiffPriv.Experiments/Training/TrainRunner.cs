@@ -19,6 +19,8 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 {
     private const int EvalBatch = 1000;
     private DateTime _loopStart = DateTime.UtcNow;
+    private Tensor? _testInputs;
+    private Tensor? _testTargets;
 
     /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
     /// <returns>Everything the run measured.</returns>
@@ -33,6 +35,16 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
         var n = train.Inputs.shape[0];
+        var testCount = data.TestInputs.shape[0];
+        if (settings.ValidationExamples < 0 || settings.ValidationExamples >= testCount)
+        {
+            throw new ArgumentException($"the validation split must hold between 0 and {testCount - 1} of the {testCount} test examples (got {settings.ValidationExamples})", nameof(settings));
+        }
+
+        // The first ValidationExamples test examples score the run for a hyperparameter search; the test accuracy is measured
+        // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
+        _testInputs = data.TestInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
+        _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         if (settings.BatchSize > n)
         {
             throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})", nameof(settings));
@@ -67,6 +79,13 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         {
             Say("Privacy audit: membership-inference attacks on training vs held-out examples …");
             result = result with { Audit = TrainAudit.Run(model, split!, settings.Delta, (int)(seed & 0x7fffffff)) };
+        }
+
+        if (settings.ValidationExamples > 0)
+        {
+            using var validationInputs = data.TestInputs.narrow(0, 0, settings.ValidationExamples);
+            using var validationTargets = data.TestTargets.narrow(0, 0, settings.ValidationExamples);
+            result = result with { TestExamples = _testInputs.shape[0], ValidationAccuracy = Evaluate(model, validationInputs, validationTargets) };
         }
 
         RunReport.Write(result);
@@ -253,18 +272,21 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     }
 
     /// <summary>Test accuracy: eval mode, no gradients, batched; a plain forward outside any DP step records nothing.</summary>
-    private static double Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data)
+    private double Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data) =>
+        Evaluate(model, _testInputs ?? data.TestInputs, _testTargets ?? data.TestTargets);
+
+    private static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
     {
         model.eval();
         using var noGrad = torch.no_grad();
-        var m = data.TestInputs.shape[0];
+        var m = inputs.shape[0];
         long correct = 0;
         for (long start = 0; start < m; start += EvalBatch)
         {
             using var scope = torch.NewDisposeScope();
             var length = Math.Min(EvalBatch, m - start);
-            var logits = model.call(data.TestInputs.narrow(0, start, length));
-            correct += logits.argmax(1).eq(data.TestTargets.narrow(0, start, length)).sum().item<long>();
+            var logits = model.call(inputs.narrow(0, start, length));
+            correct += logits.argmax(1).eq(targets.narrow(0, start, length)).sum().item<long>();
         }
 
         model.train();

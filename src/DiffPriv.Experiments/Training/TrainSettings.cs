@@ -25,6 +25,11 @@ public sealed record TrainSettings(
     bool Audit,
     string CommandLine)
 {
+    /// <summary>How many of the first test examples form a validation split (0, the default: none). With a split, the
+    /// test accuracy is measured on the remaining test examples and <see cref="TrainResult.ValidationAccuracy"/> on the
+    /// split, so a hyperparameter search can select on one and report the other.</summary>
+    public int ValidationExamples { get; init; }
+
     /// <summary>Automatic clipping (g·C/(‖g‖ + γ), <c>DpSgdOptions.AutomaticClipping</c>) instead of a flat clip at C.</summary>
     public bool AutomaticClipping { get; init; }
 

@@ -26,6 +26,8 @@ namespace DiffPriv.Queries;
 /// </remarks>
 public sealed class QuantileAdaptiveClipSumQuery : IDpQuery
 {
+    private readonly double? _releaseClip;
+
     /// <summary>Creates the query.</summary>
     /// <param name="initialClip">C before the first step, ≥ 0 and finite.</param>
     /// <param name="noiseMultiplier">σ, the accounted noise multiplier of a step, &gt; 0 (0 only with <paramref name="allowNoNoise"/>).</param>
@@ -125,9 +127,34 @@ public sealed class QuantileAdaptiveClipSumQuery : IDpQuery
     /// <summary>Whether σ = 0 was allowed.</summary>
     public bool AllowNoNoise { get; }
 
+    /// <summary>
+    /// Null (the default, TF Privacy's behaviour): the released sum is in gradient units, so the size of a step grows with
+    /// the current clip C. A value R &gt; 0: the released sum is multiplied by R/C (post-processing, no privacy cost), as if
+    /// every record had been clipped at the fixed norm R with the threshold still at C. The step size then no longer
+    /// depends on where the clip has moved (the noise's standard deviation is σ_sum·R): the clip only decides which
+    /// records are clipped, and the learning rate keeps its meaning for any starting clip.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not finite and &gt; 0.</exception>
+    public double? ReleaseClip
+    {
+        get => _releaseClip;
+        init
+        {
+            if (value is { } r && !(r > 0 && double.IsFinite(r)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), r, "The release clip must be a finite number > 0 (or null).");
+            }
+
+            _releaseClip = value;
+        }
+    }
+
     /// <inheritdoc />
     public IDpQuery WithNoiseMultiplier(double noiseMultiplier) =>
-        new QuantileAdaptiveClipSumQuery(InitialClip, noiseMultiplier, TargetUnclippedQuantile, LearningRate, ClippedCountStddev, ExpectedNumRecords, GeometricUpdate, AllowNoNoise);
+        new QuantileAdaptiveClipSumQuery(InitialClip, noiseMultiplier, TargetUnclippedQuantile, LearningRate, ClippedCountStddev, ExpectedNumRecords, GeometricUpdate, AllowNoNoise)
+        {
+            ReleaseClip = ReleaseClip,
+        };
 
     /// <inheritdoc />
     /// <remarks>steps × PoissonSampled(q, Gaussian(σ)): the sum and the count together, as one Gaussian.</remarks>
@@ -170,6 +197,13 @@ public sealed class QuantileAdaptiveClipSumQuery : IDpQuery
         ArgumentNullException.ThrowIfNull(gate);
         var clip = Clip(globalState);
         var sum = GaussianSumQuery.AddNoise(state, gate, shapes, SumNoiseMultiplier * clip);
+        if (ReleaseClip is { } release && clip > 0)
+        {
+            foreach (var tensor in sum.Values)
+            {
+                tensor.mul_(release / clip);
+            }
+        }
         var counting = (CountingState)state;
         var centred = counting.Unclipped - (0.5 * counting.RecordCount);
         using (var noise = gate.Gaussian([1], ClippedCountStddev, ScalarType.Float64))

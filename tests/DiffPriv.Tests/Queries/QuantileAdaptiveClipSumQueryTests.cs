@@ -181,4 +181,35 @@ public sealed class QuantileAdaptiveClipSumQueryTests
         Assert.InRange(mean, 5.85987 - 0.1, 5.85987 + 0.1);
         Assert.InRange(std, query.SumNoiseMultiplier * 5.0 * 0.9, query.SumNoiseMultiplier * 5.0 * 1.1);
     }
+
+    [Fact]
+    public void AReleaseClipRescalesTheNoisedSumToItWithoutChangingTheClipOrTheEvent()
+    {
+        // Records of norms 1 and 3 clipped at C = 2: the sum is 1 + 2 = 3, rescaled by R/C = 0.5/2 it is 0.75, the noise's
+        // spread becomes σ_sum·R instead of σ_sum·C, and the clip's update and the event are those of the raw query.
+        var raw = new QuantileAdaptiveClipSumQuery(2.0, noiseMultiplier: 0.5, 0.5, learningRate: 0.2, clippedCountStddev: 10, expectedNumRecords: 2);
+        var scaled = new QuantileAdaptiveClipSumQuery(2.0, noiseMultiplier: 0.5, 0.5, learningRate: 0.2, clippedCountStddev: 10, expectedNumRecords: 2) { ReleaseClip = 0.5 };
+        using var rawGate = NoiseGate.CreateSeeded(7);
+        using var scaledGate = NoiseGate.CreateSeeded(7);
+        var rawSums = new List<double>();
+        var scaledSums = new List<double>();
+        for (var i = 0; i < 400; i++)
+        {
+            var (rawSum, rawClip) = RunQuery(raw, [[1.0], [3.0]], 2.0, rawGate);
+            var (scaledSum, scaledClip) = RunQuery(scaled, [[1.0], [3.0]], 2.0, scaledGate);
+            Assert.Equal(rawClip, scaledClip, 12);
+            Assert.Equal(rawSum[0] * 0.25, scaledSum[0], 9);
+            rawSums.Add(rawSum[0]);
+            scaledSums.Add(scaledSum[0]);
+        }
+
+        var mean = scaledSums.Average();
+        var std = Math.Sqrt(scaledSums.Sum(s => (s - mean) * (s - mean)) / (scaledSums.Count - 1));
+        Assert.InRange(mean, 0.75 - 0.05, 0.75 + 0.05);
+        Assert.InRange(std, scaled.SumNoiseMultiplier * 0.5 * 0.9, scaled.SumNoiseMultiplier * 0.5 * 1.1);
+        Assert.Equal(raw.PlannedEvent(0.1, 10), scaled.PlannedEvent(0.1, 10));
+        Assert.Equal(0.5, ((QuantileAdaptiveClipSumQuery)scaled.WithNoiseMultiplier(0.7)).ReleaseClip);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantileAdaptiveClipSumQuery(2.0, 0.5, 0.5, 0.2, 10, 2) { ReleaseClip = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantileAdaptiveClipSumQuery(2.0, 0.5, 0.5, 0.2, 10, 2) { ReleaseClip = double.PositiveInfinity });
+    }
 }
