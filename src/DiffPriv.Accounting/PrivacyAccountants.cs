@@ -20,8 +20,7 @@ public static class PrivacyAccountants
 
     /// <summary>
     /// A fresh accountant of the given kind, with default settings, under the given neighbouring relation, if that
-    /// accountant offers the relation: <see cref="RdpAccountant"/> takes every relation (each event says which it
-    /// can analyse under which), <see cref="PldAccountant"/> add/remove-one only.
+    /// accountant offers the relation: both take every relation (each event says which it can analyse under which).
     /// </summary>
     /// <param name="kind">Which accountant.</param>
     /// <param name="relation">The neighbouring relation.</param>
@@ -32,7 +31,7 @@ public static class PrivacyAccountants
     {
         accountant = kind switch
         {
-            AccountantKind.Pld => relation == NeighboringRelation.AddOrRemoveOne ? new PldAccountant() : null,
+            AccountantKind.Pld => new PldAccountant(relation),
             AccountantKind.Rdp => new RdpAccountant(neighboringRelation: relation),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown accountant kind."),
         };

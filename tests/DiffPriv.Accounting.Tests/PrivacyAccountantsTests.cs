@@ -17,13 +17,14 @@ public sealed class PrivacyAccountantsTests
     }
 
     [Fact]
-    public void PldIsOfferedUnderAddOrRemoveOneOnly()
+    public void PldIsOfferedUnderEveryRelation()
     {
-        Assert.True(PrivacyAccountants.TryCreate(AccountantKind.Pld, NeighboringRelation.AddOrRemoveOne, out var pld));
-        Assert.IsType<PldAccountant>(pld);
-        Assert.False(PrivacyAccountants.TryCreate(AccountantKind.Pld, NeighboringRelation.ReplaceOne, out var none));
-        Assert.Null(none);
-        Assert.False(PrivacyAccountants.TryCreate(AccountantKind.Pld, NeighboringRelation.ReplaceSpecial, out _));
+        foreach (var relation in Enum.GetValues<NeighboringRelation>())
+        {
+            Assert.True(PrivacyAccountants.TryCreate(AccountantKind.Pld, relation, out var pld));
+            Assert.Equal(relation, Assert.IsType<PldAccountant>(pld).NeighboringRelation);
+        }
+
         Assert.Throws<ArgumentOutOfRangeException>(() => PrivacyAccountants.TryCreate((AccountantKind)42, NeighboringRelation.AddOrRemoveOne, out _));
     }
 }

@@ -472,6 +472,65 @@ check(T, "ln Φ(−40) (mpmath, 50 digits)", float(log_cdf), -804.6084420137538,
 check(T, "ln Φ(−40) (scipy.stats.norm.logcdf)", __import__("scipy.stats").stats.norm.logcdf(-40), -804.6084420137538, rtol=1e-13)
 
 # ---------------------------------------------------------------------------------------------------------------------
+T = "Pld/PrivacyLossMechanismTests (REPLACE), Pld/MixtureGaussianPrivacyLossTests, Pld/PrivacyLossDistributionTests"
+stated(T, DPA, DPA_MECH_TEST, "0.7046054708796524", "3.5187026734240265", "2.7160414258090357", "3.3265243075613813",
+       "2.1500007106001986", "0.05808665654484252", "0.13711260900644096", "0.4013057526509164", "0.20752885274183325",
+       "2.4770380148941894e-09", "0.22989794629827498", "0.90958223", "0.331897999", "0.29584154", "0.0250311655",
+       "2.6566465589644865", "4.017814521544914", "4.41709852073334", "0.1351602748368097", "0.7046054708796523",
+       "0.4746752545839654", "0.8423781325734492", "2.176785009442309", "0.036691263832032806", "0.3894964356580768",
+       "0.15768284088654105", "0.433276675545065", "-5.48406729e01", "-0.839952452", "-2.22044605e-13")
+stated(T, DPA, DPA_PLD_DIST_TEST, "0.1766054", "0.09307203", "0.10012311", "0.09916991", "7.02736093e-05", "0.072142753",
+       "0.41499829921572606", "0.5850017007842739", "0.9010619801985528", "0.5247731703627789", "0.1072221054305259",
+       "0.00912546415256483", "0.09322872251289002", "0.016043607350074908")
+from scipy import stats as _stats  # noqa: E402
+from dp_accounting.pld import privacy_loss_distribution as _pld  # noqa: E402
+_bound = math.log(2) + _stats.norm.logcdf(-0.9)
+# Connect-the-dots PMFs at interval 1.0 (the float: with the int 1 upstream truncates every cut point to an integer).
+for sigma, c, p, add, add_inf, rem, rem_inf in [
+        (1.0, [1.0], [1.0], {-1: 0.148979161, 0: 0.319116756, 1: 0.34327019, 2: 0.167710257}, 0.020923635821113756,
+         {-2: 0.022697115, -1: 0.126282046, 0: 0.319116756, 1: 0.34327019, 2: 0.167710257}, 0.020923635821113756),
+        (1.0, [2.0], [1.0], {0: 0.216728735, 1: 0.169838899, 2: 0.195352391, 3: 0.176732821, 4: 0.156393834}, 0.08495331867107113,
+         {-4: 0.002864453, -3: 0.008799009, -2: 0.026438071, -1: 0.062480239, 0: 0.116146963, 1: 0.169838899,
+          2: 0.195352391, 3: 0.176732821, 4: 0.156393834}, 0.08495331867107113),
+        (1.0, [0.0, 1.0], [0.2, 0.8], {-1: 0.130738017, 0: 0.398104072, 1: 0.4480217}, 0.02313621040908223,
+         {-1: 0.164817973, 0: 0.398104072, 1: 0.314081995, 2: 0.112267164}, 0.010728796216931999),
+        (5.0, [0.0, 5.0], [0.4, 0.6], {-1: 0.108076372, 0: 0.528456643, 1: 0.363466985}, 0.0,
+         {-1: 0.133712031, 0: 0.528456643, 1: 0.293782039}, 0.04404928680132414),
+        (1.0, [0.0, 1.0, 2.0], [0.2, 0.6, 0.2], {-1: 0.116651045, 0: 0.338161419, 1: 0.487142811, 2: 0.058044725}, 0.0,
+         {-2: 0.007855499, -1: 0.179209825, 0: 0.338161419, 1: 0.259339455, 2: 0.156983388}, 0.058450413977214795)]:
+    mog = _pld.from_mixture_gaussian_mechanism(sigma, c, p, log_mass_truncation_bound=_bound, value_discretization_interval=1.0)
+    for label, pmf, exp, inf in [("ADD", mog._pmf_add, add, add_inf), ("REMOVE", mog._pmf_remove, rem, rem_inf)]:
+        got = pmf._loss_probs
+        check(T, f"MoG σ {sigma} {c} {label} PMF", [got.get(k, 0.0) for k in sorted(exp)], [exp[k] for k in sorted(exp)], atol=5e-10)
+        check_true(T, f"MoG σ {sigma} {c} {label} no other keys", all(abs(v) < 5e-10 for k, v in got.items() if k not in exp))
+        check(T, f"MoG σ {sigma} {c} {label} ∞ mass", pmf._infinity_mass, inf, atol=1e-15)
+for k, n, p, e in [(1, 2, 0.5, 0.25), (2, 4, 0.5, 0.3125), (99, 999, 0.1, 0.5112160304798045),
+                   (19, 999, 0.02, 0.5288467221457422), (255, 59999, 256 / 60000, 0.5082582063450986),
+                   (299, 59999, 256 / 60000, 0.0038715239183431853), (0, 10, 0.3, 0.9717524751),
+                   (5000, 1000000, 0.004, 7.526156704130808e-53), (3, 3, 0.5, 0.0)]:
+    check(T, f"binom.sf({k}, {n}, {p})", _stats.binom.sf(k, n, p), e, rtol=1e-15)
+
+# ---------------------------------------------------------------------------------------------------------------------
+T = "Pld/PldAccountantEventTests"
+stated(T, DPA, DPA_PLD_TEST, "17.193115", "17.904330", "0.28")
+from dp_accounting import dp_event as _E  # noqa: E402
+R = D.NeighboringRelation
+for label, relation, events, e in [
+        ("replace-one Gaussian(2.0)", R.REPLACE_ONE, [(_E.GaussianDpEvent(2.0), 1)], 4.37717810002493),
+        ("replace-one Poisson(0.01, σ 1) × 1000", R.REPLACE_ONE, [(_E.PoissonSampledDpEvent(0.01, _E.GaussianDpEvent(1.0)), 1000)], 2.8434458130196942),
+        ("replace-special Poisson(0.01, σ 1) × 1000", R.REPLACE_SPECIAL, [(_E.PoissonSampledDpEvent(0.01, _E.GaussianDpEvent(1.0)), 1000)], 1.828243645616618),
+        ("replace-one RR(0.5, 10)", R.REPLACE_ONE, [(_E.RandomizedResponseDpEvent(0.5, 10), 1)], 2.397881818016527),
+        ("replace-special RR(0.5, 10)", R.REPLACE_SPECIAL, [(_E.RandomizedResponseDpEvent(0.5, 10), 1)], 1.704781818016527),
+        ("DLap(0.5, 2) × 10", R.ADD_OR_REMOVE_ONE, [(_E.DiscreteLaplaceDpEvent(0.5, 2), 10)], 9.998854120412483),
+        ("(1, 1e-6) × 10", R.ADD_OR_REMOVE_ONE, [(_E.EpsilonDeltaDpEvent(1.0, 1e-6), 10)], 9.99999999896799),
+        ("replace-one truncated(1000, 0.1, 110, 2.0) × 10", R.REPLACE_ONE, [(_E.TruncatedSubsampledGaussianDpEvent(1000, 0.1, 110, 2.0), 10)], 2.2195113903357897),
+        ("MoG(1, [0, 1, 2], [0.5, 0.3, 0.2]) × 2", R.ADD_OR_REMOVE_ONE, [(_E.MixtureOfGaussiansDpEvent(1.0, [0, 1, 2], [0.5, 0.3, 0.2]), 2)], 10.326310943905051)]:
+    a = PLD(relation)
+    for ev, count in events:
+        a.compose(ev, count)
+    check(T, f"PLD {label} ε(1e-5)", a.get_epsilon(1e-5), e, rtol=1e-12)
+
+# ---------------------------------------------------------------------------------------------------------------------
 T = "Numerics/LogMathTests (mpmath, 50 digits, rounded to double)"
 with mpmath.workdps(50):
     mp = mpmath.mpf

@@ -49,7 +49,8 @@ public sealed class EventAccountingTests
 
         Assert.True(EventAccounting.CanAnalyse(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial, tree));
         Assert.False(EventAccounting.CanAnalyse(AccountantKind.Rdp, NeighboringRelation.ReplaceOne, tree));
-        Assert.False(EventAccounting.CanAnalyse(AccountantKind.Pld, NeighboringRelation.ReplaceOne, DpSgd));
+        Assert.True(EventAccounting.CanAnalyse(AccountantKind.Pld, NeighboringRelation.ReplaceOne, DpSgd));
+        Assert.False(EventAccounting.CanAnalyse(AccountantKind.Pld, NeighboringRelation.AddOrRemoveOne, new RandomizedResponseDpEvent(0.5, 2)));
         Assert.True(EventAccounting.CanAnalyse(AccountantKind.Pld, NeighboringRelation.AddOrRemoveOne, DpSgd));
     }
 

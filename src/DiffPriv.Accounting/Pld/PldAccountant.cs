@@ -11,16 +11,24 @@ namespace DiffPriv.Accounting.Pld;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Adjacency is add/remove-one: the accountant keeps the PLD for removing a record and the one for adding a
-/// record and reports the worse. It keeps two discretisations of everything it composes: the pessimistic
-/// connect-the-dots PLD (dp_accounting's default; its ε is an upper bound and is what <see cref="GetEpsilon"/>
-/// reports) and an optimistic PLD obtained by post-processing (its ε is a lower bound), so
-/// <see cref="GetEpsilonInterval"/> brackets the exact ε and shows the discretisation error.
+/// Under add/remove-one (and replace-special, which dp_accounting analyses the same way for these mechanisms) the
+/// accountant keeps the PLD for removing a record and the one for adding a record and reports the worse; under
+/// replace-one it keeps the PLD of replacing a record. It keeps two discretisations of everything it composes: the
+/// pessimistic connect-the-dots PLD (dp_accounting's default; its ε is an upper bound and is what
+/// <see cref="GetEpsilon"/> reports) and an optimistic PLD (its ε is a lower bound), so
+/// <see cref="GetEpsilonInterval"/> brackets the ε of the analysed PLD and shows the discretisation error. Where the
+/// analysis itself is an upper bound (the (ε, δ) worst case, the truncated-Poisson mixture) the bracket is around
+/// that bound.
 /// </para>
 /// <para>
-/// Supported events: <see cref="GaussianDpEvent"/>, <see cref="LaplaceDpEvent"/>, <see cref="PoissonSampledDpEvent"/> of
-/// either, <see cref="SelfComposedDpEvent"/>, <see cref="ComposedDpEvent"/>, <see cref="NoOpDpEvent"/> and
-/// <see cref="NonPrivateDpEvent"/> (and zero noise), which make ε = ∞ and δ(ε) = 1.
+/// Supported events, as dp_accounting's <c>PLDAccountant</c>: <see cref="GaussianDpEvent"/> and
+/// <see cref="PoissonSampledDpEvent"/> of it and <see cref="TruncatedSubsampledGaussianDpEvent"/> under every
+/// relation; <see cref="LaplaceDpEvent"/> (also Poisson-sampled), <see cref="DiscreteLaplaceDpEvent"/>,
+/// <see cref="MixtureOfGaussiansDpEvent"/> and <see cref="PermuteAndFlipDpEvent"/> under add/remove-one and
+/// replace-special; <see cref="RandomizedResponseDpEvent"/> under replace-one and replace-special;
+/// <see cref="EpsilonDeltaDpEvent"/> and <see cref="ExponentialMechanismDpEvent"/> (as its ε-DP worst case) under
+/// every relation; <see cref="SelfComposedDpEvent"/>, <see cref="ComposedDpEvent"/>, <see cref="NoOpDpEvent"/>
+/// and <see cref="NonPrivateDpEvent"/> (and zero noise), which make ε = ∞ and δ(ε) = 1.
 /// </para>
 /// </remarks>
 public sealed class PldAccountant : PrivacyAccountant
@@ -32,15 +40,39 @@ public sealed class PldAccountant : PrivacyAccountant
     // The optimistic PLD is only needed for the interval queries; its constructions wait here until one is asked.
     private readonly List<(Func<bool, PrivacyLossDistribution> Build, long Count, bool SelfCompose)> _pendingOptimistic = [];
 
-    /// <summary>Creates an accountant that has spent nothing.</summary>
+    /// <summary>Creates an accountant under add/remove-one adjacency that has spent nothing.</summary>
     /// <param name="valueDiscretizationInterval">
     /// Grid step d of the privacy losses (nats), finite and &gt; 0; default 1e-4 as in dp_accounting. Smaller is
     /// tighter (the interval width shrinks roughly like d) and slower (the grids grow like 1/d).
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">d is not finite and positive.</exception>
+#pragma warning disable RS0027 // This shipped constructor keeps its optional parameter; the relation overloads have none.
     public PldAccountant(double valueDiscretizationInterval = 1e-4)
-        : base(NeighboringRelation.AddOrRemoveOne)
+        : this(NeighboringRelation.AddOrRemoveOne, valueDiscretizationInterval)
     {
+    }
+#pragma warning restore RS0027
+
+    /// <summary>Creates an accountant under the given neighbouring relation with dp_accounting's grid step 1e-4.</summary>
+    /// <param name="neighboringRelation">Add/remove-one, replace-one or replace-special; which events are supported depends on it.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The relation is unknown.</exception>
+    public PldAccountant(NeighboringRelation neighboringRelation)
+        : this(neighboringRelation, 1e-4)
+    {
+    }
+
+    /// <summary>Creates an accountant under the given neighbouring relation that has spent nothing.</summary>
+    /// <param name="neighboringRelation">Add/remove-one, replace-one or replace-special; which events are supported depends on it.</param>
+    /// <param name="valueDiscretizationInterval">Grid step d of the privacy losses (nats), finite and &gt; 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">d is not finite and positive, or the relation is unknown.</exception>
+    public PldAccountant(NeighboringRelation neighboringRelation, double valueDiscretizationInterval)
+        : base(neighboringRelation)
+    {
+        if (!Enum.IsDefined(neighboringRelation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(neighboringRelation), neighboringRelation, "Unknown neighbouring relation.");
+        }
+
         if (!(valueDiscretizationInterval > 0) || double.IsInfinity(valueDiscretizationInterval))
         {
             throw new ArgumentOutOfRangeException(nameof(valueDiscretizationInterval), valueDiscretizationInterval, "The discretization interval must be finite and > 0.");
@@ -54,19 +86,29 @@ public sealed class PldAccountant : PrivacyAccountant
     /// <summary>The grid step of the privacy losses, in nats.</summary>
     public double ValueDiscretizationInterval { get; }
 
+    // Replace-one is analysed with the REPLACE adjacency; replace-special like add/remove-one (dp_accounting).
+    private bool ReplaceOne => NeighboringRelation == NeighboringRelation.ReplaceOne;
+
+    // Mechanisms dp_accounting analyses only under add/remove-one and replace-special.
+    private bool AddRemoveLike => NeighboringRelation != NeighboringRelation.ReplaceOne;
+
     /// <inheritdoc />
     public override bool Supports(DpEvent dpEvent) => dpEvent switch
     {
-        NoOpDpEvent or NonPrivateDpEvent or GaussianDpEvent or LaplaceDpEvent => true,
+        NoOpDpEvent or NonPrivateDpEvent or GaussianDpEvent or EpsilonDeltaDpEvent or ExponentialMechanismDpEvent or TruncatedSubsampledGaussianDpEvent => true,
+        LaplaceDpEvent or DiscreteLaplaceDpEvent or MixtureOfGaussiansDpEvent or PermuteAndFlipDpEvent => AddRemoveLike,
+        RandomizedResponseDpEvent => NeighboringRelation != NeighboringRelation.AddOrRemoveOne,
         SelfComposedDpEvent s => Supports(s.Event),
         ComposedDpEvent c => c.Events.All(Supports),
-        PoissonSampledDpEvent { Event: GaussianDpEvent or LaplaceDpEvent } => true,
+        PoissonSampledDpEvent { Event: GaussianDpEvent } => true,
+        PoissonSampledDpEvent { Event: LaplaceDpEvent } => AddRemoveLike,
         _ => false,
     };
 
     /// <inheritdoc />
     protected override void ComposeCore(DpEvent dpEvent, long count)
     {
+        var d = ValueDiscretizationInterval;
         switch (dpEvent)
         {
             case NoOpDpEvent:
@@ -90,14 +132,83 @@ public sealed class PldAccountant : PrivacyAccountant
                 break;
             case GaussianDpEvent g when g.NoiseMultiplier == 0:
             case LaplaceDpEvent l when l.NoiseMultiplier == 0:
+            case DiscreteLaplaceDpEvent dl when dl.NoiseParameter == 0:
+            case EpsilonDeltaDpEvent ed when double.IsPositiveInfinity(ed.Epsilon):
+            case ExponentialMechanismDpEvent em when double.IsPositiveInfinity(em.Epsilon):
+            case PermuteAndFlipDpEvent pf when double.IsPositiveInfinity(pf.Epsilon):
                 _containsNonPrivateEvent = true;
                 break;
             case GaussianDpEvent g:
                 // count runs of N(0, σ²) on a sensitivity-1 query are one run with σ/√count: no discretisation error added.
-                Add(pessimistic => PrivacyLossDistribution.FromGaussian(g.NoiseMultiplier / Math.Sqrt(count), ValueDiscretizationInterval, 1.0, pessimistic), 1, selfCompose: false);
+                Add(pessimistic => PrivacyLossDistribution.FromGaussian(g.NoiseMultiplier / Math.Sqrt(count), d, 1.0, pessimistic, ReplaceOne), 1, selfCompose: false);
                 break;
             case LaplaceDpEvent l:
-                Add(pessimistic => PrivacyLossDistribution.FromLaplace(l.NoiseMultiplier, ValueDiscretizationInterval, 1.0, pessimistic), count, selfCompose: true);
+                Add(pessimistic => PrivacyLossDistribution.FromLaplace(l.NoiseMultiplier, d, 1.0, pessimistic), count, selfCompose: true);
+                break;
+            case DiscreteLaplaceDpEvent dl:
+                var sensitivity = checked((int)dl.Sensitivity);
+                Add(pessimistic => PrivacyLossDistribution.FromDiscreteLaplace(dl.NoiseParameter, sensitivity, d, pessimistic), count, selfCompose: true);
+                break;
+            case PermuteAndFlipDpEvent pf:
+                // Permute-and-flip has the PLD of the Laplace mechanism with b = 1/ε (dp_accounting); ε = 0 is infinite noise.
+                if (pf.Epsilon > 0)
+                {
+                    Add(pessimistic => PrivacyLossDistribution.FromLaplace(1.0 / pf.Epsilon, d, 1.0, pessimistic), count, selfCompose: true);
+                }
+
+                break;
+            case EpsilonDeltaDpEvent ed:
+                Add(pessimistic => PrivacyLossDistribution.FromEpsilonDelta(ed.Epsilon, ed.Delta, d, pessimistic), count, selfCompose: true);
+                break;
+            case ExponentialMechanismDpEvent em:
+                // The exponential mechanism is ε-DP; its worst case (a loose upper bound) is what dp_accounting composes.
+                Add(pessimistic => PrivacyLossDistribution.FromEpsilonDelta(em.Epsilon, 0, d, pessimistic), count, selfCompose: true);
+                break;
+            case RandomizedResponseDpEvent rr:
+                if (rr.NumBuckets == 1)
+                {
+                    // One bucket: the output never depends on the input, even with p = 0.
+                    break;
+                }
+
+                if (rr.NoiseParameter == 0)
+                {
+                    _containsNonPrivateEvent = true;
+                    break;
+                }
+
+                // dp_accounting composes this event once whatever the count; here count runs are count runs.
+                var special = NeighboringRelation == NeighboringRelation.ReplaceSpecial;
+                Add(pessimistic => PrivacyLossDistribution.FromRandomizedResponse(rr.NoiseParameter, rr.NumBuckets, d, pessimistic, special), count, selfCompose: true);
+                break;
+            case MixtureOfGaussiansDpEvent mog:
+                if (!mog.Sensitivities.Where((_, i) => mog.SamplingProbs[i] > 0).Any(c => c > 0))
+                {
+                    // Every sensitivity that can occur is 0: the output does not depend on the record.
+                    break;
+                }
+
+                if (mog.StandardDeviation == 0)
+                {
+                    _containsNonPrivateEvent = true;
+                    break;
+                }
+
+                Add(pessimistic => PrivacyLossDistribution.FromMixtureOfGaussians(mog.StandardDeviation, mog.Sensitivities, mog.SamplingProbs, d, pessimistic), count, selfCompose: true);
+                break;
+            case TruncatedSubsampledGaussianDpEvent t:
+                if (t.SamplingProbability == 0 || t.TruncatedBatchSize == 0 || t.DatasetSize == 0)
+                {
+                    break;
+                }
+
+                if (t.NoiseMultiplier == 0)
+                {
+                    _containsNonPrivateEvent = true;
+                    break;
+                }
+
+                Add(pessimistic => PrivacyLossDistribution.FromTruncatedSubsampledGaussian(t.DatasetSize, t.SamplingProbability, t.TruncatedBatchSize, t.NoiseMultiplier, d, pessimistic, ReplaceOne), count, selfCompose: true);
                 break;
             case PoissonSampledDpEvent p when p.SamplingProbability == 0:
                 break;
@@ -111,7 +222,7 @@ public sealed class PldAccountant : PrivacyAccountant
                     break;
                 }
 
-                Add(pessimistic => PrivacyLossDistribution.FromGaussian(g.NoiseMultiplier, ValueDiscretizationInterval, p.SamplingProbability, pessimistic), count, selfCompose: true);
+                Add(pessimistic => PrivacyLossDistribution.FromGaussian(g.NoiseMultiplier, d, p.SamplingProbability, pessimistic, ReplaceOne), count, selfCompose: true);
                 break;
             case PoissonSampledDpEvent { Event: LaplaceDpEvent l } p:
                 if (l.NoiseMultiplier == 0)
@@ -120,7 +231,7 @@ public sealed class PldAccountant : PrivacyAccountant
                     break;
                 }
 
-                Add(pessimistic => PrivacyLossDistribution.FromLaplace(l.NoiseMultiplier, ValueDiscretizationInterval, p.SamplingProbability, pessimistic), count, selfCompose: true);
+                Add(pessimistic => PrivacyLossDistribution.FromLaplace(l.NoiseMultiplier, d, p.SamplingProbability, pessimistic), count, selfCompose: true);
                 break;
             default:
                 throw new UnsupportedDpEventException(dpEvent, nameof(PldAccountant));

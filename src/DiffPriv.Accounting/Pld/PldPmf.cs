@@ -17,7 +17,7 @@ internal sealed class PldPmf
     /// <summary>Above this many points upstream stores a PMF densely.</summary>
     public const int MaxSparseSize = 1000;
 
-    public PldPmf(double discretization, long lowerIndex, double[] probs, double infinityMass, bool pessimistic, bool isSparse)
+    public PldPmf(double discretization, long lowerIndex, double[] probs, double infinityMass, bool pessimistic, bool isSparse, bool[]? present = null)
     {
         Discretization = discretization;
         LowerIndex = lowerIndex;
@@ -25,6 +25,8 @@ internal sealed class PldPmf
         InfinityMass = infinityMass;
         Pessimistic = pessimistic;
         IsSparse = isSparse;
+        Present = isSparse ? present : null;
+        EntryCount = Present is null ? probs.Length : Present.Count(p => p);
     }
 
     /// <summary>Grid step of the losses.</summary>
@@ -48,6 +50,15 @@ internal sealed class PldPmf
     /// <summary>Number of grid points.</summary>
     public int Size => Probs.Length;
 
+    /// <summary>
+    /// For a sparse PMF with gaps, which grid points upstream's dictionary holds (null: all of them). Only the
+    /// choice between the sparse and dense algorithms depends on it.
+    /// </summary>
+    public bool[]? Present { get; }
+
+    /// <summary>Number of entries upstream's dictionary (sparse) or array (dense) holds.</summary>
+    public int EntryCount { get; }
+
     /// <summary>The PLD of a mechanism that reveals nothing: loss 0 with probability 1.</summary>
     public static PldPmf Identity(double discretization, bool pessimistic) =>
         new(discretization, 0, [1.0], 0.0, pessimistic, isSparse: true);
@@ -55,6 +66,58 @@ internal sealed class PldPmf
     /// <summary>Upstream's <c>create_pmf</c>: sparse when there are at most 1000 points.</summary>
     public static PldPmf Create(double discretization, long lowerIndex, double[] probs, double infinityMass, bool pessimistic) =>
         new(discretization, lowerIndex, probs, infinityMass, pessimistic, probs.Length <= MaxSparseSize);
+
+    /// <summary>Upstream's <c>create_pmf</c> from a dictionary of grid index → mass (stored densely, with its keys remembered).</summary>
+    public static PldPmf FromBuckets(double discretization, SortedDictionary<long, double> buckets, double infinityMass, bool pessimistic)
+    {
+        var lower = buckets.Keys.First();
+        var length = checked((int)(buckets.Keys.Last() - lower + 1));
+        var probs = new double[length];
+        var present = new bool[length];
+        foreach (var (index, mass) in buckets)
+        {
+            probs[index - lower] = mass;
+            present[index - lower] = true;
+        }
+
+        return new PldPmf(discretization, lower, probs, infinityMass, pessimistic, buckets.Count <= MaxSparseSize, present);
+    }
+
+    /// <summary>selfWeight·this + (1 − selfWeight)·other, as a dense PMF (upstream's <c>compute_mixture</c>).</summary>
+    public PldPmf ComputeMixture(PldPmf other, double selfWeight)
+    {
+        ValidateComposable(other);
+        if (!(selfWeight >= 0 && selfWeight <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(selfWeight), selfWeight, "The weight must be in [0, 1].");
+        }
+
+        if (selfWeight == 0)
+        {
+            return other;
+        }
+
+        if (selfWeight == 1)
+        {
+            return this;
+        }
+
+        var lower = Math.Min(LowerIndex, other.LowerIndex);
+        var upper = Math.Max(LowerIndex + Size, other.LowerIndex + other.Size);
+        var probs = new double[checked((int)(upper - lower))];
+        for (var i = 0; i < Size; i++)
+        {
+            probs[LowerIndex - lower + i] += selfWeight * Probs[i];
+        }
+
+        for (var i = 0; i < other.Size; i++)
+        {
+            probs[other.LowerIndex - lower + i] += (1 - selfWeight) * other.Probs[i];
+        }
+
+        var infinity = (InfinityMass * selfWeight) + (other.InfinityMass * (1 - selfWeight));
+        return new PldPmf(Discretization, lower, probs, infinity, Pessimistic, isSparse: false);
+    }
 
     private void ValidateComposable(PldPmf other)
     {
@@ -69,12 +132,61 @@ internal sealed class PldPmf
     {
         ValidateComposable(other);
         var infinity = InfinityMass + other.InfinityMass - (InfinityMass * other.InfinityMass);
-        var sparse = IsSparse && other.IsSparse && (long)Size * other.Size <= MaxSparseSize;
-        var probs = sparse || Math.Min(Size, other.Size) <= 32
-            ? ConvolveDirect(Probs, other.Probs)
-            : Fft.ConvolveReal(Probs, other.Probs);
+        var sparse = IsSparse && other.IsSparse && (long)EntryCount * other.EntryCount <= MaxSparseSize;
+        double[] probs;
+        bool[]? present = null;
+        if (sparse)
+        {
+            (probs, present) = ConvolveSparse(this, other);
+        }
+        else
+        {
+            var (few, many) = CountNonZero(Probs) <= CountNonZero(other.Probs) ? (Probs, other.Probs) : (other.Probs, Probs);
+            probs = CountNonZero(few) <= 32 ? ConvolveDirect(few, many) : Fft.ConvolveReal(Probs, other.Probs);
+        }
+
         var (offset, truncated, rightMass) = TruncateTails(probs, tailMassTruncation, Pessimistic);
-        return new PldPmf(Discretization, LowerIndex + other.LowerIndex + offset, truncated, infinity + rightMass, Pessimistic, sparse);
+        present = present?[(int)offset..((int)offset + truncated.Length)];
+        return new PldPmf(Discretization, LowerIndex + other.LowerIndex + offset, truncated, infinity + rightMass, Pessimistic, sparse, present);
+    }
+
+    private static int CountNonZero(double[] probs)
+    {
+        var n = 0;
+        foreach (var p in probs)
+        {
+            if (p != 0)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    // Upstream's dictionary convolution: every pair of entries (even of mass 0) creates an entry at the sum.
+    private static (double[] Probs, bool[] Present) ConvolveSparse(PldPmf a, PldPmf b)
+    {
+        var probs = new double[a.Size + b.Size - 1];
+        var present = new bool[probs.Length];
+        for (var i = 0; i < a.Size; i++)
+        {
+            if (a.Present is not null && !a.Present[i])
+            {
+                continue;
+            }
+
+            for (var j = 0; j < b.Size; j++)
+            {
+                if (b.Present is null || b.Present[j])
+                {
+                    probs[i + j] += a.Probs[i] * b.Probs[j];
+                    present[i + j] = true;
+                }
+            }
+        }
+
+        return (probs, present);
     }
 
     /// <summary>The PMF of <paramref name="times"/> independent copies composed.</summary>
@@ -92,14 +204,14 @@ internal sealed class PldPmf
                 return this;
             }
 
-            if (Size == 1)
+            if (EntryCount == 1 && Size == 1)
             {
                 // One finite loss: the composition is that loss times n with mass pⁿ (what repeated composition gives).
                 var infinity = -LogMath.Expm1(times * LogMath.Log1p(-InfinityMass));
                 return new PldPmf(Discretization, LowerIndex * times, [Math.Pow(Probs[0], times)], infinity, Pessimistic, isSparse: true);
             }
 
-            if (Math.Pow(Size, times) <= MaxSparseSize)
+            if (Math.Pow(EntryCount, times) <= MaxSparseSize)
             {
                 // Upstream's sparse path: repeated exact composition, truncating only at the last step.
                 var result = this;
@@ -248,12 +360,18 @@ internal sealed class PldPmf
         return (lo, hi);
     }
 
+    // Direct convolution; a's zero entries are skipped, so a PMF with few points and wide gaps costs little.
     private static double[] ConvolveDirect(double[] a, double[] b)
     {
         var result = new double[a.Length + b.Length - 1];
         for (var i = 0; i < a.Length; i++)
         {
             var ai = a[i];
+            if (ai == 0)
+            {
+                continue;
+            }
+
             for (var j = 0; j < b.Length; j++)
             {
                 result[i + j] += ai * b[j];

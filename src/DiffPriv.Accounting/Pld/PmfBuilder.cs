@@ -11,17 +11,13 @@ internal static class PmfBuilder
     /// every (εᵢ, δᵢ) and interpolates between them; its divergence is ≥ the mechanism's for every ε, so
     /// every ε derived from it (also after composition) is an upper bound. The mass on +∞ is δ at the top point.
     /// </summary>
-    public static PldPmf ConnectDots(AdditiveNoisePrivacyLoss loss, double d)
+    public static PldPmf ConnectDots(MonotonePrivacyLoss loss, double d)
     {
         var (epsLower, epsUpper) = loss.ConnectDotsBounds();
         var kUpper = (long)Math.Ceiling(epsUpper / d);
         var kLower = (long)Math.Floor(epsLower / d);
         var count = checked((int)(kUpper - kLower + 1));
-        var deltas = new double[count];
-        for (var i = 0; i < count; i++)
-        {
-            deltas[i] = loss.GetDeltaForEpsilon((kLower + i) * d);
-        }
+        var deltas = loss.GetDeltasOnGrid(kLower, count, d);
 
         if (count == 1)
         {
@@ -73,7 +69,7 @@ internal static class PmfBuilder
     /// rounded down to the grid: dropping mass or lowering losses only lowers δ.
     /// </para>
     /// </remarks>
-    public static PldPmf OptimisticMixing(AdditiveNoisePrivacyLoss loss, double d)
+    public static PldPmf OptimisticMixing(MonotonePrivacyLoss loss, double d)
     {
         var (epsLower, epsUpper) = loss.ConnectDotsBounds();
         var kUpper = (long)Math.Ceiling(epsUpper / d);
@@ -163,6 +159,41 @@ internal static class PmfBuilder
 
         return PldPmf.Create(d, outIndexLow + first, outProbs[first..(last + 1)], 0.0, pessimistic: false);
     }
+
+    /// <summary>
+    /// "Privacy buckets" for a discrete mechanism (dp_accounting's algorithm for integer-valued noise): each integer
+    /// outcome x where the loss varies, and each of the two constant tails, puts its μ_upper mass on its loss rounded
+    /// up to the grid (pessimistic) or down (optimistic). Rounding losses up only raises δ(ε) for every ε, also after
+    /// composition, and rounding down only lowers it, so the two bracket the mechanism.
+    /// </summary>
+    public static PldPmf PrivacyBuckets(DiscreteLaplacePrivacyLoss loss, double d, bool pessimistic)
+    {
+        var (lowerX, upperX, tail) = loss.PrivacyLossTail();
+        var buckets = new SortedDictionary<long, double>();
+        foreach (var (l, mass) in tail)
+        {
+            AddToBucket(buckets, Round(l / d, pessimistic), mass);
+        }
+
+        // Outcomes lowerX … upperX, each the mass between consecutive CDF values.
+        var previous = loss.MuUpperCdf(lowerX - 1);
+        for (var x = lowerX; x <= upperX; x++)
+        {
+            var cdf = loss.MuUpperCdf(x);
+            AddToBucket(buckets, Round(loss.PrivacyLoss(x) / d, pessimistic), cdf - previous);
+            previous = cdf;
+        }
+
+        return PldPmf.FromBuckets(d, buckets, 0.0, pessimistic);
+    }
+
+    /// <summary>Grid index of a loss: rounded up when pessimistic, down when optimistic.</summary>
+    public static long Round(double scaledLoss, bool pessimistic) =>
+        (long)(pessimistic ? Math.Ceiling(scaledLoss) : Math.Floor(scaledLoss));
+
+    /// <summary>Adds mass to a bucket, creating it when absent (a present bucket of mass 0 still counts as an entry).</summary>
+    public static void AddToBucket(SortedDictionary<long, double> buckets, long index, double mass) =>
+        buckets[index] = buckets.GetValueOrDefault(index) + mass;
 
     private static void Add(ref double[] probs, ref long indexLow, long k, double mass)
     {

@@ -1,7 +1,7 @@
 using DiffPriv.Accounting.Numerics;
 namespace DiffPriv.Accounting.Pld;
 
-/// <summary>Which half of add/remove-one adjacency a privacy loss describes (dp_accounting's AdjacencyType).</summary>
+/// <summary>Which pair of neighbouring datasets a privacy loss describes (dp_accounting's AdjacencyType).</summary>
 internal enum AdjacencyType
 {
     /// <summary>The neighbour has one more record: μ_upper = μ, μ_lower = (1−q)μ + q·μ(· − Δ).</summary>
@@ -9,6 +9,59 @@ internal enum AdjacencyType
 
     /// <summary>The neighbour has one record fewer: μ_upper = (1−q)μ + q·μ(· + Δ), μ_lower = μ.</summary>
     Remove,
+
+    /// <summary>One record is replaced by another: μ_upper = (1−q)μ + q·μ(· + Δ), μ_lower = (1−q)μ + q·μ(· − Δ).</summary>
+    Replace,
+}
+
+/// <summary>
+/// A privacy loss L(x) = ln(μ_upper(x)/μ_lower(x)) that is non-increasing in x (dp_accounting's
+/// <c>MonotonePrivacyLoss</c>): everything the PMF builders need from a mechanism.
+/// </summary>
+internal abstract class MonotonePrivacyLoss
+{
+    protected MonotonePrivacyLoss(AdjacencyType adjacency)
+    {
+        Adjacency = adjacency;
+    }
+
+    /// <summary>ADD, REMOVE or REPLACE.</summary>
+    public AdjacencyType Adjacency { get; }
+
+    /// <summary>L(x) = ln(μ_upper(x)/μ_lower(x)).</summary>
+    public abstract double PrivacyLoss(double x);
+
+    /// <summary>The largest x with L(x) ≥ <paramref name="loss"/>; ±∞ when no finite x is the answer.</summary>
+    public abstract double InversePrivacyLoss(double loss);
+
+    /// <summary>Range [ε_lower, ε_upper] of losses the connect-the-dots grid must cover.</summary>
+    public abstract (double Lower, double Upper) ConnectDotsBounds();
+
+    /// <summary>
+    /// The exact hockey-stick divergence δ(ε) = sup_S μ_upper(S) − e^ε μ_lower(S) of the mechanism
+    /// (the set S = {x ≤ L⁻¹(ε)} attains it since L is monotone).
+    /// </summary>
+    /// <param name="epsilon">ε, any real (negative allowed).</param>
+    /// <returns>δ ∈ [0, 1].</returns>
+    public abstract double GetDeltaForEpsilon(double epsilon);
+
+    /// <summary>δ at the grid losses (kLower + i)·d for i = 0 … count − 1, non-increasing.</summary>
+    public virtual double[] GetDeltasOnGrid(long kLower, int count, double d)
+    {
+        var deltas = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            deltas[i] = GetDeltaForEpsilon((kLower + i) * d);
+        }
+
+        return deltas;
+    }
+
+    /// <summary>
+    /// Masses of μ_upper and μ_lower on the cells (xs[i], xs[i+1]] of an increasing list of cut points (±∞ allowed),
+    /// each computed from the side of the distribution where it is small so tiny cells keep their relative accuracy.
+    /// </summary>
+    public abstract (double[] Upper, double[] Lower) CellMasses(double[] xs);
 }
 
 /// <summary>
@@ -16,9 +69,10 @@ internal enum AdjacencyType
 /// with probability q (Meiser &amp; Mohammadi 2018; Koskela et al. 2020; the layout of dp_accounting's
 /// <c>AdditiveNoisePrivacyLoss</c>). The loss L(x) = ln(μ_upper(x)/μ_lower(x)) is non-increasing in x.
 /// </summary>
-internal abstract class AdditiveNoisePrivacyLoss
+internal abstract class AdditiveNoisePrivacyLoss : MonotonePrivacyLoss
 {
     protected AdditiveNoisePrivacyLoss(double sensitivity, double samplingProbability, AdjacencyType adjacency)
+        : base(adjacency)
     {
         if (!(sensitivity > 0))
         {
@@ -32,7 +86,6 @@ internal abstract class AdditiveNoisePrivacyLoss
 
         Sensitivity = sensitivity;
         SamplingProbability = samplingProbability;
-        Adjacency = adjacency;
         _log1MinusQ = LogMath.Log1p(-samplingProbability);
     }
 
@@ -45,9 +98,6 @@ internal abstract class AdditiveNoisePrivacyLoss
     /// <summary>q ∈ (0, 1].</summary>
     public double SamplingProbability { get; }
 
-    /// <summary>ADD or REMOVE.</summary>
-    public AdjacencyType Adjacency { get; }
-
     /// <summary>CDF and survival function of the noise μ at x, each accurate on its small side.</summary>
     protected abstract (double Cdf, double Sf) NoiseCdfSf(double x);
 
@@ -57,12 +107,26 @@ internal abstract class AdditiveNoisePrivacyLoss
     /// <summary>Largest x whose REMOVE loss without subsampling is ≥ <paramref name="loss"/> (±∞ allowed).</summary>
     protected abstract double InverseLossWithoutSubsamplingRemove(double loss);
 
-    /// <summary>Range [ε_lower, ε_upper] of losses the connect-the-dots grid must cover.</summary>
-    public abstract (double Lower, double Upper) ConnectDotsBounds();
+    /// <summary>Largest x whose REPLACE loss is ≥ <paramref name="loss"/>; only mechanisms that support REPLACE override it.</summary>
+    protected virtual double InverseLossReplace(double loss) =>
+        throw new NotSupportedException($"REPLACE adjacency is not supported by {GetType().Name}.");
 
-    /// <summary>L(x) = ln(μ_upper(x)/μ_lower(x)).</summary>
-    public double PrivacyLoss(double x) =>
-        Adjacency == AdjacencyType.Add ? -LossRemove(-x) : LossRemove(x);
+    /// <summary>Throws when REPLACE is asked of a mechanism that has no inverse for it (as dp_accounting's constructor).</summary>
+    protected void RejectReplace()
+    {
+        if (Adjacency == AdjacencyType.Replace)
+        {
+            throw new NotSupportedException($"REPLACE adjacency is not supported by {GetType().Name}.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override double PrivacyLoss(double x) => Adjacency switch
+    {
+        AdjacencyType.Add => -LossRemove(-x),
+        AdjacencyType.Remove => LossRemove(x),
+        _ => LossRemove(x) - LossRemove(-x),
+    };
 
     private double LossRemove(double x)
     {
@@ -71,10 +135,15 @@ internal abstract class AdditiveNoisePrivacyLoss
         return q == 1.0 ? plain : PldMath.LogATimesExpBPlusC(q, plain, 1 - q);
     }
 
-    /// <summary>The largest x with L(x) ≥ <paramref name="loss"/>; ±∞ when no finite x is the answer.</summary>
-    public double InversePrivacyLoss(double loss)
+    /// <inheritdoc />
+    public override double InversePrivacyLoss(double loss)
     {
         var q = SamplingProbability;
+        if (Adjacency == AdjacencyType.Replace)
+        {
+            return InverseLossReplace(loss);
+        }
+
         if (Adjacency == AdjacencyType.Add)
         {
             if (q == 1.0)
@@ -120,34 +189,23 @@ internal abstract class AdditiveNoisePrivacyLoss
     /// <summary>P[μ_lower ≤ x].</summary>
     public double MuLowerCdf(double x) => CdfPair(x).Lower;
 
-    // Both CDFs at x from two noise-CDF evaluations (the unshifted one is shared).
+    // Both CDFs at x from the noise CDF at x − Δ, x and x + Δ (as needed).
     private (double Upper, double Lower) CdfPair(double x)
     {
         var q = SamplingProbability;
-        if (Adjacency == AdjacencyType.Add)
-        {
-            var plain = NoiseCdfSf(x).Cdf;
-            var shifted = NoiseCdfSf(x - Sensitivity).Cdf;
-            return (plain, q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted));
-        }
-        else
-        {
-            var plain = NoiseCdfSf(x).Cdf;
-            var shifted = NoiseCdfSf(x + Sensitivity).Cdf;
-            return (q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted), plain);
-        }
+        var plain = NoiseCdfSf(x).Cdf;
+        var upper = Adjacency == AdjacencyType.Add ? plain : Mix(plain, NoiseCdfSf(x + Sensitivity).Cdf);
+        var lower = Adjacency == AdjacencyType.Remove ? plain : Mix(plain, NoiseCdfSf(x - Sensitivity).Cdf);
+        return (upper, lower);
+
+        double Mix(double unshifted, double shifted) => q == 1.0 ? shifted : ((1 - q) * unshifted) + (q * shifted);
     }
 
     /// <summary>ln P[μ_lower ≤ x]; overridden where the CDF can underflow.</summary>
     public virtual double MuLowerLogCdf(double x) => Math.Log(MuLowerCdf(x));
 
-    /// <summary>
-    /// The exact hockey-stick divergence δ(ε) = sup_S μ_upper(S) − e^ε μ_lower(S) of the mechanism
-    /// (the set S = {x ≤ L⁻¹(ε)} attains it since L is monotone).
-    /// </summary>
-    /// <param name="epsilon">ε, any real (negative allowed).</param>
-    /// <returns>δ ∈ [0, 1].</returns>
-    public double GetDeltaForEpsilon(double epsilon)
+    /// <inheritdoc />
+    public override double GetDeltaForEpsilon(double epsilon)
     {
         var q = SamplingProbability;
         if (q < 1.0)
@@ -169,11 +227,8 @@ internal abstract class AdditiveNoisePrivacyLoss
         return Math.Clamp(upper - scaled, 0.0, 1.0);
     }
 
-    /// <summary>
-    /// Masses of μ_upper and μ_lower on the cells (xs[i], xs[i+1]] of an increasing list of cut points (±∞ allowed),
-    /// each computed from the side of the distribution where it is small so tiny cells keep their relative accuracy.
-    /// </summary>
-    public (double[] Upper, double[] Lower) CellMasses(double[] xs)
+    /// <inheritdoc />
+    public override (double[] Upper, double[] Lower) CellMasses(double[] xs)
     {
         var n = xs.Length;
         var at0 = new (double Cdf, double Sf)[n];
@@ -183,12 +238,12 @@ internal abstract class AdditiveNoisePrivacyLoss
         for (var i = 0; i < n; i++)
         {
             at0[i] = NoiseCdfSf(xs[i]);
-
-            if (Adjacency == AdjacencyType.Remove)
+            if (Adjacency != AdjacencyType.Add)
             {
                 atPlus[i] = NoiseCdfSf(xs[i] + Sensitivity);
             }
-            else
+
+            if (Adjacency != AdjacencyType.Remove)
             {
                 atMinus[i] = NoiseCdfSf(xs[i] - Sensitivity);
             }
@@ -198,42 +253,14 @@ internal abstract class AdditiveNoisePrivacyLoss
         var lower = new double[n - 1];
         for (var i = 0; i + 1 < n; i++)
         {
-            var plain = Mass(at0[i], at0[i + 1]);
-            if (Adjacency == AdjacencyType.Remove)
-            {
-                var shifted = Mass(atPlus[i], atPlus[i + 1]);
-                upper[i] = q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted);
-                lower[i] = plain;
-            }
-            else
-            {
-                var shifted = Mass(atMinus[i], atMinus[i + 1]);
-                upper[i] = plain;
-                lower[i] = q == 1.0 ? shifted : ((1 - q) * plain) + (q * shifted);
-            }
+            var plain = PldMath.CellMass(at0[i], at0[i + 1]);
+            upper[i] = Adjacency == AdjacencyType.Add ? plain : Mix(plain, PldMath.CellMass(atPlus[i], atPlus[i + 1]));
+            lower[i] = Adjacency == AdjacencyType.Remove ? plain : Mix(plain, PldMath.CellMass(atMinus[i], atMinus[i + 1]));
         }
 
         return (upper, lower);
-    }
 
-    // Mass of (a, b] from CDF/SF pairs at a and b: use whichever side is small.
-    private static double Mass((double Cdf, double Sf) a, (double Cdf, double Sf) b)
-    {
-        double m;
-        if (b.Cdf <= 0.5)
-        {
-            m = b.Cdf - a.Cdf;
-        }
-        else if (a.Sf <= 0.5)
-        {
-            m = a.Sf - b.Sf;
-        }
-        else
-        {
-            m = 1.0 - a.Cdf - b.Sf;
-        }
-
-        return Math.Max(m, 0.0);
+        double Mix(double unshifted, double shifted) => q == 1.0 ? shifted : ((1 - q) * unshifted) + (q * shifted);
     }
 }
 
@@ -247,7 +274,7 @@ internal sealed class GaussianPrivacyLoss : AdditiveNoisePrivacyLoss
     /// <param name="standardDeviation">σ &gt; 0.</param>
     /// <param name="sensitivity">Δ &gt; 0.</param>
     /// <param name="samplingProbability">q ∈ (0, 1].</param>
-    /// <param name="adjacency">ADD or REMOVE.</param>
+    /// <param name="adjacency">ADD, REMOVE or REPLACE.</param>
     /// <param name="logMassTruncationBound">ln of the noise mass left out of the finite grid (dp_accounting's default −50).</param>
     public GaussianPrivacyLoss(double standardDeviation, double sensitivity = 1, double samplingProbability = 1, AdjacencyType adjacency = AdjacencyType.Remove, double logMassTruncationBound = -50)
         : base(sensitivity, samplingProbability, adjacency)
@@ -268,6 +295,35 @@ internal sealed class GaussianPrivacyLoss : AdditiveNoisePrivacyLoss
 
     protected override double InverseLossWithoutSubsamplingRemove(double loss) =>
         (-0.5 * Sensitivity) - (loss * _sigma * _sigma / Sensitivity);
+
+    /// <summary>
+    /// REPLACE: with α = e^{Δ²/(2σ²)}·(1 − q)/q the loss ℓ is attained at x = σ²/Δ·(asinh(−sinh(ℓ/2)·α) − ℓ/2)
+    /// (dp_accounting's supplementary material), computed in log space so large α or ℓ do not overflow.
+    /// </summary>
+    protected override double InverseLossReplace(double loss)
+    {
+        var variance = _sigma * _sigma;
+        if (loss == 0)
+        {
+            return 0.0;
+        }
+
+        var q = SamplingProbability;
+        if (q == 1.0)
+        {
+            return -loss * variance / Sensitivity / 2;
+        }
+
+        if (double.IsInfinity(loss))
+        {
+            return -loss;
+        }
+
+        var logAlpha = (0.5 * (Sensitivity / _sigma) * (Sensitivity / _sigma)) + LogMath.Log1p(-q) - Math.Log(q);
+        var logSinhTerm = logAlpha + PldMath.LogSinh(Math.Abs(loss) / 2);
+        var asinhTerm = PldMath.AsinhExp(logSinhTerm, loss >= 0 ? -1.0 : 1.0);
+        return variance / Sensitivity * (asinhTerm - (loss / 2));
+    }
 
     /// <inheritdoc />
     public override double MuLowerLogCdf(double x)
@@ -329,6 +385,7 @@ internal sealed class LaplacePrivacyLoss : AdditiveNoisePrivacyLoss
         }
 
         _b = parameter;
+        RejectReplace();
     }
 
     protected override (double Cdf, double Sf) NoiseCdfSf(double x)

@@ -231,7 +231,7 @@ public sealed class PldAccountantTests
     [Fact]
     public void InvalidDiscretizationIsRejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PldAccountant(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PldAccountant(0.0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PldAccountant(double.NaN));
     }
 }

@@ -10,19 +10,8 @@ namespace DiffPriv.Accounting.Tests.Pld;
 /// </summary>
 public sealed class PldPmfTests
 {
-    private static void AssertPmf(PldPmf pmf, IReadOnlyDictionary<int, double> expected, double tolerance)
-    {
-        for (var i = 0; i < pmf.Size; i++)
-        {
-            var key = (int)(pmf.LowerIndex + i);
-            Assert.Equal(expected.GetValueOrDefault(key), pmf.Probs[i], tolerance);
-        }
-
-        foreach (var key in expected.Keys)
-        {
-            Assert.InRange(key, pmf.LowerIndex, pmf.LowerIndex + pmf.Size - 1);
-        }
-    }
+    private static void AssertPmf(PldPmf pmf, IReadOnlyDictionary<int, double> expected, double tolerance) =>
+        PmfAssert.Equal(expected, pmf, tolerance);
 
     // test_laplace_varying_parameter_and_sensitivity (connect dots): Laplace(b 1, Δ 1), interval 1.
     [Fact]

@@ -11,7 +11,12 @@ public sealed class PrivacyLossMechanismTests
 {
     private const int Places = 7;
 
-    private static AdjacencyType Adj(string a) => a == "ADD" ? AdjacencyType.Add : AdjacencyType.Remove;
+    private static AdjacencyType Adj(string a) => a switch
+    {
+        "ADD" => AdjacencyType.Add,
+        "REPLACE" => AdjacencyType.Replace,
+        _ => AdjacencyType.Remove,
+    };
 
     [Theory]
     // Unsampled: ADD and REMOVE agree.
@@ -101,6 +106,69 @@ public sealed class PrivacyLossMechanismTests
             Assert.Equal(expected[i], loss.MuUpperCdf(xs[i]), Math.Max(1e-12 * expected[i], expected[i] < 1e-6 ? 0 : 5e-8));
         }
     }
+
+    // REPLACE (replace-one): μ_upper = (1−q)μ + qμ(· + Δ), μ_lower = (1−q)μ + qμ(· − Δ). Values stated in
+    // test_gaussian_privacy_loss, test_gaussian_inverse_privacy_loss (as the same pairs read backwards) and
+    // test_gaussian_get_delta_for_epsilon.
+    [Theory]
+    [InlineData(1.0, 1.0, 1.0, 4.0, -8.0)]
+    [InlineData(1.0, 1.0, 1.0, -4.0, 8.0)]
+    [InlineData(1.0, 2.0, 1.0, 1.0, -4.0)]
+    [InlineData(4.0, 4.0, 1.0, 16.0, -8.0)]
+    [InlineData(5.0, 5.0, 1.0, -20.0, 8.0)]
+    [InlineData(7.0, 14.0, 1.0, 7.0, -4.0)]
+    [InlineData(1.0, 1.0, 0.8, -0.5, 0.7046054708796524)]
+    [InlineData(1.0, 1.0, 0.5, 4.0, -3.5187026734240265)]
+    [InlineData(1.0, 2.0, 0.7, 0.0, 0.0)]
+    [InlineData(4.0, 4.0, 0.3, 16.0, -2.7160414258090357)]
+    [InlineData(5.0, 5.0, 0.45, -20.0, 3.3265243075613813)]
+    [InlineData(7.0, 14.0, 0.9, 7.0, -2.1500007106001986)]
+    public void GaussianReplacePrivacyLossAndInverse(double sigma, double sensitivity, double q, double x, double expected)
+    {
+        var loss = new GaussianPrivacyLoss(sigma, sensitivity, q, AdjacencyType.Replace);
+        Assert.Equal(expected, loss.PrivacyLoss(x), Places);
+        Assert.Equal(x, loss.InversePrivacyLoss(expected), Places);
+    }
+
+    [Theory]
+    [InlineData(2.0, 1.0, 0.8, 1.0, 0.05808665654484252)]
+    [InlineData(3.0, 2.0, 0.8, 1.0, 0.13711260900644096)]
+    [InlineData(2.0, 3.0, 0.7, 1.0, 0.4013057526509164)]
+    [InlineData(3.0, 6.0, 0.4, 1.0, 0.20752885274183325)]
+    [InlineData(2.0, 1.0, 0.3, 2.0, 2.4770380148941894e-09)]
+    [InlineData(10.0, 5.0, 0.2, -0.25, 0.22989794629827498)]
+    [InlineData(1.0, 1.0, 1.0, -2.0, 0.90958223)]
+    [InlineData(1.0, 1.0, 1.0, 0.0, 0.68268949)]
+    [InlineData(1.0, 1.0, 1.0, 2.0, 0.331897999)]
+    [InlineData(1.0, 1.0, 0.2, -0.3, 0.29584154)]
+    [InlineData(1.0, 1.0, 0.2, 0.0, 0.13653790)]
+    [InlineData(1.0, 1.0, 0.2, 0.5, 0.0250311655)]
+    [InlineData(1.0, 1.0, 0.2, 1.0, 0.004734828)]
+    public void GaussianReplaceDeltaForEpsilon(double sigma, double sensitivity, double q, double epsilon, double expected)
+    {
+        var loss = new GaussianPrivacyLoss(sigma, sensitivity, q, AdjacencyType.Replace);
+        Assert.Equal(expected, loss.GetDeltaForEpsilon(epsilon), Places);
+    }
+
+    // test_gaussian_connect_dots_bounds, REPLACE rows: log_mass_truncation_bound = ln 2 + ln Φ(−1).
+    [Theory]
+    [InlineData(1.0, 1.0, 1.0, 4.0, -2.0)]
+    [InlineData(3.0, 3.0, 1.0, 4.0, -2.0)]
+    [InlineData(1.0, 2.0, 1.0, 12.0, -4.0)]
+    [InlineData(1.0, 1.0, 0.8, 2.6566465589644865, -1.3895653925023248)]
+    [InlineData(1.0, 2.0, 0.5, 4.017814521544914, -0.6749972526421355)]
+    [InlineData(4.0, 8.0, 0.6, 4.41709852073334, -0.8891878961255205)]
+    public void GaussianReplaceConnectDotsBounds(double sigma, double sensitivity, double q, double upper, double lower)
+    {
+        var loss = new GaussianPrivacyLoss(sigma, sensitivity, q, AdjacencyType.Replace, Math.Log(2) + NormalDistribution.LogCdf(-1));
+        var (l, u) = loss.ConnectDotsBounds();
+        Assert.Equal(upper, u, Places);
+        Assert.Equal(lower, l, Places);
+    }
+
+    [Fact]
+    public void LaplaceRejectsReplace() =>
+        Assert.Throws<NotSupportedException>(() => new LaplacePrivacyLoss(1.0, 1.0, 1.0, AdjacencyType.Replace));
 
     [Theory]
     [InlineData(1.0, 1.0, 1.0, "ADD", 1.0, 0.0)]
