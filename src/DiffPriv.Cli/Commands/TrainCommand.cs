@@ -41,7 +41,7 @@ internal static class TrainCommand
         var clippingMode = new Option<string?>("--clipping")
         {
             Description = "flat (default: g·min(1, C/‖g‖)), per-layer (each of the L layers at C/√L; same ε), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
-                "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; same ε).",
+                "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; the release is rescaled to the default C, so the learning rate keeps its meaning; same ε).",
         };
         var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };

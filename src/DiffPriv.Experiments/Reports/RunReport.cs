@@ -144,7 +144,7 @@ public static class RunReport
             Row(b, "clipping norm C", s.AutomaticClipping
                 ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, automatic clipping: every per-example gradient scaled to g·C/(‖g‖ + 0.01)"
                 : s.AdaptiveClipping
-                    ? $"adaptive (quantile {s.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)} of the per-example norms, η = 0.2, count noise σ_b = B/20): from {PrivacyStatement.Format(s.MaxGradNorm)} to {r.FinalClip?.ToString("G4", CultureInfo.InvariantCulture)}"
+                    ? $"adaptive (quantile {s.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)} of the per-example norms, η = 0.2, count noise σ_b = B/20; the release rescaled to C = {PrivacyStatement.Format(TrainRunner.AdaptiveReleaseClip(s))}): from {PrivacyStatement.Format(s.MaxGradNorm)} to {r.FinalClip?.ToString("G4", CultureInfo.InvariantCulture)}"
                     : s.PerLayerClipping
                         ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, per layer: each trainable layer clipped at C/√L (the whole gradient stays within C)"
                         : PrivacyStatement.Format(s.MaxGradNorm));

@@ -121,11 +121,17 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             Epochs = settings.Epochs,
             Seed = settings.Seed,
             // Adaptive clipping (Andrew et al.): the clip starts at C and follows a quantile of the norms, η = 0.2, σ_b = B/20, the
-            // paper's defaults; σ is the whole step's and is calibrated like a plain Gaussian sum's.
+            // paper's defaults; σ is the whole step's and is calibrated like a plain Gaussian sum's. The release is rescaled to the
+            // data set's default C, so the step size does not follow the clip: the learning rate keeps the meaning it has in the
+            // default run whatever C the clip starts from or moves to (without it, the median clip falls with the gradients and
+            // learning stalls, and higher quantiles raise the clip and the noise with it; docs/results.md).
             Query = settings.AdaptiveClipping
                 ? new QuantileAdaptiveClipSumQuery(
                     settings.MaxGradNorm, settings.NoiseMultiplier ?? 1.0, targetUnclippedQuantile: settings.ClipQuantile, learningRate: 0.2,
                     clippedCountStddev: settings.BatchSize / 20.0, expectedNumRecords: settings.BatchSize)
+                {
+                    ReleaseClip = AdaptiveReleaseClip(settings),
+                }
                 : null,
         };
         using var training = settings.NoiseMultiplier is not null
@@ -140,7 +146,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var epochs = (int)schedule.Epochs;
         Say(
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
-            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
+            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2, released at C = {PrivacyStatement.Format(AdaptiveReleaseClip(settings))}) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
         var meter = new CrossEntropyMeter(model);
 
@@ -204,6 +210,9 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             FinalClip = finalClip,
         };
     }
+
+    /// <summary>With adaptive clipping, the norm the release is rescaled to: the data set's default clipping norm.</summary>
+    internal static double AdaptiveReleaseClip(TrainSettings settings) => TrainDefaults.For(settings.Dataset).MaxGradNorm;
 
     /// <summary>C/√L for each of the L layers that own trainable parameters: √Σ C_l² = C.</summary>
     private static Dictionary<string, double> EqualLayerThresholds(nn.Module model, double maxGradNorm)
