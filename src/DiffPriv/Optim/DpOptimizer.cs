@@ -45,7 +45,7 @@ public sealed class DpOptimizer : optim.Optimizer
     private DpQueryState? _state;
     private bool _hasGradient;
     private bool _disposed;
-    private PoissonDataLoader? _loader;
+    private IPrivateLoader? _loader;
     private long _consumedDraws;
 
     /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/> is the usual way to get one.</summary>
@@ -167,9 +167,10 @@ public sealed class DpOptimizer : optim.Optimizer
 
     /// <summary>
     /// Ties this optimizer to the loader whose batches it releases: every step must then use exactly one batch newly drawn
-    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling means.
+    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling (or,
+    /// for fixed-size batches, one pass per tree) means.
     /// </summary>
-    internal void LinkLoader(PoissonDataLoader loader)
+    internal void LinkLoader(IPrivateLoader loader)
     {
         _loader = loader;
         _consumedDraws = loader.BatchesDrawn;
@@ -191,8 +192,8 @@ public sealed class DpOptimizer : optim.Optimizer
             throw new InvalidOperationException(
                 $"Each private step must use exactly one batch newly drawn from its private loader ({fresh} drawn since the last step" +
                 (batch is null ? "" : ", and the batch given is not the latest one drawn") +
-                "). Reusing a batch, combining batches or feeding batches from another loader would break the Poisson sampling that " +
-                "the accountant assumes, so ε would be wrong.");
+                "). Reusing a batch, combining batches or feeding batches from another loader would break the sampling (Poisson, or one " +
+                "batch per example and pass) that the accountant assumes, so ε would be wrong.");
         }
     }
 
@@ -340,6 +341,7 @@ public sealed class DpOptimizer : optim.Optimizer
         if (!_disposed && disposing)
         {
             DiscardStep();
+            DisposeIfReplaced(GlobalState, null);
             foreach (var owned in _owned)
             {
                 owned.Dispose();
@@ -364,7 +366,7 @@ public sealed class DpOptimizer : optim.Optimizer
         }
     }
 
-    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize);
+    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize) { Pass = _loader?.LatestPass };
 
     private (DpSampleParameters Parameters, DpQueryState State) CurrentStep()
     {
@@ -466,7 +468,7 @@ public sealed class DpOptimizer : optim.Optimizer
     {
         var (_, state) = CurrentStep();
         using var scope = torch.NewDisposeScope();
-        DpQueryRelease release;
+        DpQueryRelease? release = null;
         try
         {
             release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
@@ -486,6 +488,12 @@ public sealed class DpOptimizer : optim.Optimizer
         }
         catch
         {
+            // A global state that owns tensors (the tree query's) and was made for this release goes with it.
+            if (release is not null)
+            {
+                DisposeIfReplaced(release.GlobalState, GlobalState);
+            }
+
             AbandonStep();
             throw;
         }
@@ -499,13 +507,24 @@ public sealed class DpOptimizer : optim.Optimizer
                 p.grad = release.NoisedSum[name].div(Normalizer);
             }
 
+            var previous = GlobalState;
             GlobalState = release.GlobalState;
+            DisposeIfReplaced(previous, GlobalState);
             InnerOptimizer.step();
         }
         finally
         {
             Steps++;
             AbandonStep();
+        }
+    }
+
+    /// <summary>Disposes a global state that owns resources once <paramref name="current"/> has replaced it.</summary>
+    private static void DisposeIfReplaced(object? replaced, object? current)
+    {
+        if (!ReferenceEquals(replaced, current) && replaced is IDisposable disposable)
+        {
+            disposable.Dispose();
         }
     }
 
