@@ -8,4 +8,12 @@ public enum NeighboringRelation
 
     /// <summary>The datasets have the same size and differ in one record (replace one).</summary>
     ReplaceOne,
+
+    /// <summary>
+    /// The datasets have the same size and one record of one is replaced by a special record (for example the zero
+    /// record, which contributes nothing) in the other: dp_accounting's <c>REPLACE_SPECIAL</c> (Kairouz et al. 2021,
+    /// "Practical and Private (Deep) Learning without Sampling or Shuffling", Definition 1.1). Tree aggregation
+    /// (DP-FTRL) is analysed under this relation.
+    /// </summary>
+    ReplaceSpecial,
 }

@@ -1,4 +1,5 @@
 using DiffPriv.Accounting.Events;
+using DiffPriv.Accounting.Tests.Events;
 
 namespace DiffPriv.Accounting.Tests;
 
@@ -10,6 +11,11 @@ public abstract class PrivacyAccountantContractTests
 {
     /// <summary>A fresh accountant under add/remove-one adjacency.</summary>
     protected abstract PrivacyAccountant Create();
+
+    /// <summary>A fresh accountant under <paramref name="relation"/>, or null if this accountant does not offer it.</summary>
+    /// <param name="relation">The neighbouring relation.</param>
+    protected virtual PrivacyAccountant? Create(NeighboringRelation relation) =>
+        relation == NeighboringRelation.AddOrRemoveOne ? Create() : null;
 
     /// <summary>An event this accountant cannot analyse under add/remove-one adjacency (sampling without replacement is a replace-one analysis).</summary>
     protected virtual DpEvent UnsupportedEvent => new SampledWithoutReplacementDpEvent(1000, 10, new GaussianDpEvent(1.0));
@@ -184,5 +190,56 @@ public abstract class PrivacyAccountantContractTests
         var step = new PoissonSampledDpEvent(0.01, new GaussianDpEvent(1.0));
         var accountant = Create().Compose(step, 5).Compose(new GaussianDpEvent(3.0));
         Assert.Equal(new ComposedDpEvent([new SelfComposedDpEvent(step, 5), new GaussianDpEvent(3.0)]), accountant.LedgerEvent);
+    }
+
+    public static TheoryData<DpEvent, NeighboringRelation> EveryEventUnderEveryRelation()
+    {
+        var data = new TheoryData<DpEvent, NeighboringRelation>();
+        foreach (var relation in Enum.GetValues<NeighboringRelation>())
+        {
+            foreach (var e in EventCatalogue.All)
+            {
+                data.Add(e, relation);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryEventUnderEveryRelation))]
+    public void EveryEventIsEitherAnalysedOrRefused(DpEvent dpEvent, NeighboringRelation relation)
+    {
+        var accountant = Create(relation);
+        if (accountant is null)
+        {
+            return; // This accountant is not offered under this relation.
+        }
+
+        Assert.Equal(relation, accountant.NeighboringRelation);
+        var supported = accountant.Supports(dpEvent);
+
+        // Nesting never changes the answer.
+        Assert.Equal(supported, accountant.Supports(new SelfComposedDpEvent(dpEvent, 3)));
+        Assert.Equal(supported, accountant.Supports(new ComposedDpEvent([new NoOpDpEvent(), dpEvent])));
+
+        if (supported)
+        {
+            accountant.Compose(dpEvent, 2);
+            var epsilon = accountant.GetEpsilon(1e-5);
+            Assert.False(double.IsNaN(epsilon), $"ε is NaN for {dpEvent}");
+            Assert.True(epsilon >= 0, $"ε = {epsilon} for {dpEvent}");
+            var delta = accountant.GetDelta(1.0);
+            Assert.True(delta >= 0 && delta <= 1, $"δ = {delta} for {dpEvent}");
+            Assert.Equal(new ComposedDpEvent([new SelfComposedDpEvent(dpEvent, 2)]), accountant.LedgerEvent);
+        }
+        else
+        {
+            var ex = Assert.Throws<UnsupportedDpEventException>(() => accountant.Compose(dpEvent));
+            Assert.Same(dpEvent, ex.Event);
+            Assert.Throws<UnsupportedDpEventException>(() => accountant.Compose(new ComposedDpEvent([new GaussianDpEvent(1.0), dpEvent])));
+            Assert.Equal(0.0, accountant.GetEpsilon(1e-5));
+            Assert.Empty(accountant.LedgerEvent.Events);
+        }
     }
 }

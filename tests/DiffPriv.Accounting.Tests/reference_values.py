@@ -360,6 +360,21 @@ a.compose(poisson_dp_sgd(256 / 60000, 1.1, 14063))
 check(T, "MNIST defaults PLD ε(1e-5)", a.get_epsilon(1e-5), 2.3817788079120428, rtol=1e-9)
 
 # ---------------------------------------------------------------------------------------------------------------------
+T = "Rdp/RdpTreeAggregationTests"
+REPLACE_SPECIAL = D.NeighboringRelation.REPLACE_SPECIAL
+stated(T, DPA, DPA_RDP_TEST, "('eps20', 1.13, 19.74), ('eps2', 8.83, 2.04)")
+for sigma, e, o in [(1.13, 18.709609893772754, 2.7), (8.83, 1.7731924496178202, 14.0)]:
+    a = rdp_curve(TUTORIAL_ORDERS, D.SingleEpochTreeAggregationDpEvent(sigma, 1600), REPLACE_SPECIAL)
+    eps, order = a.get_epsilon_and_optimal_order(1e-6)
+    check(T, f"StackOverflow tree σ {sigma}, 1600 steps, ε(1e-6)", eps, e, rtol=1e-12)
+    check(T, "  optimal order", order, o)
+a = rdp_curve(rdp_lib.DEFAULT_RDP_ORDERS,
+              D.SelfComposedDpEvent(D.SingleEpochTreeAggregationDpEvent(1.5, [234, 234, 100]), 5), REPLACE_SPECIAL)
+eps, order = a.get_epsilon_and_optimal_order(1e-5)
+check(T, "5 epochs of trees [234, 234, 100], σ 1.5, ε(1e-5)", eps, 27.81184688377875, rtol=1e-12)
+check(T, "  optimal order", order, 2.1, atol=1e-12)
+
+# ---------------------------------------------------------------------------------------------------------------------
 T = "Pld/PldPmfTests"
 stated(T, DPA, DPA_PLD_DIST_TEST, "0.62245933", "0.14855068", "0.22898999", "0.167710257", "0.343270190",
        "0.319116756", "0.126282046", "0.022697115", "0.020923636")

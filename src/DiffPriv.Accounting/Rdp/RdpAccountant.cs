@@ -20,6 +20,9 @@ namespace DiffPriv.Accounting.Rdp;
 /// itself) with any supported inner event.</item>
 /// <item><see cref="SampledWithoutReplacementDpEvent"/> of such Gaussians under
 /// <see cref="NeighboringRelation.ReplaceOne"/> only: Wang, Balle, Kasiviswanathan 2019, Theorem 27.</item>
+/// <item><see cref="SingleEpochTreeAggregationDpEvent"/> under <see cref="NeighboringRelation.ReplaceSpecial"/>
+/// only: ⌈log₂(s + 1)⌉·α/(2σ²) for the longest tree of s steps (Kairouz et al. 2021, appendix D). Trees that share
+/// records (several epochs) are composed events.</item>
 /// <item><see cref="SelfComposedDpEvent"/>, <see cref="ComposedDpEvent"/>, <see cref="NoOpDpEvent"/>, and
 /// <see cref="NonPrivateDpEvent"/> (RDP +∞ at every order, so ε = +∞ and δ = 1).</item>
 /// </list>
@@ -38,7 +41,8 @@ public sealed class RdpAccountant : PrivacyAccountant
     /// Null means <see cref="DefaultOrders"/>. More orders give a tighter ε at a proportional cost.</param>
     /// <param name="neighboringRelation">The adjacency under which the guarantee holds. Poisson sampling is analysed
     /// under <see cref="NeighboringRelation.AddOrRemoveOne"/>, sampling without replacement under
-    /// <see cref="NeighboringRelation.ReplaceOne"/>.</param>
+    /// <see cref="NeighboringRelation.ReplaceOne"/>, tree aggregation under
+    /// <see cref="NeighboringRelation.ReplaceSpecial"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="orders"/> is empty or holds an order ≤ 1 or NaN.</exception>
     public RdpAccountant(IReadOnlyList<double>? orders = null, NeighboringRelation neighboringRelation = NeighboringRelation.AddOrRemoveOne)
         : base(neighboringRelation)
@@ -93,6 +97,7 @@ public sealed class RdpAccountant : PrivacyAccountant
                     || (p.SamplingProbability == 1 && Supports(p.Event))),
             SampledWithoutReplacementDpEvent w => NeighboringRelation == NeighboringRelation.ReplaceOne
                 && EffectiveNoiseMultiplier(w.Event) is not null,
+            SingleEpochTreeAggregationDpEvent => NeighboringRelation == NeighboringRelation.ReplaceSpecial,
             _ => false,
         };
     }
@@ -253,6 +258,14 @@ public sealed class RdpAccountant : PrivacyAccountant
                     var sigma = EffectiveNoiseMultiplier(w.Event)!.Value;
                     var q = w.SampleSize == 0 ? 0.0 : (double)w.SampleSize / w.SourceDatasetSize;
                     Evaluate(a => RdpMath.SampledWithoutReplacementGaussian(q, sigma, a));
+                    break;
+                }
+
+            case SingleEpochTreeAggregationDpEvent t:
+                {
+                    var sigma = t.NoiseMultiplier;
+                    var maxSteps = t.StepCounts.Max();
+                    Evaluate(a => RdpMath.TreeAggregation(sigma, maxSteps, a));
                     break;
                 }
 

@@ -35,6 +35,26 @@ internal static class RdpMath
         sigma == 0 ? double.PositiveInfinity : alpha / (2.0 * sigma * sigma);
 
     /// <summary>
+    /// Single-epoch tree aggregation with per-node noise multiplier σ whose longest tree has
+    /// <paramref name="maxSteps"/> steps (Kairouz et al. 2021, appendix D): a record changes one leaf and its
+    /// ancestors, ⌈log₂(s + 1)⌉ nodes in all, so the RDP is that many Gaussians, ⌈log₂(s + 1)⌉·α/(2σ²), under the
+    /// replace-special relation. σ = 0 gives +∞ (as in dp_accounting, even for empty trees).
+    /// </summary>
+    public static double TreeAggregation(double sigma, long maxSteps, double alpha)
+    {
+        if (sigma == 0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        var depth = TreeDepth(maxSteps);
+        return depth == 0 ? 0 : depth * Gaussian(sigma, alpha);
+    }
+
+    /// <summary>⌈log₂(s + 1)⌉ for s ≥ 0, exactly: the number of bits of s.</summary>
+    public static int TreeDepth(long steps) => 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)steps);
+
+    /// <summary>
     /// Laplace mechanism with pure-DP parameter ε = 1/b (Mironov 2017, Proposition 6):
     /// ε + log(1 + (α−1)(e^{(1−2α)ε} − 1)/(2α−1))/(α−1), with a series for α close to 1.
     /// </summary>

@@ -5,19 +5,7 @@ namespace DiffPriv.Accounting.Tests.Events;
 
 public sealed class DpEventTests
 {
-    public static TheoryData<DpEvent> Events() =>
-    [
-        new GaussianDpEvent(1.1),
-        new GaussianDpEvent(0.0),
-        new LaplaceDpEvent(2.5),
-        new PoissonSampledDpEvent(256.0 / 60000, new GaussianDpEvent(1.1)),
-        new SampledWithoutReplacementDpEvent(60000, 256, new GaussianDpEvent(0.7)),
-        new SelfComposedDpEvent(new PoissonSampledDpEvent(0.01, new GaussianDpEvent(1.0)), 14063),
-        new ComposedDpEvent([new GaussianDpEvent(1.0), new SelfComposedDpEvent(new LaplaceDpEvent(1.0), 3), new ComposedDpEvent([new NoOpDpEvent()])]),
-        new ComposedDpEvent([]),
-        new NoOpDpEvent(),
-        new NonPrivateDpEvent(),
-    ];
+    public static TheoryData<DpEvent> Events() => EventCatalogue.AllTheoryData();
 
     [Theory]
     [MemberData(nameof(Events))]

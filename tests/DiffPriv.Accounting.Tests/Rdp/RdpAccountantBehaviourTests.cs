@@ -53,6 +53,7 @@ public sealed class RdpAccountantBehaviourTests
     {
         var addRemove = new RdpAccountant();
         var replace = new RdpAccountant(neighboringRelation: NeighboringRelation.ReplaceOne);
+        var special = new RdpAccountant(neighboringRelation: NeighboringRelation.ReplaceSpecial);
         DpEvent[] everywhere =
         [
             Gaussian,
@@ -66,6 +67,7 @@ public sealed class RdpAccountantBehaviourTests
         {
             Assert.True(addRemove.Supports(e), e.ToString());
             Assert.True(replace.Supports(e), e.ToString());
+            Assert.True(special.Supports(e), e.ToString());
         }
 
         var poisson = new PoissonSampledDpEvent(0.1, Gaussian);
@@ -81,6 +83,7 @@ public sealed class RdpAccountantBehaviourTests
         Assert.False(addRemove.Supports(withoutReplacementComposed));
         Assert.True(replace.Supports(withoutReplacement));
         Assert.True(replace.Supports(withoutReplacementComposed));
+        Assert.False(special.Supports(withoutReplacement));
 
         // A sampled Laplace has no RDP analysis here (dp_accounting: "Subevent … must be a GaussianDpEvent").
         Assert.False(addRemove.Supports(new PoissonSampledDpEvent(0.1, new LaplaceDpEvent(1.0))));

@@ -6,4 +6,6 @@ namespace DiffPriv.Accounting.Tests.Rdp;
 public sealed class RdpAccountantContractTests : PrivacyAccountantContractTests
 {
     protected override PrivacyAccountant Create() => new RdpAccountant();
+
+    protected override PrivacyAccountant? Create(NeighboringRelation relation) => new RdpAccountant(neighboringRelation: relation);
 }
