@@ -1,4 +1,5 @@
 using DiffPriv.Accounting;
+using DiffPriv.Accounting.Events;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.PerSample;
@@ -41,6 +42,7 @@ public sealed class DpOptimizer : optim.Optimizer
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
     private readonly Dictionary<string, (long[] Shape, ScalarType Type, Device Device)> _shapes;
     private readonly List<IDisposable> _owned = [];
+    private readonly Action<DpEvent> _record;
     private DpSampleParameters? _sampleParameters;
     private DpQueryState? _state;
     private bool _hasGradient;
@@ -73,13 +75,29 @@ public sealed class DpOptimizer : optim.Optimizer
         long microbatches = 0,
         StepSchedule? schedule = null,
         bool continueBeyondPlan = false)
+        : this(inner, hooks, query, gate, samplingProbability, expectedBatchSize, Recorder(ledger), microbatches, schedule, continueBeyondPlan)
+    {
+    }
+
+    /// <summary>The constructor behind the public one, recording events through <paramref name="record"/> (a ledger of another relation).</summary>
+    internal DpOptimizer(
+        optim.Optimizer inner,
+        GradSampleHooks hooks,
+        IDpQuery query,
+        NoiseGate gate,
+        double samplingProbability,
+        double expectedBatchSize,
+        Action<DpEvent> record,
+        long microbatches,
+        StepSchedule? schedule,
+        bool continueBeyondPlan)
         : base(IntPtr.Zero)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(hooks);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(gate);
-        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(record);
         if (!(samplingProbability > 0 && samplingProbability <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(samplingProbability), samplingProbability, "Sampling probability must be in (0, 1].");
@@ -94,7 +112,7 @@ public sealed class DpOptimizer : optim.Optimizer
         _hooks = hooks;
         Query = query;
         _gate = gate;
-        Ledger = ledger;
+        _record = record;
         InnerOptimizer = inner;
         SamplingProbability = samplingProbability;
         ExpectedBatchSize = expectedBatchSize;
@@ -162,8 +180,11 @@ public sealed class DpOptimizer : optim.Optimizer
     /// <summary>Parameter groups of the inner optimizer: learning-rate schedulers built on this optimizer change them.</summary>
     public override IEnumerable<optim.ILearningRateController> ParamGroups => InnerOptimizer.ParamGroups;
 
-    /// <summary>Where every step's privacy event is recorded.</summary>
-    internal PrivacyLedger Ledger { get; }
+    private static Action<DpEvent> Recorder(PrivacyLedger ledger)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return dpEvent => ledger.Record(dpEvent);
+    }
 
     /// <summary>
     /// Ties this optimizer to the loader whose batches it releases: every step must then use exactly one batch newly drawn
@@ -483,7 +504,7 @@ public sealed class DpOptimizer : optim.Optimizer
             // leave a release unaccounted.
             if (release.Event is { } dpEvent)
             {
-                Ledger.Record(dpEvent);
+                _record(dpEvent);
             }
         }
         catch

@@ -46,9 +46,7 @@ public sealed class TreeResidualSumQuery : IDpQuery
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerTree, 1);
-        Sensitivity = recordClipping.IsWholeGradient
-            ? recordClipping.MaxGradNorm
-            : Math.Sqrt(recordClipping.LayerMaxGradNorms!.Values.Sum(c => c * c));
+        Sensitivity = recordClipping.Sensitivity;
         if (!(Sensitivity > 0 && double.IsFinite(Sensitivity)))
         {
             throw new ArgumentException($"The clipping bound must be finite and > 0 for a private sum (got sensitivity {Sensitivity}).", nameof(recordClipping));
