@@ -44,8 +44,8 @@ internal static class TrainCommand
                 "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; same ε).",
         };
         var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), or with --mechanism dp-ftrl the fixed batch size; 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {TrainDefaults.MnistFtrl.BatchSize} with dp-ftrl; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
-        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(d.NoDpLearningRate)} with --no-dp)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {TrainDefaults.MnistFtrl.Epochs} with dp-ftrl; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(TrainDefaults.MnistFtrl.LearningRate)} with dp-ftrl; {Format(d.NoDpLearningRate)} with --no-dp)." };
         var optimizer = new Option<string?>("--optimizer") { Description = $"sgd or adam (default {d.Optimizer.ToString().ToLowerInvariant()})." };
         var schedule = new Option<string?>("--lr-schedule") { Description = $"constant or cosine (lr·½(1 + cos(π·t/T)) over the run) (default {d.Schedule.ToString().ToLowerInvariant()})." };
         var momentum = new Option<double?>("--momentum") { Description = $"SGD momentum in [0, 1) (default {Format(d.Momentum)})." };

@@ -61,6 +61,60 @@ public sealed class DpFtrlTests
     }
 
     [Fact]
+    public void SgdWithMomentumIsThePapersDpFtrlm()
+    {
+        // Kairouz et al.'s DP-FTRLM (their FTRLOptimizer): m_t = γ·m_{t−1} + s̃_t and θ_{t+1} = θ_0 − η·m_t/B, where s̃_t is
+        // the noisy cumulative sum including the final noisy sums of finished trees. SGD with momentum on the residuals
+        // must land on the same parameters. ℓ_i = ⟨W·1, r_i⟩ keeps each example's gradient r_i fixed; the replica gate
+        // replays the shuffles and the efficient tree's draws.
+        const int N = 12, D = 2, B = 4;
+        const double Eta = 0.2, Gamma = 0.9, C = 0.8, Sigma = 0.5;
+        using var scope = torch.NewDisposeScope();
+        using var generator = new Generator(13, torch.CPU);
+        var records = torch.randn([N, D], ScalarType.Float64, generator: generator);
+        var model = nn.Linear(1, D, hasBias: false).to(ScalarType.Float64);
+        var start = model.weight!.detach().clone();
+        var engine = ReplaceSpecialEngine();
+        var options = new DpFtrlOptions { Clipping = ClippingOptions.Flat(C), BatchSize = B, Epochs = 3, NoiseMultiplier = Sigma, Seed = 8 };
+        using var training = engine.MakePrivateFtrl(model, optim.SGD(model.parameters(), Eta, momentum: Gamma), records, torch.zeros([N], ScalarType.Int64), options);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            foreach (var batch in training.Loader)
+            {
+                training.Optimizer.Step(batch, (r, _) => model.call(torch.ones([r.shape[0], 1], ScalarType.Float64)).mul(r).sum(1));
+            }
+        }
+
+        var clipped = records.mul(torch.clamp(C / (records.norm(1, keepdim: true) + 1e-6), max: 1.0));
+        using var replica = NoiseGate.CreateSeeded(8);
+        var momentum = torch.zeros([D, 1], ScalarType.Float64);
+        var expected = start.clone();
+        var signal = torch.zeros([D, 1], ScalarType.Float64);
+        var finishedTrees = torch.zeros([D, 1], ScalarType.Float64);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var order = replica.Permutation(N).data<long>().ToArray();
+            var tree = NoiseTree.Empty(efficient: true);
+            for (var step = 0; step < N / B; step++)
+            {
+                var rows = torch.tensor(order[(step * B)..((step + 1) * B)]);
+                signal.add_(clipped.index_select(0, rows).sum(dim: 0).reshape(D, 1));
+                var next = tree.Append(() => [replica.Gaussian([D, 1], Sigma * C, ScalarType.Float64)]);
+                tree.Dispose();
+                tree = next;
+                var noisySum = signal + finishedTrees + tree.CumulativeNoise()![0];
+                momentum = (Gamma * momentum) + noisySum;
+                expected = start - (Eta * momentum / B);
+            }
+
+            finishedTrees.add_(tree.CumulativeNoise()![0]);
+            tree.Dispose();
+        }
+
+        Assert.True(model.weight!.detach().allclose(expected, rtol: 0, atol: 1e-9), $"{model.weight!.detach().str()} vs {expected.str()}");
+    }
+
+    [Fact]
     public void EveryPassIsOneTreeRecordedWithItsFirstStepAndCountedComplete()
     {
         using var scope = torch.NewDisposeScope();
