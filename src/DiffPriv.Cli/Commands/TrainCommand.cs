@@ -43,9 +43,9 @@ internal static class TrainCommand
             Description = "flat (default: g·min(1, C/‖g‖)), per-layer (each of the L layers at C/√L; same ε), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
                 "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; the release is rescaled to the default C, so the learning rate keeps its meaning; same ε).",
         };
-        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
-        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(d.NoDpLearningRate)} with --no-dp)." };
+        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), or with --mechanism dp-ftrl the fixed batch size; 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {TrainDefaults.MnistFtrl.BatchSize} with dp-ftrl; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {TrainDefaults.MnistFtrl.Epochs} with dp-ftrl; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(TrainDefaults.MnistFtrl.LearningRate)} with dp-ftrl; {Format(d.NoDpLearningRate)} with --no-dp)." };
         var optimizer = new Option<string?>("--optimizer") { Description = $"sgd or adam (default {d.Optimizer.ToString().ToLowerInvariant()})." };
         var schedule = new Option<string?>("--lr-schedule") { Description = $"constant or cosine (lr·½(1 + cos(π·t/T)) over the run) (default {d.Schedule.ToString().ToLowerInvariant()})." };
         var momentum = new Option<double?>("--momentum") { Description = $"SGD momentum in [0, 1) (default {Format(d.Momentum)})." };
@@ -57,9 +57,15 @@ internal static class TrainCommand
         var audit = new Option<bool>("--audit") { Description = "Hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks (training vs held-out examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
         var tune = new TuneOptions();
+        var mechanism = new Option<string?>("--mechanism")
+        {
+            Description = "dp-sgd (default: Poisson sampling, ε under add-or-remove-one) or dp-ftrl (Kairouz et al. 2021: fixed batches of --batch-size over a " +
+                "fresh shuffle per pass, tree-aggregated noise restarted every pass, no sampling assumption; ε under replace-special, by RDP). " +
+                "The two ε are not the same unit; reports name the relation.",
+        };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
@@ -68,8 +74,20 @@ internal static class TrainCommand
 
         command.SetAction(result =>
         {
-            var defaults = TrainDefaults.For(name);
             var isNoDp = result.GetValue(noDp);
+            var mechanismText = result.GetValue(mechanism);
+            if (isNoDp && mechanismText is not null)
+            {
+                throw new UsageException("--no-dp trains without privacy: --mechanism does not apply");
+            }
+
+            var mechanismValue = (mechanismText ?? "dp-sgd").ToLowerInvariant() switch
+            {
+                "dp-sgd" => MechanismKind.DpSgd,
+                "dp-ftrl" => MechanismKind.DpFtrl,
+                _ => throw new UsageException($"--mechanism must be dp-sgd or dp-ftrl (got '{mechanismText}')"),
+            };
+            var defaults = TrainDefaults.For(name, mechanismValue);
             var sigma = result.GetValue(noise);
             var targetEps = result.GetValue(target);
             if (sigma is not null && targetEps is not null)
@@ -86,6 +104,13 @@ internal static class TrainCommand
             if (clippingName is not ("flat" or "per-layer" or "automatic" or "adaptive"))
             {
                 throw new UsageException($"--clipping must be flat, per-layer, automatic or adaptive (got '{clippingName}')");
+            }
+
+            if (mechanismValue == MechanismKind.DpFtrl && clippingName == "adaptive")
+            {
+                throw new UsageException(
+                    "--clipping adaptive is not supported with --mechanism dp-ftrl: its noised count of unclipped gradients is accounted as a " +
+                    "Poisson-sampled Gaussian, not as a tree. Use --clipping flat, per-layer or automatic");
             }
 
             var quantile = result.GetValue(clipQuantile);
@@ -216,6 +241,7 @@ internal static class TrainCommand
                 AdaptiveClipping = clippingName == "adaptive",
                 PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
+                Mechanism = mechanismValue,
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
@@ -270,7 +296,8 @@ internal static class TrainCommand
             w.WriteLine();
         }
 
-        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png, epsilon.png, {(noDp ? "model.bin" : "checkpoint.bin")}, command.txt)");
+        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "checkpoint.bin";
+        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt)");
     }
 
     /// <summary>The command as typed, re-quoted for a POSIX shell.</summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DiffPriv.Data;
 
 /// <summary>
-/// One step's Poisson-sampled batch. It reads like the dictionary batch of a TorchSharp <c>DataLoader</c>
+/// One step's batch (Poisson-sampled, or a fixed-size slice of a shuffled pass). It reads like the dictionary batch of a TorchSharp <c>DataLoader</c>
 /// (<c>batch["image"]</c>), loading the sampled examples on first access; <see cref="PhysicalBatches"/> gives the same
 /// examples in chunks of bounded size instead.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class LogicalBatch : IReadOnlyDictionary<string, Tensor>
     private readonly long[] _indices;
     private Dictionary<string, Tensor>? _loaded;
 
-    internal LogicalBatch(BatchSource source, long[] indices, long maxPhysicalBatchSize, PoissonDataLoader loader, long drawIndex)
+    internal LogicalBatch(BatchSource source, long[] indices, long maxPhysicalBatchSize, IPrivateLoader loader, long drawIndex)
     {
         _source = source;
         _indices = indices;
@@ -29,7 +29,7 @@ public sealed class LogicalBatch : IReadOnlyDictionary<string, Tensor>
     }
 
     /// <summary>The loader that drew this batch.</summary>
-    internal PoissonDataLoader Loader { get; }
+    internal IPrivateLoader Loader { get; }
 
     /// <summary>Which draw of its loader this batch is (1 for the first).</summary>
     internal long DrawIndex { get; }

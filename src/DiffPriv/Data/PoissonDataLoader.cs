@@ -19,7 +19,7 @@ namespace DiffPriv.Data;
 /// <see cref="StepSchedule.TotalSteps"/>; an epoch beyond those throws <see cref="StepPlanExceededException"/> unless the
 /// plan may be exceeded. Without a schedule every epoch has ⌈N/B⌉ batches.</para>
 /// </remarks>
-public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
+public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>, IPrivateLoader
 {
     /// <summary>The key of the inputs in batches made from an (inputs, targets) pair of tensors.</summary>
     public const string InputKey = "data";
@@ -85,6 +85,9 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
 
     /// <summary>How many epochs (enumerations) were started so far (restored from checkpoints).</summary>
     public long EpochsStarted { get; internal set; }
+
+    /// <inheritdoc />
+    long? IPrivateLoader.LatestPass => null;
 
     /// <summary>Draws the next logical batch (not guarded by the plan; the private optimizer's step is).</summary>
     /// <returns>The batch; nothing is loaded until it is read.</returns>

@@ -150,6 +150,25 @@ public sealed class NoiseGate : IDisposable
         return (uniforms < probability).nonzero().reshape(-1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// A uniformly random order of [0, <paramref name="count"/>): the shuffle of fixed-size batches (DP-FTRL). Unlike
+    /// Poisson sampling, DP-FTRL's guarantee does not rest on this randomness (it holds for any order); it comes from the
+    /// gate so that a seeded run replays exactly.
+    /// </summary>
+    /// <param name="count">n ≥ 0.</param>
+    /// <returns>An int64 tensor of shape [n] holding every index once.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">n &lt; 0.</exception>
+    public Tensor Permutation(long count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        using var scope = torch.NewDisposeScope();
+        var order = _generator is not null
+            ? torch.randperm(count, generator: _generator)
+            : SecureUniforms(count).argsort();
+        return order.MoveToOuterDisposeScope();
+    }
+
     /// <summary>The generator state of a seeded gate (for checkpoints); null for a secure gate, which has none to save.</summary>
     /// <returns>The state bytes, or null.</returns>
     public byte[]? GetState()

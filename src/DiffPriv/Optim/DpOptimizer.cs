@@ -1,4 +1,5 @@
 using DiffPriv.Accounting;
+using DiffPriv.Accounting.Events;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.PerSample;
@@ -41,11 +42,12 @@ public sealed class DpOptimizer : optim.Optimizer
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
     private readonly Dictionary<string, (long[] Shape, ScalarType Type, Device Device)> _shapes;
     private readonly List<IDisposable> _owned = [];
+    private readonly Action<DpEvent> _record;
     private DpSampleParameters? _sampleParameters;
     private DpQueryState? _state;
     private bool _hasGradient;
     private bool _disposed;
-    private PoissonDataLoader? _loader;
+    private IPrivateLoader? _loader;
     private long _consumedDraws;
 
     /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/> is the usual way to get one.</summary>
@@ -73,13 +75,29 @@ public sealed class DpOptimizer : optim.Optimizer
         long microbatches = 0,
         StepSchedule? schedule = null,
         bool continueBeyondPlan = false)
+        : this(inner, hooks, query, gate, samplingProbability, expectedBatchSize, Recorder(ledger), microbatches, schedule, continueBeyondPlan)
+    {
+    }
+
+    /// <summary>The constructor behind the public one, recording events through <paramref name="record"/> (a ledger of another relation).</summary>
+    internal DpOptimizer(
+        optim.Optimizer inner,
+        GradSampleHooks hooks,
+        IDpQuery query,
+        NoiseGate gate,
+        double samplingProbability,
+        double expectedBatchSize,
+        Action<DpEvent> record,
+        long microbatches,
+        StepSchedule? schedule,
+        bool continueBeyondPlan)
         : base(IntPtr.Zero)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(hooks);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(gate);
-        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(record);
         if (!(samplingProbability > 0 && samplingProbability <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(samplingProbability), samplingProbability, "Sampling probability must be in (0, 1].");
@@ -94,7 +112,7 @@ public sealed class DpOptimizer : optim.Optimizer
         _hooks = hooks;
         Query = query;
         _gate = gate;
-        Ledger = ledger;
+        _record = record;
         InnerOptimizer = inner;
         SamplingProbability = samplingProbability;
         ExpectedBatchSize = expectedBatchSize;
@@ -162,14 +180,18 @@ public sealed class DpOptimizer : optim.Optimizer
     /// <summary>Parameter groups of the inner optimizer: learning-rate schedulers built on this optimizer change them.</summary>
     public override IEnumerable<optim.ILearningRateController> ParamGroups => InnerOptimizer.ParamGroups;
 
-    /// <summary>Where every step's privacy event is recorded.</summary>
-    internal PrivacyLedger Ledger { get; }
+    private static Action<DpEvent> Recorder(PrivacyLedger ledger)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return dpEvent => ledger.Record(dpEvent);
+    }
 
     /// <summary>
     /// Ties this optimizer to the loader whose batches it releases: every step must then use exactly one batch newly drawn
-    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling means.
+    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling (or,
+    /// for fixed-size batches, one pass per tree) means.
     /// </summary>
-    internal void LinkLoader(PoissonDataLoader loader)
+    internal void LinkLoader(IPrivateLoader loader)
     {
         _loader = loader;
         _consumedDraws = loader.BatchesDrawn;
@@ -191,8 +213,8 @@ public sealed class DpOptimizer : optim.Optimizer
             throw new InvalidOperationException(
                 $"Each private step must use exactly one batch newly drawn from its private loader ({fresh} drawn since the last step" +
                 (batch is null ? "" : ", and the batch given is not the latest one drawn") +
-                "). Reusing a batch, combining batches or feeding batches from another loader would break the Poisson sampling that " +
-                "the accountant assumes, so ε would be wrong.");
+                "). Reusing a batch, combining batches or feeding batches from another loader would break the sampling (Poisson, or one " +
+                "batch per example and pass) that the accountant assumes, so ε would be wrong.");
         }
     }
 
@@ -340,6 +362,7 @@ public sealed class DpOptimizer : optim.Optimizer
         if (!_disposed && disposing)
         {
             DiscardStep();
+            DisposeIfReplaced(GlobalState, null);
             foreach (var owned in _owned)
             {
                 owned.Dispose();
@@ -364,7 +387,7 @@ public sealed class DpOptimizer : optim.Optimizer
         }
     }
 
-    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize);
+    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize) { Pass = _loader?.LatestPass };
 
     private (DpSampleParameters Parameters, DpQueryState State) CurrentStep()
     {
@@ -466,7 +489,7 @@ public sealed class DpOptimizer : optim.Optimizer
     {
         var (_, state) = CurrentStep();
         using var scope = torch.NewDisposeScope();
-        DpQueryRelease release;
+        DpQueryRelease? release = null;
         try
         {
             release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
@@ -481,11 +504,17 @@ public sealed class DpOptimizer : optim.Optimizer
             // leave a release unaccounted.
             if (release.Event is { } dpEvent)
             {
-                Ledger.Record(dpEvent);
+                _record(dpEvent);
             }
         }
         catch
         {
+            // A global state that owns tensors (the tree query's) and was made for this release goes with it.
+            if (release is not null)
+            {
+                DisposeIfReplaced(release.GlobalState, GlobalState);
+            }
+
             AbandonStep();
             throw;
         }
@@ -499,13 +528,24 @@ public sealed class DpOptimizer : optim.Optimizer
                 p.grad = release.NoisedSum[name].div(Normalizer);
             }
 
+            var previous = GlobalState;
             GlobalState = release.GlobalState;
+            DisposeIfReplaced(previous, GlobalState);
             InnerOptimizer.step();
         }
         finally
         {
             Steps++;
             AbandonStep();
+        }
+    }
+
+    /// <summary>Disposes a global state that owns resources once <paramref name="current"/> has replaced it.</summary>
+    private static void DisposeIfReplaced(object? replaced, object? current)
+    {
+        if (!ReferenceEquals(replaced, current) && replaced is IDisposable disposable)
+        {
+            disposable.Dispose();
         }
     }
 
