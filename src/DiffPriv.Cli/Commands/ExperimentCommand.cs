@@ -95,7 +95,7 @@ internal static class ExperimentCommand
                 {
                     log.WriteLine(
                         $"{"",-14} {b.User} ({b.Examples} ratings): group bound ε = {Format(b.ClassicEpsilon)} with δ = 10^{b.ClassicLog10Delta.ToString("F1", inv)}; " +
-                        $"RDP bound ε = {Format(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(s.Delta)}");
+                        $"RDP bound ε = {UserLevelReport.FormatEpsilon(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(s.Delta)}");
                 }
             }
 

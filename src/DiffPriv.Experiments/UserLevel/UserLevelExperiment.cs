@@ -112,7 +112,7 @@ public static class UserLevelExperiment
             foreach (var b in bounds)
             {
                 Say(progress, $"[{name}] {b.User} ({b.Examples} ratings): classic group bound ε = {PrivacyStatement.Format(b.ClassicEpsilon)}, δ = 10^{b.ClassicLog10Delta.ToString("F1", inv)}; " +
-                    $"RDP bound ε = {PrivacyStatement.Format(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(settings.Delta)} ({b.AccountantBound})");
+                    $"RDP bound ε = {UserLevelReport.FormatEpsilon(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(settings.Delta)} ({b.AccountantBound})");
             }
         }
 

@@ -122,13 +122,16 @@ public static class UserLevelReport
             foreach (var g in example.GroupBounds)
             {
                 var classicDelta = g.ClassicLog10Delta < 0 ? $"δ = 10^{g.ClassicLog10Delta.ToString("F1", inv)}" : $"δ = 10^{g.ClassicLog10Delta.ToString("F0", inv)} ≥ 1: **no guarantee**";
-                b.AppendLine(inv, $"| {g.User} | {g.Examples} | ε = {PrivacyStatement.Format(g.ClassicEpsilon)}, {classicDelta} | ε = {Epsilon(g.AccountantEpsilon)} ({g.AccountantBound} bound) |");
+                b.AppendLine(inv, $"| {g.User} | {g.Examples} | ε = {PrivacyStatement.Format(g.ClassicEpsilon)}, {classicDelta} | ε = {FormatEpsilon(g.AccountantEpsilon)} ({g.AccountantBound} bound) |");
             }
 
             b.AppendLine();
             b.AppendLine("- Classic group privacy: an (ε, δ)-DP mechanism is (kε, k·e^((k−1)ε)·δ)-DP for groups of k.");
             b.AppendLine("- Composition bound: the step's noise N(0, σ²C²) is a sum of k independent N(0, σ²C²/k), so the user is protected at least as well as by " +
                 "k·T compositions of PoissonSampled(q, Gaussian(σ/√k)). All-or-nothing bound: T steps of PoissonSampled(1 − (1 − q)^k, Gaussian(σ/k)). The smaller is shown.");
+            b.AppendLine("- Both are upper bounds. The exact per-user ε of example-level training is that of the mixture Σ_j Binomial(k, q)(j)·N(jC, σ²C²) against N(0, σ²C²) " +
+                "(dp_accounting's MixtureOfGaussiansDpEvent), lower than both but, for users with dozens of ratings, still far above the per-rating ε; DiffPriv's accountants do not take that event yet.");
+            b.AppendLine("- The numbers of ratings per user (k) come from the private data and are shown for this report only; they are not covered by any ε.");
             b.AppendLine();
         }
 
@@ -168,5 +171,9 @@ public static class UserLevelReport
         return b.ToString();
     }
 
-    private static string Epsilon(double value) => double.IsFinite(value) ? PrivacyStatement.Format(value) : "∞";
+    /// <summary>An ε for reports: six significant digits, large ones in scientific form (8.36e+4), ∞ when infinite.</summary>
+    /// <param name="value">ε.</param>
+    /// <returns>Its text.</returns>
+    public static string FormatEpsilon(double value) =>
+        !double.IsFinite(value) ? "∞" : value >= 1e4 ? value.ToString("0.##e+0", CultureInfo.InvariantCulture) : PrivacyStatement.Format(value);
 }
