@@ -392,7 +392,7 @@ public sealed class PrivacyEngine
     {
         var n = source.Count;
         options.Validate(n, requireNoiseMultiplier: false);
-        var schedule = StepSchedule.FromEpochs(n, options.ExpectedBatchSize, epochs);
+        var schedule = StepSchedule.FromEpochs(options.UnitCount(n), options.ExpectedBatchSize, epochs);
         var baseQuery = options.Query ?? new GaussianSumQuery(options.Clipping, 1.0, recordsAreMicrobatches: options.Microbatches > 0);
         var sigma = CalibrateNoiseMultiplier(baseQuery, schedule, targetEpsilon, targetDelta, Accountant).NoiseMultiplier;
         var calibrated = options with
@@ -428,8 +428,15 @@ public sealed class PrivacyEngine
         try
         {
             hooks = new GradSampleHooks(model, options.Registry, options.GradSample);
-            var q = options.ExpectedBatchSize / n;
-            var loader = new PoissonDataLoader(source, q, options.MaxPhysicalBatchSize, gate, schedule, options.ContinueBeyondPlan);
+            if (options.PrivacyUnits is { } units && hooks.LayersWithoutGrouping() is { Count: > 0 } ungrouped)
+            {
+                throw new ArgumentException(
+                    $"PrivacyUnits clips each {units.Name}'s examples as one record, which needs grad samplers that group examples; " +
+                    $"the sampler of layer(s) {string.Join(", ", ungrouped.Select(p => $"'{p}'"))} cannot (MicrobatchGrouping.Unsupported).");
+            }
+
+            var q = options.ExpectedBatchSize / options.UnitCount(n);
+            var loader = new PoissonDataLoader(source, q, options.MaxPhysicalBatchSize, gate, schedule, options.ContinueBeyondPlan, options.PrivacyUnits);
             var dpOptimizer = new DpOptimizer(
                 optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Record, options.Microbatches, schedule, options.ContinueBeyondPlan);
             dpOptimizer.LinkLoader(loader);

@@ -5,7 +5,7 @@ using DiffPriv.Datasets.Text;
 namespace DiffPriv.Cli.Commands;
 
 /// <summary>
-/// <c>diffpriv fetch mnist|fashion-mnist|reuters|brown|imdb|sotu|austen|amazon-reviews [--csv DIR]</c>: puts a data set into
+/// <c>diffpriv fetch mnist|fashion-mnist|reuters|brown|imdb|sotu|austen|amazon-reviews|movielens [--csv DIR]</c>: puts a data set into
 /// the per-user cache ahead of use and prints its folder. With <c>--csv DIR</c> (Amazon fine-food reviews only, the one text
 /// classification set whose files are not already readable tables) it also checks the data against their pinned digest
 /// and writes <c>DIR/amazon-reviews-train.csv</c> and <c>DIR/amazon-reviews-test.csv</c> (header <c>text,label</c>,

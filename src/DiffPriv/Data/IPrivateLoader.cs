@@ -8,4 +8,7 @@ internal interface IPrivateLoader
 
     /// <summary>The 0-based pass over the data of the latest batch drawn (fixed-size batches), or null (Poisson sampling).</summary>
     long? LatestPass { get; }
+
+    /// <summary>The privacy units sampled instead of examples, or null (example-level).</summary>
+    PrivacyUnits? PrivacyUnits { get; }
 }

@@ -65,6 +65,9 @@ public sealed class ShuffledDataLoader : IEnumerable<LogicalBatch>, IPrivateLoad
     /// <inheritdoc />
     long? IPrivateLoader.LatestPass => _latestPass;
 
+    /// <summary>DP-FTRL's fixed batches are of examples: no privacy units.</summary>
+    PrivacyUnits? IPrivateLoader.PrivacyUnits => null;
+
     private long? _latestPass;
 
     /// <summary>One pass: a fresh order, cut into batches of <see cref="BatchSize"/> (the plan's last pass may be shorter).</summary>

@@ -28,7 +28,8 @@ namespace DiffPriv.Optim;
 /// </code>
 /// <para>That loop runs each logical batch's forward at once. <see cref="Step(LogicalBatch, Func{IReadOnlyDictionary{string, Tensor}, Tensor})"/>
 /// runs it in physical chunks of at most <see cref="DpSgdOptions.MaxPhysicalBatchSize"/> examples, so memory stays bounded
-/// for any draw.</para>
+/// for any draw. With <see cref="DpSgdOptions.PrivacyUnits"/> (user-level DP) it is the only way: it makes each sampled
+/// unit's examples one record, the gradient of their mean loss clipped as a whole, and <see cref="Backward"/> refuses.</para>
 /// <para>Forwards are recorded (for the per-example gradients) whenever gradients are enabled; evaluate under
 /// <c>torch.no_grad()</c> as usual (a forward with gradients that is never backpropagated stays recorded until the next
 /// backward or step, which then fails with a clear message if batch sizes disagree). <c>zero_grad()</c> discards the DP
@@ -245,6 +246,12 @@ public sealed class DpOptimizer : optim.Optimizer
             throw new InvalidOperationException("With microbatches, use Step(batch, lossFunction): it forms the microbatch slots.");
         }
 
+        if (_loader?.PrivacyUnits is { } units)
+        {
+            throw new InvalidOperationException(
+                $"With privacy units (one record per {units.Name}), use Step(batch, lossFunction): it makes each sampled {units.Name}'s examples one clipped record.");
+        }
+
         BackwardCore(perExampleLoss, 1);
     }
 
@@ -317,9 +324,14 @@ public sealed class DpOptimizer : optim.Optimizer
         ThrowUnlessOneFreshDraw(batch);
         try
         {
-            if (Microbatches > 0)
+            if (batch.UnitGroups() is { } units)
             {
-                MicrobatchBackward(batch, perExampleLoss);
+                // Largest units first, so that units of similar size share a physical batch and little is padded.
+                GroupedBackward(batch, [.. units.OrderByDescending(g => g.Length)], perExampleLoss);
+            }
+            else if (Microbatches > 0)
+            {
+                GroupedBackward(batch, [.. batch.Indices.GroupBy(i => i % Microbatches).Select(g => g.ToArray())], perExampleLoss);
             }
             else
             {
@@ -441,25 +453,24 @@ public sealed class DpOptimizer : optim.Optimizer
         _hasGradient = true;
     }
 
-    // Microbatches: example i belongs to slot i mod M. Every slot present in the batch becomes one record: the mean loss
-    // of its sampled examples. Slots are padded to the largest slot size K with weight-0 copies so the hooks see
-    // equal groups of K consecutive rows; a group is never split across physical batches.
-    private void MicrobatchBackward(LogicalBatch batch, Func<IReadOnlyDictionary<string, Tensor>, Tensor> perExampleLoss)
+    // Groups of examples, each one record: a microbatch slot (example i belongs to slot i mod M) or a privacy unit's
+    // examples. Every group present in the batch becomes the mean loss of its examples. In each physical batch the groups
+    // are padded to the largest one's size K with weight-0 copies, so the hooks see equal groups of K consecutive rows; a
+    // group is never split across physical batches.
+    private void GroupedBackward(LogicalBatch batch, IReadOnlyList<long[]> groups, Func<IReadOnlyDictionary<string, Tensor>, Tensor> perExampleLoss)
     {
         CurrentStep();
-        if (batch.Count == 0)
+        if (groups.Count == 0)
         {
             _hasGradient = true;
             return;
         }
 
-        var slots = batch.Indices.GroupBy(i => i % Microbatches).Select(g => g.ToArray()).ToList();
-        var k = slots.Max(g => g.Length);
-        var groupsPerChunk = Math.Max(1, batch.MaxPhysicalBatchSize / k);
-        foreach (var chunk in slots.Chunk((int)Math.Min(groupsPerChunk, int.MaxValue)))
+        foreach (var chunk in ChunkGroups(groups, batch.MaxPhysicalBatchSize))
         {
-            var rows = new List<long>(chunk.Length * k);
-            var weights = new List<float>(chunk.Length * k);
+            var k = chunk.Max(g => g.Length);
+            var rows = new List<long>(chunk.Count * k);
+            var weights = new List<float>(chunk.Count * k);
             foreach (var group in chunk)
             {
                 for (var j = 0; j < k; j++)
@@ -475,6 +486,34 @@ public sealed class DpOptimizer : optim.Optimizer
             var loss = perExampleLoss(batch.Rows(rows));
             BackwardCore(loss * torch.tensor(weights.ToArray(), dtype: loss.dtype, device: loss.device), k);
         }
+    }
+
+    /// <summary>
+    /// Consecutive groups per physical batch while (groups · largest group) ≤ <paramref name="maxRows"/>; a group larger
+    /// than that is a physical batch of its own.
+    /// </summary>
+    internal static List<List<long[]>> ChunkGroups(IReadOnlyList<long[]> groups, long maxRows)
+    {
+        var chunks = new List<List<long[]>>();
+        List<long[]>? current = null;
+        var largest = 0;
+        foreach (var group in groups)
+        {
+            var k = Math.Max(largest, group.Length);
+            if (current is null || (long)(current.Count + 1) * k > maxRows)
+            {
+                current = [group];
+                chunks.Add(current);
+                largest = group.Length;
+            }
+            else
+            {
+                current.Add(group);
+                largest = k;
+            }
+        }
+
+        return chunks;
     }
 
     private static (IntPtr Data, long Offset) StorageKey(Tensor p) => p.dtype switch
