@@ -48,3 +48,37 @@ public sealed class AuditOneRunCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
     }
 }
+
+/// <summary><c>train mnist --audit one-run|all</c>: canaries inserted into the training run, reported beside ε.</summary>
+public sealed class TrainOneRunAuditTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-train-one-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [MnistFact]
+    public void SmokeRunReportsTheOneRunBoundBesideEpsilonAndSaysTheCanariesWereInserted()
+    {
+        var runDir = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--audit", "one-run", "--seed", "1", "--out", runDir, "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
+        var oneRun = json["one_run_audit"]!.AsObject();
+        Assert.Equal(1000, (int)oneRun["canaries_inserted_into_this_run"]!);
+        Assert.InRange((double)oneRun["epsilon_lower_bound"]!, 0, (double)json["epsilon"]!);
+        Assert.Null(json["audit"]); // one-run only: no membership-inference split
+        var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
+        Assert.Contains("canaries were inserted into this training run", report, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--audit must be mia, one-run or all", "--audit", "lira")]
+    [InlineData("--audit one-run inserts its canaries into the DP-SGD step", "--audit", "one-run", "--no-dp")]
+    public void BadAuditModesExitWithCode2(string expected, params string[] args)
+    {
+        var (code, stdout, stderr) = CliRunner.Run(["train", "mnist", "--smoke", "--out", Path.Combine(_dir, "never"), .. args]);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains(expected, Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+}

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using DiffPriv.Accounting;
 using DiffPriv.Datasets;
+using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
 using DiffPriv.Queries;
@@ -21,6 +22,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private DateTime _loopStart = DateTime.UtcNow;
     private Tensor? _testInputs;
     private Tensor? _testTargets;
+    private GradientCanaries? _canaries;
 
     /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
     /// <returns>Everything the run measured.</returns>
@@ -75,6 +77,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             ? TrainPlain(model, optimizer, data, train, runDir, clock)
             : TrainPrivate(model, optimizer, data, train, runDir, clock);
 
+        if (_canaries is not null)
+        {
+            result = result with { OneRunAudit = TrainCanaries.Audit(_canaries, settings.Delta) };
+            Say($"One-run audit of the {_canaries.Canaries.Count} gradient canaries inserted into this run: ε ≥ {result.OneRunAudit.EpsilonLowerBound.ToString("F3", CultureInfo.InvariantCulture)} (95% confidence)");
+        }
+
         if (settings.Audit)
         {
             Say("Privacy audit: membership-inference attacks on training vs held-out examples …");
@@ -128,6 +136,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                     clippedCountStddev: settings.BatchSize / 20.0, expectedNumRecords: settings.BatchSize)
                 : null,
         };
+        if (settings.OneRunAudit)
+        {
+            (options, _canaries) = TrainCanaries.Insert(options, model, train.Inputs, train.Targets, settings.Seed);
+            Say($"--audit one-run: {_canaries.Canaries.Count} white-box gradient canaries (each included with probability ½) are inserted into this training run's DP steps.");
+        }
+
         using var training = settings.NoiseMultiplier is not null
             ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
             : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
