@@ -54,7 +54,13 @@ internal static class TrainCommand
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/<dataset>-<timestamp>)." };
         var smoke = new Option<bool>("--smoke") { Description = "A quick check: a small subset (2000 train / 1000 test examples) for 1 epoch." };
         var trainExamples = new Option<int?>("--train-examples") { Description = "Train on the first N training examples only (N ≥ 1; a public choice): e.g. a small set to study memorisation with --audit." };
-        var audit = new Option<bool>("--audit") { Description = "Hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks (training vs held-out examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
+        var audit = new Option<string?>("--audit")
+        {
+            Description = "mia (also --audit alone): hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks " +
+                "(training vs held-out examples); one-run: insert 1000 white-box gradient canaries into this DP-SGD run and bound ε with the one-run audit " +
+                "(Steinke et al. 2023); all: both. The report puts each empirical ε lower bound beside the accountant's ε.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
         var tune = new TuneOptions();
         var mechanism = new Option<string?>("--mechanism")
@@ -74,6 +80,18 @@ internal static class TrainCommand
 
         command.SetAction(result =>
         {
+            var auditText = result.GetResult(audit) is { Implicit: false } ? (result.GetValue(audit) ?? "mia").ToLowerInvariant() : null;
+            if (auditText is not (null or "mia" or "one-run" or "all"))
+            {
+                throw new UsageException($"--audit must be mia, one-run or all (got '{auditText}')");
+            }
+
+            var auditMia = auditText is "mia" or "all";
+            var auditOneRun = auditText is "one-run" or "all";
+            if (auditOneRun && result.GetValue(noDp))
+            {
+                throw new UsageException("--audit one-run inserts its canaries into the DP-SGD step; with --no-dp there is none (see diffpriv audit one-run --no-dp)");
+            }
             var isNoDp = result.GetValue(noDp);
             var mechanismText = result.GetValue(mechanism);
             if (isNoDp && mechanismText is not null)
@@ -88,6 +106,11 @@ internal static class TrainCommand
                 _ => throw new UsageException($"--mechanism must be dp-sgd or dp-ftrl (got '{mechanismText}')"),
             };
             var defaults = TrainDefaults.For(name, mechanismValue);
+            if (auditOneRun && mechanismValue != MechanismKind.DpSgd)
+            {
+                throw new UsageException("--audit one-run inserts its canaries into the DP-SGD step (Poisson-sampled like examples); it does not apply to --mechanism dp-ftrl");
+            }
+
             var sigma = result.GetValue(noise);
             var targetEps = result.GetValue(target);
             if (sigma is not null && targetEps is not null)
@@ -234,9 +257,10 @@ internal static class TrainCommand
                 result.GetValue(outDir),
                 isSmoke,
                 trainExamplesValue,
-                result.GetValue(audit),
+                auditMia,
                 CommandLineOf(result))
             {
+                OneRunAudit = auditOneRun,
                 AutomaticClipping = clippingName == "automatic",
                 AdaptiveClipping = clippingName == "adaptive",
                 PerLayerClipping = clippingName == "per-layer",
@@ -247,7 +271,7 @@ internal static class TrainCommand
             var log = asJson ? stderr : stdout;
             if (tune.Given(result))
             {
-                if (sigma is not null || isNoDp || result.GetValue(lr) is not null || result.GetValue(clip) is not null || result.GetValue(audit))
+                if (sigma is not null || isNoDp || result.GetValue(lr) is not null || result.GetValue(clip) is not null || auditMia || auditOneRun)
                 {
                     throw new UsageException("a search (--tune-…) takes its learning rates and clipping norms from --tune-lr and --tune-max-grad-norm, " +
                         "its σ from --target-epsilon (the whole search's); --learning-rate, --max-grad-norm, --noise-multiplier, --no-dp and --audit do not apply");
@@ -293,6 +317,13 @@ internal static class TrainCommand
             w.WriteLine($"Privacy audit ({audit.Members} training vs {audit.NonMembers} held-out examples): loss-threshold attack AUC {loss?.Auc.ToString("F4", inv) ?? "–"}; " +
                         $"empirical ε ≥ {strongest.EpsilonLowerBound.Epsilon.ToString("F3", inv)} ({strongest.Attack.Name()}, 95% confidence) " +
                         $"vs the accountant's ε ≤ {(noDp ? "∞" : r.Epsilon.ToString("F3", inv))}");
+            w.WriteLine();
+        }
+
+        if (r.OneRunAudit is { } oneRun)
+        {
+            w.WriteLine($"One-run audit ({oneRun.Canaries} gradient canaries inserted into this training run): ε ≥ {oneRun.EpsilonLowerBound.ToString("F3", inv)} " +
+                        $"(95% confidence; at most {oneRun.MaxCertifiable.ToString("F2", inv)} certifiable) vs the accountant's ε ≤ {r.Epsilon.ToString("F3", inv)}");
             w.WriteLine();
         }
 

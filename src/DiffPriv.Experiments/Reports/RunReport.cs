@@ -51,6 +51,15 @@ public static class RunReport
         ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         ["run_dir"] = r.RunDir,
         ["audit"] = r.Audit is { } audit ? AuditJson(audit) : null,
+        ["one_run_audit"] = r.OneRunAudit is { } oneRun ? new JsonObject
+        {
+            ["canaries_inserted_into_this_run"] = oneRun.Canaries,
+            ["epsilon_lower_bound"] = oneRun.EpsilonLowerBound,
+            ["guesses"] = oneRun.Guesses,
+            ["correct_guesses"] = oneRun.CorrectGuesses,
+            ["confidence"] = oneRun.Confidence,
+            ["max_certifiable"] = oneRun.MaxCertifiable,
+        } : null,
     };
 
     private static JsonObject AuditJson(TrainAuditResult audit)
@@ -200,6 +209,11 @@ public static class RunReport
             AuditSection(b, r, audit);
         }
 
+        if (r.OneRunAudit is { } oneRun)
+        {
+            OneRunSection(b, r, oneRun);
+        }
+
         b.AppendLine("## Privacy statement");
         b.AppendLine();
         b.AppendLine("```text");
@@ -208,6 +222,28 @@ public static class RunReport
         b.AppendLine();
         b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp || IsFtrl(r) ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
         return b.ToString();
+    }
+
+    private static void OneRunSection(StringBuilder b, TrainResult r, DiffPriv.Auditing.OneRun.OneRunAuditResult a)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        b.AppendLine("## One-run audit (canaries inserted into this training run)");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"{a.Canaries} white-box gradient canaries were inserted into this training run: each was included with probability ½ and, when");
+        b.AppendLine("included, added to the clipped gradient sum (a record of norm C) at the steps where Poisson sampling drew it, before the noise.");
+        b.AppendLine("The model's updates therefore contain them. The audit guesses which canaries were included from the released updates");
+        b.AppendLine("(Steinke, Nasr & Jagielski, NeurIPS 2023) and turns the right guesses into an ε lower bound.");
+        b.AppendLine();
+        b.AppendLine("| | ε |");
+        b.AppendLine("|---|---:|");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| accountant (upper bound) | {Num(r.Settings.NoDp ? double.PositiveInfinity : r.Epsilon)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| one-run audit (lower bound, {(100 * a.Confidence).ToString("G3", inv)}% confidence) | {a.EpsilonLowerBound.ToString("F3", inv)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| largest bound {a.Canaries} canaries can certify | {a.MaxCertifiable.ToString("F3", inv)} |");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"{a.CorrectGuesses} of {a.Guesses} guesses were right ({a.Candidates.Count} guess counts fixed in advance, Bonferroni-corrected). On the full training");
+        b.AppendLine("set the data's own gradients hide the canaries, so expect a bound near 0; `diffpriv audit one-run` audits the same DP-SGD code");
+        b.AppendLine("on a small training set where the canaries can be seen. How to read it: docs/auditing.md.");
+        b.AppendLine();
     }
 
     private static void AuditSection(StringBuilder b, TrainResult r, TrainAuditResult audit)

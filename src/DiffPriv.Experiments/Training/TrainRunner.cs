@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using DiffPriv.Accounting;
 using DiffPriv.Data;
 using DiffPriv.Datasets;
+using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
 using DiffPriv.Optim;
@@ -24,6 +25,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private DateTime _loopStart = DateTime.UtcNow;
     private Tensor? _testInputs;
     private Tensor? _testTargets;
+    private GradientCanaries? _canaries;
 
     /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
     /// <returns>Everything the run measured.</returns>
@@ -48,6 +50,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
         _testInputs = data.TestInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
+        if (settings.OneRunAudit && (settings.NoDp || settings.Mechanism != MechanismKind.DpSgd))
+        {
+            throw new ArgumentException("the one-run audit inserts its canaries into DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)", nameof(settings));
+        }
+
         if (settings.BatchSize > n)
         {
             throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})", nameof(settings));
@@ -79,6 +86,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             : settings.Mechanism == MechanismKind.DpFtrl
                 ? TrainFtrl(model, optimizer, data, train, runDir, clock)
                 : TrainPrivate(model, optimizer, data, train, runDir, clock);
+
+        if (_canaries is not null)
+        {
+            result = result with { OneRunAudit = TrainCanaries.Audit(_canaries, settings.Delta) };
+            Say($"One-run audit of the {_canaries.Canaries.Count} gradient canaries inserted into this run: ε ≥ {result.OneRunAudit.EpsilonLowerBound.ToString("F3", CultureInfo.InvariantCulture)} (95% confidence)");
+        }
 
         if (settings.Audit)
         {
@@ -139,6 +152,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 }
                 : null,
         };
+        if (settings.OneRunAudit)
+        {
+            (options, _canaries) = TrainCanaries.Insert(options, model, train.Inputs, train.Targets, settings.Seed);
+            Say($"--audit one-run: {_canaries.Canaries.Count} white-box gradient canaries (each included with probability ½) are inserted into this training run's DP steps.");
+        }
+
         using var training = settings.NoiseMultiplier is not null
             ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
             : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);

@@ -33,6 +33,13 @@ public sealed record TrainSettings(
     /// <summary>DP-SGD (the default) or DP-FTRL. With DP-FTRL, <see cref="BatchSize"/> is the fixed batch size and ε is under replace-special.</summary>
     public MechanismKind Mechanism { get; init; } = MechanismKind.DpSgd;
 
+    /// <summary>
+    /// <c>--audit one-run</c> (or <c>all</c>): insert white-box gradient canaries into this DP-SGD run (1000, or 1/4 of the
+    /// parameters if fewer, each included with probability ½) and bound ε from below with the one-run audit of Steinke,
+    /// Nasr &amp; Jagielski (2023). The canaries are part of the trained model's updates. DP-SGD only.
+    /// </summary>
+    public bool OneRunAudit { get; init; }
+
     /// <summary>Automatic clipping (g·C/(‖g‖ + γ), <c>DpSgdOptions.AutomaticClipping</c>) instead of a flat clip at C.</summary>
     public bool AutomaticClipping { get; init; }
 
