@@ -26,63 +26,35 @@ internal static class ExperimentCommand
     {
         var full = UserLevelSettings.Full;
         var quick = UserLevelSettings.Quick;
-        var epsilon = new Option<double?>("--target-epsilon", "--epsilon")
-        {
-            Description = $"ε of every private setting at --delta, per its privacy unit (per user for user-level, per rating for example-level); σ is calibrated for it (default {Format(full.TargetEpsilon)}).",
-        };
-        var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(full.Delta)})." };
-        var isQuick = new Option<bool>("--quick") { Description = $"Under a minute: a seeded subset of {quick.Users} users and fewer epochs." };
-        var settingsOption = new Option<string?>("--settings")
-        {
-            HelpName = "LIST",
-            Description = $"Comma-separated settings to run (default all: {string.Join(",", RatingTrainingModes.All.Select(m => m.Name()))}).",
-        };
-        var seed = new Option<long?>("--seed") { Description = "Seeds the split, the user subset, the initial weights and the non-private batches (default 1); the noise stays secure unless --seeded-noise." };
-        var seededNoise = new Option<bool>("--seeded-noise") { Description = "Seed the DP noise and sampling too: reproducible and NOT secret, for experiments only." };
-        var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/user-level-<timestamp>)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
+        var o = new ExperimentOptions<RatingTrainingMode>(
+            $"ε of every private setting at --delta, per its privacy unit (per user for user-level, per rating for example-level); σ is calibrated for it (default {Format(full.TargetEpsilon)}).",
+            full.Delta,
+            $"Under a minute: a seeded subset of {quick.Users} users and fewer epochs.",
+            RatingTrainingModes.All,
+            m => m.Name(),
+            "Seeds the split, the user subset, the initial weights and the non-private batches (default 1); the noise stays secure unless --seeded-noise.",
+            "Seed the DP noise and sampling too: reproducible and NOT secret, for experiments only.",
+            "user-level");
         var command = new Command(
             "user-level",
             "MovieLens rating prediction with the user as the privacy unit: non-private, user-level DP-SGD (ε per user) and example-level DP-SGD " +
             "(ε per rating, with its group-privacy bound per user); report test RMSE and ε per unit.");
-        foreach (var option in new Option[] { epsilon, delta, isQuick, settingsOption, seed, seededNoise, outDir, json })
-        {
-            command.Options.Add(option);
-        }
+        o.AddTo(command);
 
         command.SetAction(result =>
         {
-            var s = result.GetValue(isQuick) ? quick : full;
-            if (result.GetValue(epsilon) is { } e)
-            {
-                s = s with { TargetEpsilon = e > 0 && double.IsFinite(e) ? e : throw new UsageException($"--target-epsilon must be a finite number > 0 (got {Format(e)})") };
-            }
-
-            if (result.GetValue(delta) is { } d)
-            {
-                s = s with { Delta = d is > 0 and < 1 ? d : throw new UsageException($"--delta must be in (0, 1) (got {Format(d)})") };
-            }
-
-            if (result.GetValue(settingsOption) is { } list)
-            {
-                var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                var modes = names.Select(n => RatingTrainingModes.All.FirstOrDefault(m => m.Name() == n, (RatingTrainingMode)(-1))).ToList();
-                if (names.Length == 0 || modes.Any(m => m < 0) || modes.Distinct().Count() != modes.Count)
-                {
-                    throw new UsageException($"--settings takes distinct names from {string.Join(", ", RatingTrainingModes.All.Select(m => m.Name()))} (got '{list}')");
-                }
-
-                s = s with { Modes = modes };
-            }
-
+            var s = result.GetValue(o.Quick) ? quick : full;
             s = s with
             {
-                Seed = result.GetValue(seed) ?? s.Seed,
-                SeededNoise = result.GetValue(seededNoise),
-                OutDir = result.GetValue(outDir),
-                CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
+                TargetEpsilon = o.ReadEpsilon(result) ?? s.TargetEpsilon,
+                Delta = o.ReadDelta(result) ?? s.Delta,
+                Modes = o.ReadModes(result) ?? s.Modes,
+                Seed = result.GetValue(o.Seed) ?? s.Seed,
+                SeededNoise = result.GetValue(o.SeededNoise),
+                OutDir = result.GetValue(o.OutDir),
+                CommandLine = ExperimentOptions<RatingTrainingMode>.CommandLine(result),
             };
-            var asJson = result.GetValue(json);
+            var asJson = result.GetValue(o.Json);
             var log = asJson ? stderr : stdout;
             var outcome = UserLevelExperiment.Run(s, new LineProgress(log, stderr));
             var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -114,60 +86,35 @@ internal static class ExperimentCommand
     {
         var full = TextClassificationSettings.Full;
         var quick = TextClassificationSettings.Quick;
-        var epsilon = new Option<double?>("--target-epsilon", "--epsilon") { Description = $"ε of every private setting at --delta; σ is calibrated for it (default {Format(full.TargetEpsilon)})." };
-        var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(full.Delta)})." };
-        var isQuick = new Option<bool>("--quick") { Description = $"A few minutes: {quick.TrainReviews} training and {quick.TestReviews} test reviews, expected batch {quick.DpLora.BatchSize}." };
-        var settingsOption = new Option<string?>("--settings")
-        {
-            HelpName = "LIST",
-            Description = $"Comma-separated settings to run (default all: {string.Join(",", TextTrainingModes.All.Select(m => m.Name()))}).",
-        };
-        var seed = new Option<long?>("--seed") { Description = "Seeds the subsets, initial weights and batches (default 1); the noise stays secure unless --seeded-noise." };
-        var seededNoise = new Option<bool>("--seeded-noise") { Description = "Seed the DP noise too: reproducible and NOT secret, for experiments only." };
-        var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/text-classification-<timestamp>)." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
+        var o = new ExperimentOptions<TextTrainingMode>(
+            $"ε of every private setting at --delta; σ is calibrated for it (default {Format(full.TargetEpsilon)}).",
+            full.Delta,
+            $"A few minutes: {quick.TrainReviews} training and {quick.TestReviews} test reviews, expected batch {quick.DpLora.BatchSize}.",
+            TextTrainingModes.All,
+            m => m.Name(),
+            "Seeds the subsets, initial weights and batches (default 1); the noise stays secure unless --seeded-noise.",
+            "Seed the DP noise too: reproducible and NOT secret, for experiments only.",
+            "text-classification");
         var command = new Command(
             "text-classification",
             "IMDB sentiment with a small transformer pretrained on public English: non-private fine-tuning, and DP-SGD from scratch, " +
             "fine-tuning all weights, and fine-tuning LoRA adapters; report accuracy, ε and trainable parameters.");
-        foreach (var option in new Option[] { epsilon, delta, isQuick, settingsOption, seed, seededNoise, outDir, json })
-        {
-            command.Options.Add(option);
-        }
+        o.AddTo(command);
 
         command.SetAction(result =>
         {
-            var s = result.GetValue(isQuick) ? quick : full;
-            if (result.GetValue(epsilon) is { } e)
-            {
-                s = s with { TargetEpsilon = e > 0 && double.IsFinite(e) ? e : throw new UsageException($"--target-epsilon must be a finite number > 0 (got {Format(e)})") };
-            }
-
-            if (result.GetValue(delta) is { } d)
-            {
-                s = s with { Delta = d is > 0 and < 1 ? d : throw new UsageException($"--delta must be in (0, 1) (got {Format(d)})") };
-            }
-
-            if (result.GetValue(settingsOption) is { } list)
-            {
-                var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                var modes = names.Select(n => TextTrainingModes.All.FirstOrDefault(m => m.Name() == n, (TextTrainingMode)(-1))).ToList();
-                if (names.Length == 0 || modes.Any(m => m < 0) || modes.Distinct().Count() != modes.Count)
-                {
-                    throw new UsageException($"--settings takes distinct names from {string.Join(", ", TextTrainingModes.All.Select(m => m.Name()))} (got '{list}')");
-                }
-
-                s = s with { Modes = modes };
-            }
-
+            var s = result.GetValue(o.Quick) ? quick : full;
             s = s with
             {
-                Seed = result.GetValue(seed) ?? s.Seed,
-                SeededNoise = result.GetValue(seededNoise),
-                OutDir = result.GetValue(outDir),
-                CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
+                TargetEpsilon = o.ReadEpsilon(result) ?? s.TargetEpsilon,
+                Delta = o.ReadDelta(result) ?? s.Delta,
+                Modes = o.ReadModes(result) ?? s.Modes,
+                Seed = result.GetValue(o.Seed) ?? s.Seed,
+                SeededNoise = result.GetValue(o.SeededNoise),
+                OutDir = result.GetValue(o.OutDir),
+                CommandLine = ExperimentOptions<TextTrainingMode>.CommandLine(result),
             };
-            var asJson = result.GetValue(json);
+            var asJson = result.GetValue(o.Json);
             var log = asJson ? stderr : stdout;
             var outcome = TextClassificationExperiment.Run(s, new LineProgress(log, stderr));
             foreach (var o in outcome.Outcomes)
