@@ -53,7 +53,7 @@ public sealed class FetchCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("mnist", "out", "error: --csv is only for amazon-reviews (got 'mnist')")]
+    [InlineData("mnist", "out", "error: --csv is only for amazon-reviews and credit-data (got 'mnist')")]
     [InlineData("amazon-reviews", " ", "error: --csv needs a folder")]
     public void CsvOutsideItsUseExitsTwoBeforeFetchingAndNamesTheOption(string dataset, string folder, string error)
     {
