@@ -65,17 +65,7 @@ internal static class TabularPreprocessing
     /// <exception cref="ArgumentException">The schema names a column the table lacks or another target.</exception>
     public static (IReadOnlyList<ColumnPlan> Columns, TargetPlan Target) Plan(TabularTable train, TabularTable? test, string target, TabularSchema schema)
     {
-        var targetIndex = train.ColumnIndex(target);
-        if (schema.TargetName is { } declared && declared != target)
-        {
-            throw new ArgumentException($"{schema.FileName}: the schema's target is '{declared}', but --target is '{target}'");
-        }
-
-        foreach (var name in schema.Columns.Keys.Where(n => !train.Header.Contains(n, StringComparer.Ordinal)))
-        {
-            throw new ArgumentException($"{schema.FileName}: column '{name}' is not in {train.FileName} (columns: {string.Join(", ", train.Header.Select(h => $"'{h}'"))})");
-        }
-
+        var targetIndex = CheckColumns(train, target, schema);
         var columns = new List<ColumnPlan>();
         for (var c = 0; c < train.Header.Count; c++)
         {
@@ -125,6 +115,26 @@ internal static class TabularPreprocessing
         }
 
         return (columns, new TargetPlan(target, classes.Item1, classes.Item2));
+    }
+
+    /// <summary>Checks that the table has the target and every column the schema names, and that the schema's target is the same.</summary>
+    /// <returns>The target's column index.</returns>
+    /// <exception cref="CsvFormatException">The table has no such target column (line 1).</exception>
+    /// <exception cref="ArgumentException">The schema names a column the table lacks or another target.</exception>
+    public static int CheckColumns(TabularTable table, string target, TabularSchema schema)
+    {
+        var targetIndex = table.ColumnIndex(target);
+        if (schema.TargetName is { } declared && declared != target)
+        {
+            throw new ArgumentException($"{schema.FileName}: the schema's target is '{declared}', but --target is '{target}'");
+        }
+
+        foreach (var name in schema.Columns.Keys.Where(n => !table.Header.Contains(n, StringComparer.Ordinal)))
+        {
+            throw new ArgumentException($"{schema.FileName}: column '{name}' is not in {table.FileName} (columns: {string.Join(", ", table.Header.Select(h => $"'{h}'"))})");
+        }
+
+        return targetIndex;
     }
 
     /// <summary>

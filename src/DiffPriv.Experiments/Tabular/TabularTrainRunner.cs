@@ -43,6 +43,7 @@ public static class TabularTrainRunner
         var inv = CultureInfo.InvariantCulture;
         var schema = settings.SchemaFile is { } schemaFile ? TabularSchema.Read(schemaFile) : TabularSchema.Empty;
         var data = TabularTable.Read(settings.DataFile);
+        TabularPreprocessing.CheckColumns(data, settings.TargetColumn, schema);
         var (train, test, heldOutLines) = settings.TestFile is { } testFile ? (data, TabularTable.Read(testFile), null) : Split(data, settings);
         var (columns, target) = TabularPreprocessing.Plan(train, test, settings.TargetColumn, schema);
 
@@ -207,10 +208,12 @@ public static class TabularTrainRunner
     /// <summary>The smallest σ for which the preprocessing events and <paramref name="steps"/> DP-SGD steps compose to ε ≤ the target (PLD).</summary>
     internal static double Calibrate(IReadOnlyList<DpEvent> preprocessing, double q, long steps, double targetEpsilon, double delta)
     {
-        // DP-SGD alone needs less noise: its σ is where the search for the composed run starts.
-        var alone = DpSgdCalibration.NoiseMultiplier(q, steps, targetEpsilon, delta, AccountantKind.Rdp).NoiseMultiplier;
+        // The search starts from DP-SGD alone given what the preprocessing leaves of the budget (by RDP: cheap, and close,
+        // since composing under PLD costs less than adding the two ε); σ is found to 0.1% (σ_hi, always within the target).
+        var left = targetEpsilon - (preprocessing.Count == 0 ? 0 : new PldAccountant().Compose(new ComposedDpEvent(preprocessing)).GetEpsilon(delta));
+        var guess = DpSgdCalibration.NoiseMultiplier(q, steps, Math.Max(left, targetEpsilon / 2), delta, AccountantKind.Rdp).NoiseMultiplier;
         return NoiseCalibration.CalibrateNoiseMultiplier(
-            () => new PldAccountant(), sigma => new ComposedDpEvent([.. preprocessing, DpSgdCalibration.RunEvent(q, sigma, steps)]), targetEpsilon, delta, initialGuess: alone).NoiseMultiplier;
+            () => new PldAccountant(), sigma => new ComposedDpEvent([.. preprocessing, DpSgdCalibration.RunEvent(q, sigma, steps)]), targetEpsilon, delta, 1e-3, guess).NoiseMultiplier;
     }
 
     /// <summary>The lower-case word for a kind or source, as JSON and schema.json spell it.</summary>
