@@ -34,10 +34,10 @@ internal static class TrainCsvCommand
         {
             Description = $"ε the preprocessing may spend on what the schema leaves open (default {100 * TabularTrainSettings.DefaultPreprocessingShare}% of the target ε); part of the total, not added to it.",
         };
-        var model = new Option<string?>("--model") { Description = $"logistic or mlp (default: logistic below {TabularTrainRunner.MlpFromRows} training rows, else mlp)." };
-        var epochs = new Option<double?>("--epochs") { Description = "Epochs > 0; steps = ceil(epochs·N/B) (default 40)." };
+        var model = new Option<string?>("--model") { Description = $"logistic or mlp (default: logistic below {TabularTrainSettings.MlpFromRows} training rows, else mlp)." };
+        var epochs = new Option<double?>("--epochs") { Description = $"Epochs > 0; steps = ceil(epochs·N/B) (default {Format(TabularTrainSettings.DefaultEpochs)})." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Expected batch size B of Poisson sampling, 1 ≤ B ≤ N (default about 8·√N, in [16, 1024])." };
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = "Adam's learning rate > 0 (default 0.05 for logistic, 0.005 for mlp)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Adam's learning rate > 0 (default {Format(TabularTrainSettings.DefaultLearningRate(TabularModelKind.Logistic))} for logistic, {Format(TabularTrainSettings.DefaultLearningRate(TabularModelKind.Mlp))} for mlp)." };
         var clip = new Option<double?>("--max-grad-norm", "-c") { Description = $"Clipping norm C > 0 (default {Format(d.MaxGradNorm)})." };
         var seed = new Option<long?>("--seed") { Description = "Seeds the split, initialisation, sampling and all noise: reproducible, for experiments only (the noise is then not secret). Without it, noise is secure." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/csv-<timestamp>)." };

@@ -23,9 +23,6 @@ namespace DiffPriv.Experiments.Tabular;
 /// </summary>
 public static class TabularTrainRunner
 {
-    /// <summary>From this many training rows on, the default model is the MLP.</summary>
-    public const int MlpFromRows = 10_000;
-
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Runs the training.</summary>
@@ -81,10 +78,10 @@ public static class TabularTrainRunner
         }
 
         var n = trainRows.Rows;
-        var model = settings.Model ?? (n >= MlpFromRows ? TabularModelKind.Mlp : TabularModelKind.Logistic);
-        var batch = settings.BatchSize ?? DefaultBatchSize(n);
-        var epochs = settings.Epochs ?? DefaultEpochs(n);
-        var lr = settings.LearningRate ?? (model == TabularModelKind.Logistic ? 0.05 : 0.005);
+        var model = settings.Model ?? TabularTrainSettings.DefaultModel(n);
+        var batch = settings.BatchSize ?? TabularTrainSettings.DefaultBatchSize(n);
+        var epochs = settings.Epochs ?? TabularTrainSettings.DefaultEpochs;
+        var lr = settings.LearningRate ?? TabularTrainSettings.DefaultLearningRate(model);
         if (batch > n)
         {
             throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {batch})");
@@ -198,12 +195,6 @@ public static class TabularTrainRunner
             ["test_examples"] = r.TestExamples,
         };
     }
-
-    /// <summary>The default expected batch size for N training rows: about √N·8, within [16, 1024] and at most N.</summary>
-    internal static int DefaultBatchSize(int n) => Math.Min(n, Math.Clamp((int)Math.Round(8 * Math.Sqrt(n)), 16, 1024));
-
-    /// <summary>The default epochs for N training rows: 40.</summary>
-    internal static double DefaultEpochs(int n) => n > 0 ? 40 : 1;
 
     /// <summary>The smallest σ for which the preprocessing events and <paramref name="steps"/> DP-SGD steps compose to ε ≤ the target (PLD).</summary>
     internal static double Calibrate(IReadOnlyList<DpEvent> preprocessing, double q, long steps, double targetEpsilon, double delta)
