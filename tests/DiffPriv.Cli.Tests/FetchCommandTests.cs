@@ -53,7 +53,7 @@ public sealed class FetchCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("mnist", "out", "error: --csv is only for amazon-reviews (got 'mnist')")]
+    [InlineData("mnist", "out", "error: --csv is only for amazon-reviews and credit-data (got 'mnist')")]
     [InlineData("amazon-reviews", " ", "error: --csv needs a folder")]
     public void CsvOutsideItsUseExitsTwoBeforeFetchingAndNamesTheOption(string dataset, string folder, string error)
     {
@@ -83,5 +83,54 @@ public sealed class FetchCommandTests : IDisposable
             Assert.Equal(reviews.Count, records.Count);
             Assert.Equal(reviews.Select(r => (r.Text, r.Label)), records.Select(r => (r.Text, r.Target)));
         }
+    }
+}
+
+/// <summary>A fact that needs the two credit tables: skipped, with the reason, when they cannot be fetched here.</summary>
+public sealed class CreditTablesFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Unavailable = new(() =>
+    {
+        try
+        {
+            GermanCredit.Ensure();
+            DataFetcher.Fetch(CreditData.Id);
+            return null;
+        }
+        catch (DataFetchException e)
+        {
+            return e.Message;
+        }
+    });
+
+    public CreditTablesFactAttribute()
+    {
+        if (Unavailable.Value is { } reason)
+        {
+            Skip = $"The credit tables cannot be fetched on this machine ({reason}); the fetch command's input checks still run.";
+        }
+    }
+}
+
+public sealed class FetchCreditTablesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-fetch-credit-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [CreditTablesFact]
+    public void CreditGPrintsTheVerifiedArffAndCreditDataWritesItsCsv()
+    {
+        var cache = Path.Combine(_dir, "cache");
+        var (code, stdout, stderr) = CliRunner.Run("fetch", "credit-g", "--cache", cache);
+        Assert.True(code == CliApp.ExitOk, stderr);
+        Assert.Equal([Path.Combine(cache, GermanCredit.Id), Path.Combine(cache, GermanCredit.Id, GermanCredit.FileName)], stdout.TrimEnd().Split(Environment.NewLine));
+
+        var csv = Path.Combine(_dir, "csv");
+        (code, stdout, stderr) = CliRunner.Run("fetch", "credit-data", "--cache", cache, "--csv", csv);
+        Assert.True(code == CliApp.ExitOk, stderr);
+        var path = Path.Combine(csv, CreditData.CsvFile);
+        Assert.Equal([Path.Combine(cache, CreditData.Id), path], stdout.TrimEnd().Split(Environment.NewLine));
+        Assert.Equal(4_454, CsvReader.Read(path).Records.Count);
     }
 }

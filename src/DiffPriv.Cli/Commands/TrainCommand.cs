@@ -26,6 +26,7 @@ internal static class TrainCommand
         fashion.Aliases.Add("fashion");
         command.Subcommands.Add(fashion);
         command.Subcommands.Add(TrainTextCommand.Create(stdout, stderr));
+        command.Subcommands.Add(TrainCsvCommand.Create(stdout, stderr));
         return command;
     }
 

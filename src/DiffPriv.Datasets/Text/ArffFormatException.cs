@@ -12,7 +12,11 @@ public sealed class ArffFormatException : IOException
     {
         Path = path;
         LineNumber = lineNumber;
+        Problem = problem;
     }
+
+    /// <summary>What is wrong, without the file, the line and a final period.</summary>
+    public string Problem { get; }
 
     /// <summary>The offending file.</summary>
     public string Path { get; }

@@ -22,6 +22,8 @@ public sealed class CorpusFactAttribute : FactAttribute
         [JaneAustenCorpus.Id] = new(() => Probe(JaneAustenCorpus.Id, JaneAustenCorpus.Source, [JaneAustenCorpus.DatabaseFile, JaneAustenCorpus.IndexFile])),
         [AmazonFineFoodReviews.Id] = new(() => Probe(AmazonFineFoodReviews.Id, AmazonFineFoodReviews.Source, [AmazonFineFoodReviews.DatabaseFile, AmazonFineFoodReviews.IndexFile])),
         [MovieLensRatings.Id] = new(() => Probe(MovieLensRatings.Id, MovieLensRatings.Source, [MovieLensRatings.DatabaseFile, MovieLensRatings.IndexFile])),
+        [Datasets.Tabular.CreditData.Id] = new(() => Probe(Datasets.Tabular.CreditData.Id, Datasets.Tabular.CreditData.Source, [Datasets.Tabular.CreditData.DatabaseFile, Datasets.Tabular.CreditData.IndexFile])),
+        [Datasets.Tabular.GermanCredit.Id] = new(() => Probe(Datasets.Tabular.GermanCredit.Id, Datasets.Tabular.GermanCredit.Source, [Datasets.Tabular.GermanCredit.FileName])),
     };
 
     public CorpusFactAttribute(string id)
