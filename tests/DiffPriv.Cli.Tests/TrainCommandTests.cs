@@ -89,6 +89,8 @@ public sealed class TrainCommandTests : IDisposable
         }
 
         Assert.Equal("mnist", json["dataset"]!.GetValue<string>());
+        Assert.Equal("dp-sgd", json["mechanism"]!.GetValue<string>());
+        Assert.Equal("add-or-remove-one", json["neighboring_relation"]!.GetValue<string>());
         Assert.Equal(runDir, json["run_dir"]!.GetValue<string>());
         Assert.Equal(8, json["steps"]!.GetValue<long>()); // ceil(1 epoch · 2000 / 256)
         Assert.Equal(256.0 / 2000, Number(json["sampling_probability"]));
@@ -139,6 +141,44 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("in 2 passes over the data of ⌈N/B⌉ = 2 steps (the plan's last epoch had no step left).", report, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// DP-FTRL's smoke run: 2000 examples in fixed batches of 256, ⌈2000/256⌉ = 8 steps in one tree; σ calibrated so that
+    /// one SingleEpochTreeAggregation(σ, [8]) has ε ≤ 3 under replace-special by RDP, which the test recomputes from the
+    /// printed σ. The JSON and the report name the mechanism and the relation, and the model (not a checkpoint) is saved.
+    /// </summary>
+    [MnistFact]
+    public void FtrlSmokeRunIsAccountedAsOneTreeUnderReplaceSpecialAndSaysSo()
+    {
+        var runDir = Path.Combine(_dir, "ftrl");
+        var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--smoke", "--mechanism", "dp-ftrl", "--json", "--seed", "5", "--out", runDir);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal("dp-ftrl", json["mechanism"]!.GetValue<string>());
+        Assert.Equal("replace-special", json["neighboring_relation"]!.GetValue<string>());
+        Assert.Equal("rdp", json["accountant"]!.GetValue<string>());
+        Assert.Null(json["sampling_probability"]);
+        Assert.Null(json["epsilon_lower"]);
+        Assert.Equal(8, json["steps"]!.GetValue<long>());
+        var sigma = Number(json["noise_multiplier"]);
+        var tree = new DiffPriv.Accounting.Events.SingleEpochTreeAggregationDpEvent(sigma, [8]);
+        var expected = new DiffPriv.Accounting.Rdp.RdpAccountant(neighboringRelation: DiffPriv.Accounting.NeighboringRelation.ReplaceSpecial)
+            .Compose(tree).GetEpsilon(Number(json["delta"]));
+        Assert.Equal(expected, Number(json["epsilon"]), 12);
+        Assert.InRange(Number(json["epsilon"]), 2.99, 3.0); // calibrated to the default target ε = 3
+        // The same σ with the smallest tree depth that fits 8 steps would be wrong: ⌈log2 9⌉ = 4 levels, not 3.
+        Assert.True(new DiffPriv.Accounting.Rdp.RdpAccountant(neighboringRelation: DiffPriv.Accounting.NeighboringRelation.ReplaceSpecial)
+            .Compose(new DiffPriv.Accounting.Events.SingleEpochTreeAggregationDpEvent(sigma, [7])).GetEpsilon(1e-5) < 2.9);
+        var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
+        Assert.Contains("under the **replace-special** relation", report, StringComparison.Ordinal);
+        Assert.Contains("| neighbouring relation | replace-special", report, StringComparison.Ordinal);
+        Assert.Contains("DP-FTRL (fixed batches over a fresh shuffle per pass", report, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(runDir, "model.bin")));
+        Assert.False(File.Exists(Path.Combine(runDir, "checkpoint.bin")));
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!;
+        Assert.Equal("replace-special", metrics["neighboring_relation"]!.GetValue<string>());
+        Assert.Equal(Number(json["epsilon"]), Number(metrics["per_epoch"]![0]!["epsilon"]));
+    }
+
     [MnistFact]
     public void NoDpSmokeRunIsLabelledNotPrivate()
     {
@@ -147,6 +187,8 @@ public sealed class TrainCommandTests : IDisposable
         var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
         Assert.Equal("inf", json["epsilon"]!.GetValue<string>());
         Assert.Null(json["noise_multiplier"]);
+        Assert.Equal("none", json["mechanism"]!.GetValue<string>());
+        Assert.Null(json["neighboring_relation"]);
         Assert.Contains("NOT PRIVATE", stderr, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir, "plain", "model.bin")));
     }
@@ -230,6 +272,9 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--epochs", "train", "mnist", "--epochs", "many")]
     [InlineData("--train-examples", "train", "mnist", "--train-examples", "0")]
     [InlineData("--train-examples", "train", "mnist", "--train-examples", "100", "--smoke")]
+    [InlineData("--mechanism", "train", "mnist", "--mechanism", "dp-adam")]
+    [InlineData("--mechanism", "train", "mnist", "--no-dp", "--mechanism", "dp-ftrl")]
+    [InlineData("--clipping adaptive is not supported with --mechanism dp-ftrl", "train", "mnist", "--mechanism", "dp-ftrl", "--clipping", "adaptive")]
     public void InvalidOptionsExitWithCode2AndOneLineNamingTheOption(string named, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

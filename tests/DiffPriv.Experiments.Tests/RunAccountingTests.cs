@@ -68,4 +68,37 @@ public sealed class RunAccountingTests
         Assert.Equal(engine.GetEpsilonInterval(1e-5), pld);
         Assert.Equal(["pld", "rdp"], estimates.Select(e => e.Accountant));
     }
+
+    [Fact]
+    public void FinalFtrlCountsOneTreePerPassAndReadsEpsilonUnderReplaceSpecial()
+    {
+        // N = 40, B = 10, 2 passes: 8 steps, two trees of 4 leaves (each ⌈log2 5⌉ = 3 levels).
+        var engine = new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial);
+        var model = nn.Linear(3, 2);
+        using var training = engine.MakePrivateFtrl(
+            model, optim.SGD(model.parameters(), 0.1), randn(40, 3), randint(0, 2, [40], dtype: ScalarType.Int64),
+            new DpFtrlOptions { Clipping = PerSample.ClippingOptions.Flat(1.0), NoiseMultiplier = 4.0, BatchSize = 10, Epochs = 2, Seed = 1 });
+        long steps = 0;
+        void Pass(int count)
+        {
+            foreach (var batch in training.Loader.Take(count))
+            {
+                using var scope = NewDisposeScope();
+                training.Optimizer.Step(batch, (x, y) => nn.functional.cross_entropy(model.call(x), y, reduction: nn.Reduction.None));
+                steps++;
+            }
+        }
+
+        Pass(4);
+        var early = Assert.Throws<InvalidOperationException>(() => RunAccounting.FinalFtrl(engine, training, steps, 1e-5));
+        Assert.Contains("the plan has 8", early.Message, StringComparison.Ordinal);
+        Pass(4);
+        var (final, trees, rdp) = RunAccounting.FinalFtrl(engine, training, steps, 1e-5);
+        Assert.Equal(8, final);
+        Assert.Equal(2, trees);
+        var expected = new Accounting.Rdp.RdpAccountant(neighboringRelation: NeighboringRelation.ReplaceSpecial)
+            .Compose(new Accounting.Events.SingleEpochTreeAggregationDpEvent(4.0, [4]), 2).GetEpsilon(1e-5);
+        Assert.Equal(expected, rdp.Epsilon, 12);
+        Assert.Equal(engine.GetEpsilon(1e-5), rdp.Epsilon, 12);
+    }
 }

@@ -6,7 +6,8 @@ using DiffPriv.Experiments.Reports;
 
 namespace DiffPriv.Cli.Commands;
 
-/// <summary><c>diffpriv audit mia</c>: membership-inference attacks on a model's per-example outputs.</summary>
+/// <summary><c>diffpriv audit mia</c>: membership-inference attacks on a model's per-example outputs; <c>audit one-run</c> is
+/// <see cref="AuditOneRunCommand"/>.</summary>
 internal static class AuditCommand
 {
     /// <summary>File with every number of the audit, ROC points included, written into the output folder.</summary>
@@ -16,6 +17,7 @@ internal static class AuditCommand
     {
         var audit = new Command("audit", "Empirical privacy tests of a trained model.");
         audit.Subcommands.Add(CreateMia(stdout, stderr));
+        audit.Subcommands.Add(AuditOneRunCommand.Create(stdout, stderr));
         return audit;
     }
 

@@ -4,11 +4,13 @@ using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.SecretSharer;
 using DiffPriv.Experiments.TextClassification;
+using DiffPriv.Experiments.UserLevel;
 
 namespace DiffPriv.Cli.Commands;
 
 /// <summary><c>diffpriv experiment secret-sharer</c>: private vs non-private character language model with canaries;
-/// <c>diffpriv experiment text-classification</c>: IMDB sentiment, non-private and private, from scratch and fine-tuned.</summary>
+/// <c>diffpriv experiment text-classification</c>: IMDB sentiment, non-private and private, from scratch and fine-tuned;
+/// <c>diffpriv experiment user-level</c>: MovieLens rating prediction with the user as the privacy unit.</summary>
 internal static class ExperimentCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -16,6 +18,95 @@ internal static class ExperimentCommand
         var command = new Command("experiment", "Reproducible experiments that show what differential privacy does to a model.");
         command.Subcommands.Add(SecretSharer(stdout, stderr));
         command.Subcommands.Add(TextClassification(stdout, stderr));
+        command.Subcommands.Add(UserLevel(stdout, stderr));
+        return command;
+    }
+
+    private static Command UserLevel(TextWriter stdout, TextWriter stderr)
+    {
+        var full = UserLevelSettings.Full;
+        var quick = UserLevelSettings.Quick;
+        var epsilon = new Option<double?>("--target-epsilon", "--epsilon")
+        {
+            Description = $"ε of every private setting at --delta, per its privacy unit (per user for user-level, per rating for example-level); σ is calibrated for it (default {Format(full.TargetEpsilon)}).",
+        };
+        var delta = new Option<double?>("--delta") { Description = $"δ in (0, 1) (default {PrivacyStatement.Delta(full.Delta)})." };
+        var isQuick = new Option<bool>("--quick") { Description = $"Under a minute: a seeded subset of {quick.Users} users and fewer epochs." };
+        var settingsOption = new Option<string?>("--settings")
+        {
+            HelpName = "LIST",
+            Description = $"Comma-separated settings to run (default all: {string.Join(",", RatingTrainingModes.All.Select(m => m.Name()))}).",
+        };
+        var seed = new Option<long?>("--seed") { Description = "Seeds the split, the user subset, the initial weights and the non-private batches (default 1); the noise stays secure unless --seeded-noise." };
+        var seededNoise = new Option<bool>("--seeded-noise") { Description = "Seed the DP noise and sampling too: reproducible and NOT secret, for experiments only." };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/user-level-<timestamp>)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout; progress goes to stderr." };
+        var command = new Command(
+            "user-level",
+            "MovieLens rating prediction with the user as the privacy unit: non-private, user-level DP-SGD (ε per user) and example-level DP-SGD " +
+            "(ε per rating, with its group-privacy bound per user); report test RMSE and ε per unit.");
+        foreach (var option in new Option[] { epsilon, delta, isQuick, settingsOption, seed, seededNoise, outDir, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(result =>
+        {
+            var s = result.GetValue(isQuick) ? quick : full;
+            if (result.GetValue(epsilon) is { } e)
+            {
+                s = s with { TargetEpsilon = e > 0 && double.IsFinite(e) ? e : throw new UsageException($"--target-epsilon must be a finite number > 0 (got {Format(e)})") };
+            }
+
+            if (result.GetValue(delta) is { } d)
+            {
+                s = s with { Delta = d is > 0 and < 1 ? d : throw new UsageException($"--delta must be in (0, 1) (got {Format(d)})") };
+            }
+
+            if (result.GetValue(settingsOption) is { } list)
+            {
+                var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var modes = names.Select(n => RatingTrainingModes.All.FirstOrDefault(m => m.Name() == n, (RatingTrainingMode)(-1))).ToList();
+                if (names.Length == 0 || modes.Any(m => m < 0) || modes.Distinct().Count() != modes.Count)
+                {
+                    throw new UsageException($"--settings takes distinct names from {string.Join(", ", RatingTrainingModes.All.Select(m => m.Name()))} (got '{list}')");
+                }
+
+                s = s with { Modes = modes };
+            }
+
+            s = s with
+            {
+                Seed = result.GetValue(seed) ?? s.Seed,
+                SeededNoise = result.GetValue(seededNoise),
+                OutDir = result.GetValue(outDir),
+                CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
+            };
+            var asJson = result.GetValue(json);
+            var log = asJson ? stderr : stdout;
+            var outcome = UserLevelExperiment.Run(s, new LineProgress(log, stderr));
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            foreach (var o in outcome.Outcomes)
+            {
+                log.WriteLine(
+                    $"{o.Mode.Name(),-14} privacy unit: {o.PrivacyUnit,-8} test RMSE {o.TestRmse.ToString("F4", inv)}  " +
+                    $"ε {(o.Mode.IsPrivate() ? $"{Format(o.Epsilon)} per {o.PrivacyUnit}" : "∞")}  {o.WallSeconds.ToString("F0", inv)} s");
+                foreach (var b in o.GroupBounds)
+                {
+                    log.WriteLine(
+                        $"{"",-14} {b.User} ({b.Examples} ratings): group bound ε = {Format(b.ClassicEpsilon)} with δ = 10^{b.ClassicLog10Delta.ToString("F1", inv)}; " +
+                        $"RDP bound ε = {UserLevelReport.FormatEpsilon(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(s.Delta)}");
+                }
+            }
+
+            log.WriteLine($"Run folder: {outcome.RunDir} (report.md, results.json, command.txt)");
+            if (asJson)
+            {
+                stdout.WriteLine(UserLevelReport.SummaryJson(outcome).ToJsonString());
+            }
+
+            return CliApp.ExitOk;
+        });
         return command;
     }
 

@@ -6,7 +6,7 @@ using DiffPriv.Datasets.Text;
 namespace DiffPriv.Cli.Commands;
 
 /// <summary>
-/// <c>diffpriv fetch mnist|fashion-mnist|reuters|brown|imdb|sotu|austen|amazon-reviews|credit-g|credit-data [--csv DIR]</c>:
+/// <c>diffpriv fetch mnist|fashion-mnist|reuters|brown|imdb|sotu|austen|amazon-reviews|movielens|credit-g|credit-data [--csv DIR]</c>:
 /// puts a data set into the per-user cache ahead of use and prints its folder. With <c>--csv DIR</c> (the Amazon fine-food
 /// reviews and the credit scoring table, whose files are R data rather than readable tables) it also checks the data against
 /// their pinned digest and writes <c>DIR/amazon-reviews-train.csv</c> and <c>DIR/amazon-reviews-test.csv</c> (header

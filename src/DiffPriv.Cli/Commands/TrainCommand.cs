@@ -42,11 +42,11 @@ internal static class TrainCommand
         var clippingMode = new Option<string?>("--clipping")
         {
             Description = "flat (default: g·min(1, C/‖g‖)), per-layer (each of the L layers at C/√L; same ε), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
-                "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; same ε).",
+                "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; the release is rescaled to the default C, so the learning rate keeps its meaning; same ε).",
         };
-        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
-        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(d.NoDpLearningRate)} with --no-dp)." };
+        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), or with --mechanism dp-ftrl the fixed batch size; 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {TrainDefaults.MnistFtrl.BatchSize} with dp-ftrl; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {TrainDefaults.MnistFtrl.Epochs} with dp-ftrl; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(TrainDefaults.MnistFtrl.LearningRate)} with dp-ftrl; {Format(d.NoDpLearningRate)} with --no-dp)." };
         var optimizer = new Option<string?>("--optimizer") { Description = $"sgd or adam (default {d.Optimizer.ToString().ToLowerInvariant()})." };
         var schedule = new Option<string?>("--lr-schedule") { Description = $"constant or cosine (lr·½(1 + cos(π·t/T)) over the run) (default {d.Schedule.ToString().ToLowerInvariant()})." };
         var momentum = new Option<double?>("--momentum") { Description = $"SGD momentum in [0, 1) (default {Format(d.Momentum)})." };
@@ -55,12 +55,24 @@ internal static class TrainCommand
         var outDir = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/<dataset>-<timestamp>)." };
         var smoke = new Option<bool>("--smoke") { Description = "A quick check: a small subset (2000 train / 1000 test examples) for 1 epoch." };
         var trainExamples = new Option<int?>("--train-examples") { Description = "Train on the first N training examples only (N ≥ 1; a public choice): e.g. a small set to study memorisation with --audit." };
-        var audit = new Option<bool>("--audit") { Description = "Hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks (training vs held-out examples) and add a \"Privacy audit\" section to the report: the empirical ε lower bound beside the accountant's ε." };
+        var audit = new Option<string?>("--audit")
+        {
+            Description = "mia (also --audit alone): hold out min(10000, N/2) random training examples, train on the rest, then run membership-inference attacks " +
+                "(training vs held-out examples); one-run: insert 1000 white-box gradient canaries into this DP-SGD run and bound ε with the one-run audit " +
+                "(Steinke et al. 2023); all: both. The report puts each empirical ε lower bound beside the accountant's ε.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
         var tune = new TuneOptions();
+        var mechanism = new Option<string?>("--mechanism")
+        {
+            Description = "dp-sgd (default: Poisson sampling, ε under add-or-remove-one) or dp-ftrl (Kairouz et al. 2021: fixed batches of --batch-size over a " +
+                "fresh shuffle per pass, tree-aggregated noise restarted every pass, no sampling assumption; ε under replace-special, by RDP). " +
+                "The two ε are not the same unit; reports name the relation.",
+        };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
@@ -69,8 +81,37 @@ internal static class TrainCommand
 
         command.SetAction(result =>
         {
-            var defaults = TrainDefaults.For(name);
+            var auditText = result.GetResult(audit) is { Implicit: false } ? (result.GetValue(audit) ?? "mia").ToLowerInvariant() : null;
+            if (auditText is not (null or "mia" or "one-run" or "all"))
+            {
+                throw new UsageException($"--audit must be mia, one-run or all (got '{auditText}')");
+            }
+
+            var auditMia = auditText is "mia" or "all";
+            var auditOneRun = auditText is "one-run" or "all";
+            if (auditOneRun && result.GetValue(noDp))
+            {
+                throw new UsageException("--audit one-run inserts its canaries into the DP-SGD step; with --no-dp there is none (see diffpriv audit one-run --no-dp)");
+            }
             var isNoDp = result.GetValue(noDp);
+            var mechanismText = result.GetValue(mechanism);
+            if (isNoDp && mechanismText is not null)
+            {
+                throw new UsageException("--no-dp trains without privacy: --mechanism does not apply");
+            }
+
+            var mechanismValue = (mechanismText ?? "dp-sgd").ToLowerInvariant() switch
+            {
+                "dp-sgd" => MechanismKind.DpSgd,
+                "dp-ftrl" => MechanismKind.DpFtrl,
+                _ => throw new UsageException($"--mechanism must be dp-sgd or dp-ftrl (got '{mechanismText}')"),
+            };
+            var defaults = TrainDefaults.For(name, mechanismValue);
+            if (auditOneRun && mechanismValue != MechanismKind.DpSgd)
+            {
+                throw new UsageException("--audit one-run inserts its canaries into the DP-SGD step (Poisson-sampled like examples); it does not apply to --mechanism dp-ftrl");
+            }
+
             var sigma = result.GetValue(noise);
             var targetEps = result.GetValue(target);
             if (sigma is not null && targetEps is not null)
@@ -87,6 +128,13 @@ internal static class TrainCommand
             if (clippingName is not ("flat" or "per-layer" or "automatic" or "adaptive"))
             {
                 throw new UsageException($"--clipping must be flat, per-layer, automatic or adaptive (got '{clippingName}')");
+            }
+
+            if (mechanismValue == MechanismKind.DpFtrl && clippingName == "adaptive")
+            {
+                throw new UsageException(
+                    "--clipping adaptive is not supported with --mechanism dp-ftrl: its noised count of unclipped gradients is accounted as a " +
+                    "Poisson-sampled Gaussian, not as a tree. Use --clipping flat, per-layer or automatic");
             }
 
             var quantile = result.GetValue(clipQuantile);
@@ -210,19 +258,21 @@ internal static class TrainCommand
                 result.GetValue(outDir),
                 isSmoke,
                 trainExamplesValue,
-                result.GetValue(audit),
+                auditMia,
                 CommandLineOf(result))
             {
+                OneRunAudit = auditOneRun,
                 AutomaticClipping = clippingName == "automatic",
                 AdaptiveClipping = clippingName == "adaptive",
                 PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
+                Mechanism = mechanismValue,
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
             if (tune.Given(result))
             {
-                if (sigma is not null || isNoDp || result.GetValue(lr) is not null || result.GetValue(clip) is not null || result.GetValue(audit))
+                if (sigma is not null || isNoDp || result.GetValue(lr) is not null || result.GetValue(clip) is not null || auditMia || auditOneRun)
                 {
                     throw new UsageException("a search (--tune-…) takes its learning rates and clipping norms from --tune-lr and --tune-max-grad-norm, " +
                         "its σ from --target-epsilon (the whole search's); --learning-rate, --max-grad-norm, --noise-multiplier, --no-dp and --audit do not apply");
@@ -271,7 +321,15 @@ internal static class TrainCommand
             w.WriteLine();
         }
 
-        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png, epsilon.png, {(noDp ? "model.bin" : "checkpoint.bin")}, command.txt)");
+        if (r.OneRunAudit is { } oneRun)
+        {
+            w.WriteLine($"One-run audit ({oneRun.Canaries} gradient canaries inserted into this training run): ε ≥ {oneRun.EpsilonLowerBound.ToString("F3", inv)} " +
+                        $"(95% confidence; at most {oneRun.MaxCertifiable.ToString("F2", inv)} certifiable) vs the accountant's ε ≤ {r.Epsilon.ToString("F3", inv)}");
+            w.WriteLine();
+        }
+
+        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "checkpoint.bin";
+        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt)");
     }
 
     /// <summary>The command as typed, re-quoted for a POSIX shell.</summary>

@@ -89,6 +89,39 @@ public static class PrivacyStatement
         w.WriteLine("The unit protected is one record of the dataset the event's mechanisms ran on.");
     }
 
+    /// <summary>Writes the statement of a DP-FTRL run (Kairouz et al. 2021): ε by RDP under replace-special, what it means and its assumptions.</summary>
+    /// <param name="w">Where to write.</param>
+    /// <param name="run">What ran: N, B, steps, trees and δ.</param>
+    /// <param name="sigma">The noise multiplier σ of every tree node.</param>
+    /// <param name="rdp">ε from the RDP accountant under replace-special.</param>
+    public static void WriteFtrl(TextWriter w, DpFtrlRunShape run, double sigma, Accounting.Rdp.RdpEpsilonResult rdp)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(rdp);
+        var inv = CultureInfo.InvariantCulture;
+        w.WriteLine("Privacy guarantee (example-level, replace-special adjacency)");
+        w.WriteLine();
+        w.WriteLine($"  ε = {Number(rdp.Epsilon, "F3")}  δ = {Delta(run.Delta)}   (RDP accountant{(double.IsFinite(rdp.Epsilon) ? $", optimal order {rdp.OptimalOrder.ToString("0.0##", inv)}" : "")}; replace-special)");
+        w.WriteLine();
+        w.WriteLine($"What it means: DP-FTRL with noise multiplier {sigma.ToString("G6", inv)} for {run.Steps} steps in {run.Trees} {(run.Trees == 1 ? "tree" : "trees")} of");
+        w.WriteLine($"tree-aggregated noise (a tree per pass over the data, each accounted for {run.StepsPerTree} steps), fixed batches of");
+        w.WriteLine($"{run.BatchSize} of {run.DatasetSize} examples, is ({Number(rdp.Epsilon, "F3")}, {Delta(run.Delta)})-differentially private. Replacing any one");
+        w.WriteLine("example by a special example that contributes nothing changes the probability of any outcome of training");
+        w.WriteLine($"(every intermediate model included) by at most a factor e^ε = {Number(Math.Exp(rdp.Epsilon), "G4")}, except with probability at most δ.");
+        w.WriteLine();
+        w.WriteLine("Assumptions:");
+        w.WriteLine("  - Replace-special adjacency (Kairouz et al. 2021, Definition 1.1): the neighbouring dataset has the same size");
+        w.WriteLine("    and order, with one example replaced by a zero example. This ε is not in the same unit as DP-SGD's");
+        w.WriteLine("    add/remove-one ε; compare the two only with that in mind.");
+        w.WriteLine("  - No sampling assumption: batches are fixed-size slices of one shuffled order per pass, and the guarantee");
+        w.WriteLine("    holds for any order. Every example is in at most one batch of each pass, so in at most one leaf per tree.");
+        w.WriteLine("  - Each tree is accounted as complete from its first step (conservative for a pass cut short).");
+        w.WriteLine("  - Example-level privacy: the unit protected is one example. A person contributing k examples");
+        w.WriteLine("    is protected at a weaker level (group privacy).");
+        w.WriteLine("  - Each step clips every per-example gradient to norm C; every tree node adds Gaussian noise of std σ·C.");
+    }
+
     /// <summary>A number in six significant digits, invariant culture: the form options and reports use.</summary>
     /// <param name="value">The number.</param>
     /// <returns>Its text.</returns>

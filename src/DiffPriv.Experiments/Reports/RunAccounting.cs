@@ -1,5 +1,6 @@
 using System.Globalization;
 using DiffPriv.Accounting;
+using DiffPriv.Accounting.Events;
 using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
 
@@ -41,6 +42,42 @@ internal static class RunAccounting
             new("rdp", rdp.Epsilon, null, double.IsFinite(rdp.Epsilon) && steps > 0 ? rdp.OptimalOrder : null),
         ];
         return (steps, pld, rdp, estimates);
+    }
+
+    /// <summary>
+    /// The end of a DP-FTRL run's accounting: the optimizer, the loop and the plan agree on the steps, and the engine
+    /// recorded exactly one tree per pass that had steps (each counted complete); then ε at δ by RDP under replace-special.
+    /// </summary>
+    /// <param name="engine">The replace-special engine that made <paramref name="training"/>.</param>
+    /// <param name="training">The finished training.</param>
+    /// <param name="loopSteps">The steps the training loop counted.</param>
+    /// <param name="delta">δ.</param>
+    /// <returns>The steps, the trees and the RDP answer.</returns>
+    public static (long Steps, long Trees, RdpEpsilonResult Rdp) FinalFtrl(PrivacyEngine engine, PrivateFtrlTraining training, long loopSteps, double delta)
+    {
+        var steps = training.Optimizer.Steps;
+        var plan = training.Schedule;
+        if (steps != loopSteps || steps != plan.TotalSteps)
+        {
+            throw new InvalidOperationException($"The optimizer took {steps} steps, the loop counted {loopSteps} and the plan has {plan.TotalSteps}.");
+        }
+
+        var recorded = engine.LedgerEvent;
+        var trees = recorded.Events.Sum(e => e switch
+        {
+            SelfComposedDpEvent { Event: SingleEpochTreeAggregationDpEvent } c => c.Count,
+            SingleEpochTreeAggregationDpEvent => 1L,
+            _ => throw new InvalidOperationException($"A DP-FTRL run recorded {e}, which is not a tree."),
+        });
+        if (trees != plan.EpochsWithSteps)
+        {
+            throw new InvalidOperationException($"The engine recorded {trees} trees for {plan.EpochsWithSteps} passes with steps.");
+        }
+
+        var accountant = new RdpAccountant(neighboringRelation: NeighboringRelation.ReplaceSpecial);
+        accountant.Compose(recorded);
+        var rdp = accountant.GetEpsilonAndOrder(delta);
+        return (steps, trees, rdp);
     }
 
     /// <summary>

@@ -30,9 +30,17 @@ internal static class RunPlots
 
         var eps = new Plot();
         var upper = eps.Add.Scatter(epochs, r.History.Select(m => m.Epsilon ?? double.NaN).ToArray());
-        upper.LegendText = "ε (PLD, upper)";
-        var lower = eps.Add.Scatter(epochs, r.History.Select(m => m.EpsilonLower ?? double.NaN).ToArray());
-        lower.LegendText = "ε (PLD, lower)";
+        if (r.Settings.Mechanism == MechanismKind.DpFtrl)
+        {
+            upper.LegendText = "ε (RDP, replace-special)";
+        }
+        else
+        {
+            upper.LegendText = "ε (PLD, upper)";
+            var lower = eps.Add.Scatter(epochs, r.History.Select(m => m.EpsilonLower ?? double.NaN).ToArray());
+            lower.LegendText = "ε (PLD, lower)";
+        }
+
         eps.Title($"{r.Settings.DatasetId}: ε spent per epoch (δ = {PrivacyStatement.Delta(r.Settings.Delta)})");
         eps.XLabel("epoch");
         eps.YLabel("ε");

@@ -36,8 +36,11 @@ public static class RunReport
         ["dataset"] = r.Settings.DatasetId,
         ["test_accuracy"] = r.TestAccuracy,
         ["epsilon"] = PrivacyStatement.JsonNumber(r.Epsilon),
-        ["epsilon_lower"] = PrivacyStatement.JsonNumber(r.EpsilonLower ?? double.PositiveInfinity),
+        ["epsilon_lower"] = r.EpsilonLower is { } lower ? PrivacyStatement.JsonNumber(lower) : r.Settings.NoDp ? "inf" : null,
         ["delta"] = r.Settings.NoDp ? null : r.Settings.Delta,
+        ["mechanism"] = r.Settings.MechanismId,
+        ["neighboring_relation"] = r.Settings.NeighboringRelationId,
+        ["accountant"] = r.Settings.NoDp ? null : IsFtrl(r) ? "rdp" : "pld",
         ["noise_multiplier"] = r.NoiseMultiplier,
         ["max_grad_norm"] = r.Settings.NoDp ? null : r.Settings.MaxGradNorm,
         ["clipping"] = r.Settings.NoDp ? null : r.Settings.AutomaticClipping ? "automatic" : r.Settings.AdaptiveClipping ? "adaptive" : r.Settings.PerLayerClipping ? "per-layer" : "flat",
@@ -48,6 +51,15 @@ public static class RunReport
         ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         ["run_dir"] = r.RunDir,
         ["audit"] = r.Audit is { } audit ? AuditJson(audit) : null,
+        ["one_run_audit"] = r.OneRunAudit is { } oneRun ? new JsonObject
+        {
+            ["canaries_inserted_into_this_run"] = oneRun.Canaries,
+            ["epsilon_lower_bound"] = oneRun.EpsilonLowerBound,
+            ["guesses"] = oneRun.Guesses,
+            ["correct_guesses"] = oneRun.CorrectGuesses,
+            ["confidence"] = oneRun.Confidence,
+            ["max_certifiable"] = oneRun.MaxCertifiable,
+        } : null,
     };
 
     private static JsonObject AuditJson(TrainAuditResult audit)
@@ -88,7 +100,7 @@ public static class RunReport
                 ["train_accuracy"] = Finite(m.TrainAccuracy),
                 ["test_accuracy"] = m.TestAccuracy,
                 ["epsilon"] = m.Epsilon is { } e ? PrivacyStatement.JsonNumber(e) : "inf",
-                ["epsilon_lower"] = m.EpsilonLower is { } l ? PrivacyStatement.JsonNumber(l) : "inf",
+                ["epsilon_lower"] = m.EpsilonLower is { } l ? PrivacyStatement.JsonNumber(l) : m.Epsilon is null ? "inf" : null,
                 ["seconds"] = Math.Round(m.Seconds, 3),
             });
         }
@@ -124,9 +136,13 @@ public static class RunReport
         {
             b.AppendLine("- Privacy: **none** (ε = ∞): ordinary training");
         }
+        else if (IsFtrl(r))
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"- ε = **{r.Epsilon.ToString("F3", inv)}** at δ = {PrivacyStatement.Delta(s.Delta)} under the **replace-special** relation (RDP{(r.RdpOrder is { } o ? $", order {o.ToString("0.0##", inv)}" : "")}): not the add/remove-one unit of DP-SGD's ε");
+        }
         else
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"- ε = **{r.Epsilon.ToString("F3", inv)}** at δ = {PrivacyStatement.Delta(s.Delta)} (PLD; the exact ε lies in [{r.EpsilonLower!.Value.ToString("F4", inv)}, {r.Epsilon.ToString("F4", inv)}]); RDP: {Num(r.RdpEpsilon)}{(r.RdpOrder is { } o ? $" (order {o.ToString("0.0##", inv)})" : "")}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"- ε = **{r.Epsilon.ToString("F3", inv)}** at δ = {PrivacyStatement.Delta(s.Delta)} under the add-or-remove-one relation (PLD; the exact ε lies in [{r.EpsilonLower!.Value.ToString("F4", inv)}, {r.Epsilon.ToString("F4", inv)}]); RDP: {Num(r.RdpEpsilon)}{(r.RdpOrder is { } o ? $" (order {o.ToString("0.0##", inv)})" : "")}");
         }
 
         b.AppendLine(CultureInfo.InvariantCulture, $"- Steps: {r.Steps}; wall time: {r.WallSeconds.ToString("F1", inv)} s (data loading, training, evaluation, accounting)");
@@ -137,18 +153,23 @@ public static class RunReport
         b.AppendLine("|---|---|");
         Row(b, "data set", $"{s.DatasetId}: {r.TrainExamples} train / {r.TestExamples} test examples{(s.Smoke ? " (smoke subset)" : "")}");
         Row(b, "model", $"TF Privacy's tutorial CNN (ModelZoo.MnistCnn), {s.Activation.ToString().ToLowerInvariant()} activations");
-        Row(b, "training", s.NoDp ? "ordinary (shuffled mini-batches, mean loss)" : "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)");
+        Row(b, "training", s.NoDp ? "ordinary (shuffled mini-batches, mean loss)"
+            : IsFtrl(r) ? "DP-FTRL (fixed batches over a fresh shuffle per pass, per-example clipping, tree-aggregated Gaussian noise, a tree per pass)"
+            : "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)");
         if (!s.NoDp)
         {
+            Row(b, "neighbouring relation", IsFtrl(r) ? "replace-special (one example replaced by a zero example)" : "add-or-remove-one");
             Row(b, "noise multiplier σ", $"{r.NoiseMultiplier!.Value.ToString("G6", inv)}{(s.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(s.TargetEpsilon!.Value)})" : "")}");
             Row(b, "clipping norm C", s.AutomaticClipping
                 ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, automatic clipping: every per-example gradient scaled to g·C/(‖g‖ + 0.01)"
                 : s.AdaptiveClipping
-                    ? $"adaptive (quantile {s.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)} of the per-example norms, η = 0.2, count noise σ_b = B/20): from {PrivacyStatement.Format(s.MaxGradNorm)} to {r.FinalClip?.ToString("G4", CultureInfo.InvariantCulture)}"
+                    ? $"adaptive (quantile {s.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)} of the per-example norms, η = 0.2, count noise σ_b = B/20; the release rescaled to C = {PrivacyStatement.Format(TrainRunner.AdaptiveReleaseClip(s))}): from {PrivacyStatement.Format(s.MaxGradNorm)} to {r.FinalClip?.ToString("G4", CultureInfo.InvariantCulture)}"
                     : s.PerLayerClipping
                         ? $"{PrivacyStatement.Format(s.MaxGradNorm)}, per layer: each trainable layer clipped at C/√L (the whole gradient stays within C)"
                         : PrivacyStatement.Format(s.MaxGradNorm));
-            Row(b, "sampling probability q", r.SamplingProbability!.Value.ToString("G6", inv));
+            Row(b, "batches", IsFtrl(r)
+                ? $"fixed size {s.BatchSize.ToString(inv)}, a fresh shuffle per pass (no sampling; the guarantee holds for any order)"
+                : $"Poisson sampling, q = {r.SamplingProbability!.Value.ToString("G6", inv)}");
             Row(b, "δ", PrivacyStatement.Delta(s.Delta));
             Row(b, "noise", s.Seed is { } seed ? $"SEEDED ({seed}): reproducible, for experiments only — not secret" : "secure (OS CSPRNG)");
         }
@@ -157,7 +178,7 @@ public static class RunReport
             Row(b, "seed", seed.ToString(inv));
         }
 
-        Row(b, "expected batch size B", s.BatchSize.ToString(inv));
+        Row(b, IsFtrl(r) ? "batch size B" : "expected batch size B", s.BatchSize.ToString(inv));
         Row(b, "epochs", s.Epochs.ToString(inv));
         Row(b, "optimizer", s.Optimizer == OptimizerKind.Sgd ? $"SGD, learning rate {PrivacyStatement.Format(s.LearningRate)}, momentum {PrivacyStatement.Format(s.Momentum)}" : $"Adam, learning rate {PrivacyStatement.Format(s.LearningRate)}");
         Row(b, "learning-rate schedule", LrSchedules.Describe(s.Schedule));
@@ -167,7 +188,7 @@ public static class RunReport
         b.AppendLine("Train loss and accuracy are measured on the sampled training batches during the epoch (local diagnostics on");
         b.AppendLine("private data; they are not covered by ε and should not be published). Test accuracy is on the test set.");
         b.AppendLine();
-        b.AppendLine("| epoch | steps | train loss | train acc | test acc | ε (PLD upper) | seconds |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| epoch | steps | train loss | train acc | test acc | {(IsFtrl(r) ? "ε (RDP, replace-special)" : "ε (PLD upper)")} | seconds |");
         b.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in r.History)
         {
@@ -188,14 +209,41 @@ public static class RunReport
             AuditSection(b, r, audit);
         }
 
+        if (r.OneRunAudit is { } oneRun)
+        {
+            OneRunSection(b, r, oneRun);
+        }
+
         b.AppendLine("## Privacy statement");
         b.AppendLine();
         b.AppendLine("```text");
         b.Append(r.PrivacyStatement);
         b.AppendLine("```");
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp || IsFtrl(r) ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
         return b.ToString();
+    }
+
+    private static void OneRunSection(StringBuilder b, TrainResult r, DiffPriv.Auditing.OneRun.OneRunAuditResult a)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        b.AppendLine("## One-run audit (canaries inserted into this training run)");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"{a.Canaries} white-box gradient canaries were inserted into this training run: each was included with probability ½ and, when");
+        b.AppendLine("included, added to the clipped gradient sum (a record of norm C) at the steps where Poisson sampling drew it, before the noise.");
+        b.AppendLine("The model's updates therefore contain them. The audit guesses which canaries were included from the released updates");
+        b.AppendLine("(Steinke, Nasr & Jagielski, NeurIPS 2023) and turns the right guesses into an ε lower bound.");
+        b.AppendLine();
+        b.AppendLine("| | ε |");
+        b.AppendLine("|---|---:|");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| accountant (upper bound) | {Num(r.Settings.NoDp ? double.PositiveInfinity : r.Epsilon)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| one-run audit (lower bound, {(100 * a.Confidence).ToString("G3", inv)}% confidence) | {a.EpsilonLowerBound.ToString("F3", inv)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| largest bound {a.Canaries} canaries can certify | {a.MaxCertifiable.ToString("F3", inv)} |");
+        b.AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"{a.CorrectGuesses} of {a.Guesses} guesses were right ({a.Candidates.Count} guess counts fixed in advance, Bonferroni-corrected). On the full training");
+        b.AppendLine("set the data's own gradients hide the canaries, so expect a bound near 0; `diffpriv audit one-run` audits the same DP-SGD code");
+        b.AppendLine("on a small training set where the canaries can be seen. How to read it: docs/auditing.md.");
+        b.AppendLine();
     }
 
     private static void AuditSection(StringBuilder b, TrainResult r, TrainAuditResult audit)
@@ -252,6 +300,8 @@ public static class RunReport
         b.AppendLine("How to read these numbers: docs/auditing.md.");
         b.AppendLine();
     }
+
+    private static bool IsFtrl(TrainResult r) => !r.Settings.NoDp && r.Settings.Mechanism == MechanismKind.DpFtrl;
 
     private static void Row(StringBuilder b, string name, string value) => b.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} |");
 

@@ -373,7 +373,7 @@ public static class SecretSharerReport
         string NonPrivate(string value) => np is null ? "–" : value;
         b.AppendLine("| setting | non-private | private |");
         b.AppendLine("|---|---|---|");
-        b.AppendLine(Inv, $"| training | {(np is null ? NotTrained : $"shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss")} | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {PrivacyStatement.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)} |");
+        b.AppendLine(Inv, $"| training | {(np is null ? NotTrained : $"shuffled mini-batches of {s.NonPrivateBatchSize}, mean loss")} | DP-SGD: Poisson sampling q = {o.Accounting.SamplingProbability.ToString("G5", Inv)} (expected batch {s.PrivateBatchSize}), clipping C = {PrivacyStatement.Format(s.MaxGradNorm)}, σ = {o.Accounting.NoiseMultiplier.ToString("G6", Inv)}; privacy unit: example (one training sequence) |");
         b.AppendLine(Inv, $"| optimizer | {NonPrivate($"Adam, learning rate {PrivacyStatement.Format(s.NonPrivateLearningRate)}, {LrSchedules.Describe(s.NonPrivateSchedule)}")} | Adam, learning rate {PrivacyStatement.Format(s.PrivateLearningRate)}, {LrSchedules.Describe(s.PrivateSchedule)} |");
         if (o.Pretraining is { } p0)
         {

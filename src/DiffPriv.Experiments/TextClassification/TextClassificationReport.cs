@@ -133,7 +133,7 @@ public static class TextClassificationReport
             $"{(100 * r.UnknownRate).ToString("F1", inv)}% of the training reviews' tokens are outside it (read as one unknown-word id).");
         b.AppendLine(inv, $"- dp-lora: rank-{s.DpLora.LoraRank} adapters on {string.Join(", ", TextFineTuner.LoraTargets)} of every layer, plus the head; the rest frozen.");
         b.AppendLine($"- Noise: {(s.SeededNoise ? $"SEEDED ({s.Seed}): reproducible, for experiments only, NOT secret" : "secure (OS CSPRNG)")}; clipping C = " +
-            $"{PrivacyStatement.Format(s.DpFull.MaxGradNorm)} per example; Poisson sampling.");
+            $"{PrivacyStatement.Format(s.DpFull.MaxGradNorm)} per example; Poisson sampling. Privacy unit: example (one review): ε is per review.");
         b.AppendLine();
         b.AppendLine(inv, $"Total wall time {r.WallSeconds.ToString("F0", inv)} s.");
         return b.ToString();

@@ -53,13 +53,32 @@ public sealed record TrainDefaults(
     /// <summary>The Fashion-MNIST defaults: as MNIST with larger batches and a larger learning rate.</summary>
     public static TrainDefaults FashionMnist { get; } = Mnist with { BatchSize = 2048, LearningRate = 4.0 };
 
-    /// <summary>The defaults of one data set.</summary>
+    // DP-FTRL (docs/results.md): the same tanh CNN, C and momentum (DP-FTRLM), larger fixed batches (a tree of
+    // ⌈N/B⌉ = 60 steps has 6 levels) and fewer, larger steps; σ is calibrated by RDP under replace-special.
+    /// <summary>
+    /// The MNIST defaults of DP-FTRL (<c>--mechanism dp-ftrl</c>): fixed batches of 1000, 10 passes (a tree each), SGD at
+    /// learning rate 2 with momentum 0.9, C = 0.1; σ calibrated for ε = 3 under replace-special.
+    /// </summary>
+    public static TrainDefaults MnistFtrl { get; } = Mnist with { BatchSize = 1000, Epochs = 10, LearningRate = 2.0 };
+
+    /// <summary>The Fashion-MNIST defaults of DP-FTRL: the MNIST ones (not tuned for Fashion-MNIST).</summary>
+    public static TrainDefaults FashionMnistFtrl { get; } = MnistFtrl;
+
+    /// <summary>The DP-SGD defaults of one data set.</summary>
     /// <param name="dataset">The data set.</param>
     /// <returns>Its defaults.</returns>
-    public static TrainDefaults For(DatasetName dataset) => dataset switch
+    public static TrainDefaults For(DatasetName dataset) => For(dataset, MechanismKind.DpSgd);
+
+    /// <summary>The defaults of one data set and mechanism.</summary>
+    /// <param name="dataset">The data set.</param>
+    /// <param name="mechanism">DP-SGD or DP-FTRL.</param>
+    /// <returns>Its defaults.</returns>
+    public static TrainDefaults For(DatasetName dataset, MechanismKind mechanism) => (dataset, mechanism) switch
     {
-        DatasetName.Mnist => Mnist,
-        DatasetName.FashionMnist => FashionMnist,
-        _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "Unknown data set."),
+        (DatasetName.Mnist, MechanismKind.DpSgd) => Mnist,
+        (DatasetName.FashionMnist, MechanismKind.DpSgd) => FashionMnist,
+        (DatasetName.Mnist, MechanismKind.DpFtrl) => MnistFtrl,
+        (DatasetName.FashionMnist, MechanismKind.DpFtrl) => FashionMnistFtrl,
+        _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "Unknown data set or mechanism."),
     };
 }

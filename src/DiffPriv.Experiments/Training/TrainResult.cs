@@ -21,6 +21,9 @@ public sealed record TrainResult(
     /// <summary>The membership-inference audit (<c>--audit</c>), or null.</summary>
     public TrainAuditResult? Audit { get; init; }
 
+    /// <summary>The one-run audit of the gradient canaries inserted into this run (<see cref="TrainSettings.OneRunAudit"/>), or null.</summary>
+    public DiffPriv.Auditing.OneRun.OneRunAuditResult? OneRunAudit { get; init; }
+
     /// <summary>With adaptive clipping: the clip norm after the last step; otherwise null.</summary>
     public double? FinalClip { get; init; }
 

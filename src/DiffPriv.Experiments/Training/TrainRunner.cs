@@ -2,9 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using DiffPriv.Accounting;
+using DiffPriv.Data;
 using DiffPriv.Datasets;
+using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
+using DiffPriv.Optim;
+using DiffPriv.PerSample;
 using DiffPriv.Queries;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +25,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private DateTime _loopStart = DateTime.UtcNow;
     private Tensor? _testInputs;
     private Tensor? _testTargets;
+    private GradientCanaries? _canaries;
 
     /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
     /// <returns>Everything the run measured.</returns>
@@ -45,6 +50,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
         _testInputs = data.TestInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
+        if (settings.OneRunAudit && (settings.NoDp || settings.Mechanism != MechanismKind.DpSgd))
+        {
+            throw new ArgumentException("the one-run audit inserts its canaries into DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)", nameof(settings));
+        }
+
         if (settings.BatchSize > n)
         {
             throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})", nameof(settings));
@@ -73,7 +83,15 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         var result = settings.NoDp
             ? TrainPlain(model, optimizer, data, train, runDir, clock)
-            : TrainPrivate(model, optimizer, data, train, runDir, clock);
+            : settings.Mechanism == MechanismKind.DpFtrl
+                ? TrainFtrl(model, optimizer, data, train, runDir, clock)
+                : TrainPrivate(model, optimizer, data, train, runDir, clock);
+
+        if (_canaries is not null)
+        {
+            result = result with { OneRunAudit = TrainCanaries.Audit(_canaries, settings.Delta) };
+            Say($"One-run audit of the {_canaries.Canaries.Count} gradient canaries inserted into this run: ε ≥ {result.OneRunAudit.EpsilonLowerBound.ToString("F3", CultureInfo.InvariantCulture)} (95% confidence)");
+        }
 
         if (settings.Audit)
         {
@@ -121,13 +139,25 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             Epochs = settings.Epochs,
             Seed = settings.Seed,
             // Adaptive clipping (Andrew et al.): the clip starts at C and follows a quantile of the norms, η = 0.2, σ_b = B/20, the
-            // paper's defaults; σ is the whole step's and is calibrated like a plain Gaussian sum's.
+            // paper's defaults; σ is the whole step's and is calibrated like a plain Gaussian sum's. The release is rescaled to the
+            // data set's default C, so the step size does not follow the clip: the learning rate keeps the meaning it has in the
+            // default run whatever C the clip starts from or moves to (without it, the median clip falls with the gradients and
+            // learning stalls, and higher quantiles raise the clip and the noise with it; docs/results.md).
             Query = settings.AdaptiveClipping
                 ? new QuantileAdaptiveClipSumQuery(
                     settings.MaxGradNorm, settings.NoiseMultiplier ?? 1.0, targetUnclippedQuantile: settings.ClipQuantile, learningRate: 0.2,
                     clippedCountStddev: settings.BatchSize / 20.0, expectedNumRecords: settings.BatchSize)
+                {
+                    ReleaseClip = AdaptiveReleaseClip(settings),
+                }
                 : null,
         };
+        if (settings.OneRunAudit)
+        {
+            (options, _canaries) = TrainCanaries.Insert(options, model, train.Inputs, train.Targets, settings.Seed);
+            Say($"--audit one-run: {_canaries.Canaries.Count} white-box gradient canaries (each included with probability ½) are inserted into this training run's DP steps.");
+        }
+
         using var training = settings.NoiseMultiplier is not null
             ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
             : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
@@ -140,45 +170,14 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var epochs = (int)schedule.Epochs;
         Say(
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
-            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
+            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2, released at C = {PrivacyStatement.Format(AdaptiveReleaseClip(settings))}) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
-        var meter = new CrossEntropyMeter(model);
-
-        double? epsSoFar = null;
         var history = new List<EpochMetrics>();
-        _loopStart = DateTime.UtcNow;
-        long Loop()
+        var result = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, epochs, totalSteps, data, clock, history, () =>
         {
-            long step = 0;
-            for (var epoch = 1; epoch <= epochs; epoch++)
-            {
-                var epochStart = clock.Elapsed;
-                meter.Reset();
-                model.train();
-                foreach (var batch in training.Loader)
-                {
-                    using (torch.NewDisposeScope())
-                    {
-                        LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
-                        training.Optimizer.Step(batch, meter.PerExampleLoss);
-                    }
-
-                    step++;
-                    progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, meter.LossSum, meter.Correct, meter.Seen, epsSoFar)));
-                }
-
-                var testAccuracy = Evaluate(model, data);
-                var interval = engine.GetEpsilonInterval(settings.Delta);
-                epsSoFar = interval.Upper;
-                var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, interval.Upper, interval.Lower, (clock.Elapsed - epochStart).TotalSeconds);
-                history.Add(metrics);
-                Say(EpochLine(metrics));
-            }
-
-            return step;
-        }
-
-        var result = Loop();
+            var interval = engine.GetEpsilonInterval(settings.Delta);
+            return (interval.Upper, interval.Lower);
+        });
         double? finalClip = training.Optimizer.GlobalState is double clip ? clip : null;
         if (finalClip is { } c)
         {
@@ -203,6 +202,107 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         {
             FinalClip = finalClip,
         };
+    }
+
+    /// <summary>With adaptive clipping, the norm the release is rescaled to: the data set's default clipping norm.</summary>
+    internal static double AdaptiveReleaseClip(TrainSettings settings) => TrainDefaults.For(settings.Dataset).MaxGradNorm;
+
+    /// <summary>
+    /// The epochs of a private run: each pass of <paramref name="loader"/> steps <paramref name="dp"/> over its batches, then
+    /// the test accuracy and ε so far (<paramref name="epsilon"/>: upper, and lower when known) go into <paramref name="history"/>.
+    /// </summary>
+    /// <returns>The steps taken.</returns>
+    private long PrivateLoop(
+        nn.Module<Tensor, Tensor> model,
+        optim.Optimizer optimizer,
+        DpOptimizer dp,
+        IEnumerable<LogicalBatch> loader,
+        int epochs,
+        long totalSteps,
+        ImageDataset data,
+        Stopwatch clock,
+        List<EpochMetrics> history,
+        Func<(double Upper, double? Lower)> epsilon)
+    {
+        var meter = new CrossEntropyMeter(model);
+        double? epsSoFar = null;
+        _loopStart = DateTime.UtcNow;
+        long step = 0;
+        for (var epoch = 1; epoch <= epochs; epoch++)
+        {
+            var epochStart = clock.Elapsed;
+            meter.Reset();
+            model.train();
+            foreach (var batch in loader)
+            {
+                using (torch.NewDisposeScope())
+                {
+                    LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
+                    dp.Step(batch, meter.PerExampleLoss);
+                }
+
+                step++;
+                progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, meter.LossSum, meter.Correct, meter.Seen, epsSoFar)));
+            }
+
+            var testAccuracy = Evaluate(model, data);
+            var (upper, lower) = epsilon();
+            epsSoFar = upper;
+            var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
+            history.Add(metrics);
+            Say(EpochLine(metrics));
+        }
+
+        return step;
+    }
+
+    /// <summary>
+    /// DP-FTRL (Kairouz et al. 2021): fixed batches of B over a fresh shuffle per pass, per-example clipping, the tree query
+    /// (a tree per pass, Honaker's efficient tree) and the inner optimizer on the released residuals (SGD: the FTRL form,
+    /// with momentum DP-FTRLM). ε by RDP under replace-special; the model is saved (checkpoints hold no tree yet).
+    /// </summary>
+    private TrainResult TrainFtrl(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)
+    {
+        var engine = new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial);
+        var n = train.Inputs.shape[0];
+        var options = new DpFtrlOptions
+        {
+            Clipping = settings.AutomaticClipping
+                ? ClippingOptions.Automatic(settings.MaxGradNorm)
+                : settings.PerLayerClipping ? ClippingOptions.PerLayer(EqualLayerThresholds(model, settings.MaxGradNorm)) : ClippingOptions.Flat(settings.MaxGradNorm),
+            BatchSize = settings.BatchSize,
+            Epochs = settings.Epochs,
+            NoiseMultiplier = settings.NoiseMultiplier ?? double.NaN,
+            Seed = settings.Seed,
+        };
+        using var training = settings.NoiseMultiplier is not null
+            ? engine.MakePrivateFtrl(model, optimizer, train.Inputs, train.Targets, options)
+            : engine.MakePrivateFtrlWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta);
+        var sigma = training.Options.NoiseMultiplier;
+        var schedule = training.Schedule;
+        Say(
+            $"DP-FTRL: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)} under replace-special)" : "")}, " +
+            $"tree aggregation restarted every pass ({schedule.StepsPerEpoch} steps per tree), " +
+            $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, " +
+            $"fixed batches of {settings.BatchSize} over a fresh shuffle per pass (no sampling), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
+
+        var history = new List<EpochMetrics>();
+        var loopSteps = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, (int)schedule.Epochs, schedule.TotalSteps, data, clock, history,
+            () => (engine.GetEpsilon(settings.Delta), null));
+        var (steps, trees, rdp) = RunAccounting.FinalFtrl(engine, training, loopSteps, settings.Delta);
+        using var statement = new StringWriter();
+        PrivacyStatement.WriteFtrl(statement, new DpFtrlRunShape(n, settings.BatchSize, steps, trees, schedule.StepsPerEpoch, settings.Delta), sigma, rdp);
+        RunAccounting.WriteSteps(statement, schedule, calibrated: settings.NoiseMultiplier is null);
+        if (settings.Seed is not null)
+        {
+            statement.WriteLine("  - This run used --seed: its noise is reproducible and therefore NOT secret. Seeded runs are for");
+            statement.WriteLine("    reproducibility only; publish a model only from a run without --seed (secure noise).");
+        }
+
+        model.save(Path.Combine(runDir, "model.bin"));
+        return new TrainResult(
+            settings, n, data.TestInputs.shape[0], sigma, null, steps, rdp.Epsilon, null, rdp.Epsilon, double.IsFinite(rdp.Epsilon) ? rdp.OptimalOrder : null,
+            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString());
     }
 
     /// <summary>C/√L for each of the L layers that own trainable parameters: √Σ C_l² = C.</summary>

@@ -30,6 +30,16 @@ public sealed record TrainSettings(
     /// split, so a hyperparameter search can select on one and report the other.</summary>
     public int ValidationExamples { get; init; }
 
+    /// <summary>DP-SGD (the default) or DP-FTRL. With DP-FTRL, <see cref="BatchSize"/> is the fixed batch size and ε is under replace-special.</summary>
+    public MechanismKind Mechanism { get; init; } = MechanismKind.DpSgd;
+
+    /// <summary>
+    /// <c>--audit one-run</c> (or <c>all</c>): insert white-box gradient canaries into this DP-SGD run (1000, or 1/4 of the
+    /// parameters if fewer, each included with probability ½) and bound ε from below with the one-run audit of Steinke,
+    /// Nasr &amp; Jagielski (2023). The canaries are part of the trained model's updates. DP-SGD only.
+    /// </summary>
+    public bool OneRunAudit { get; init; }
+
     /// <summary>Automatic clipping (g·C/(‖g‖ + γ), <c>DpSgdOptions.AutomaticClipping</c>) instead of a flat clip at C.</summary>
     public bool AutomaticClipping { get; init; }
 
@@ -45,10 +55,19 @@ public sealed record TrainSettings(
     public double ClipQuantile { get; init; } = 0.5;
 
     /// <summary>Training examples kept (the first ones; a public choice), or null for all.</summary>
-    public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTrainExamples : TrainExamples;
+    public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset, Mechanism).SmokeTrainExamples : TrainExamples;
 
     /// <summary>Test examples kept, or null for all.</summary>
-    public int? TestLimit => Smoke ? TrainDefaults.For(Dataset).SmokeTestExamples : null;
+    public int? TestLimit => Smoke ? TrainDefaults.For(Dataset, Mechanism).SmokeTestExamples : null;
+
+    /// <summary>The mechanism's name in reports and JSON: <c>dp-sgd</c>, <c>dp-ftrl</c>, or <c>none</c> with <see cref="NoDp"/>.</summary>
+    public string MechanismId => NoDp ? "none" : Mechanism == MechanismKind.DpFtrl ? "dp-ftrl" : "dp-sgd";
+
+    /// <summary>
+    /// The neighbouring relation of the run's ε, as dp_accounting names it: <c>add-or-remove-one</c> (DP-SGD) or
+    /// <c>replace-special</c> (DP-FTRL: one example replaced by a zero example); null without privacy.
+    /// </summary>
+    public string? NeighboringRelationId => NoDp ? null : Mechanism == MechanismKind.DpFtrl ? "replace-special" : "add-or-remove-one";
 
     /// <summary>The data set's identifier (<c>mnist</c>, <c>fashion-mnist</c>).</summary>
     public string DatasetId => ImageDatasets.Get(Dataset).Id;

@@ -198,6 +198,11 @@ public sealed class HyperparameterSearch(TrainSettings settings, IReadOnlyList<S
             throw new ArgumentException("a private search needs a validation split to select on (ValidationExamples ≥ 1)", nameof(settings));
         }
 
+        if (settings.Mechanism != MechanismKind.DpSgd)
+        {
+            throw new ArgumentException("a private search runs DP-SGD (its runs are accounted as Poisson-sampled Gaussian steps), not --mechanism dp-ftrl", nameof(settings));
+        }
+
         if (settings.Audit)
         {
             throw new ArgumentException("--audit does not apply to a search", nameof(settings));

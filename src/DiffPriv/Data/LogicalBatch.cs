@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace DiffPriv.Data;
 
 /// <summary>
-/// One step's Poisson-sampled batch. It reads like the dictionary batch of a TorchSharp <c>DataLoader</c>
+/// One step's batch (Poisson-sampled, or a fixed-size slice of a shuffled pass). It reads like the dictionary batch of a TorchSharp <c>DataLoader</c>
 /// (<c>batch["image"]</c>), loading the sampled examples on first access; <see cref="PhysicalBatches"/> gives the same
 /// examples in chunks of bounded size instead.
 /// </summary>
@@ -19,26 +19,52 @@ public sealed class LogicalBatch : IReadOnlyDictionary<string, Tensor>
     private readonly long[] _indices;
     private Dictionary<string, Tensor>? _loaded;
 
-    internal LogicalBatch(BatchSource source, long[] indices, long maxPhysicalBatchSize, PoissonDataLoader loader, long drawIndex)
+    internal LogicalBatch(BatchSource source, long[] indices, long maxPhysicalBatchSize, IPrivateLoader loader, long drawIndex, int[]? unitSizes = null)
     {
         _source = source;
         _indices = indices;
+        UnitSizes = unitSizes;
         MaxPhysicalBatchSize = maxPhysicalBatchSize;
         Loader = loader;
         DrawIndex = drawIndex;
     }
 
     /// <summary>The loader that drew this batch.</summary>
-    internal PoissonDataLoader Loader { get; }
+    internal IPrivateLoader Loader { get; }
 
     /// <summary>Which draw of its loader this batch is (1 for the first).</summary>
     internal long DrawIndex { get; }
 
-    /// <summary>The sampled example indices, in increasing order.</summary>
+    /// <summary>
+    /// The sampled example indices, in increasing order; with privacy units, the sampled units' examples unit after unit
+    /// (units in increasing order, each unit's examples in increasing order).
+    /// </summary>
     public IReadOnlyList<long> Indices => _indices;
 
     /// <summary>k, the number of sampled examples (may be 0; private: do not publish it).</summary>
     public long Count => _indices.Length;
+
+    /// <summary>With privacy units: the number of examples of each sampled unit, in the order of <see cref="Indices"/>; else null.</summary>
+    internal int[]? UnitSizes { get; }
+
+    /// <summary>With privacy units: each sampled unit's example indices (consecutive runs of <see cref="Indices"/>); else null.</summary>
+    internal List<long[]>? UnitGroups()
+    {
+        if (UnitSizes is not { } sizes)
+        {
+            return null;
+        }
+
+        var groups = new List<long[]>(sizes.Length);
+        var at = 0;
+        foreach (var size in sizes)
+        {
+            groups.Add(_indices[at..(at + size)]);
+            at += size;
+        }
+
+        return groups;
+    }
 
     /// <summary>The largest chunk <see cref="PhysicalBatches"/> yields.</summary>
     public long MaxPhysicalBatchSize { get; }
@@ -72,7 +98,8 @@ public sealed class LogicalBatch : IReadOnlyDictionary<string, Tensor>
 
     /// <summary>
     /// The batch in chunks of at most <see cref="MaxPhysicalBatchSize"/> examples (none when the batch is empty), each
-    /// loaded when reached, so memory stays bounded whatever the draw.
+    /// loaded when reached, so memory stays bounded whatever the draw. With privacy units a chunk may cut a unit in two:
+    /// train with <c>DpOptimizer.Step(batch, lossFunction)</c>, which keeps every unit whole.
     /// </summary>
     /// <returns>Key → chunk tensor, created in the dispose scope current when the chunk is reached.</returns>
     public IEnumerable<IReadOnlyDictionary<string, Tensor>> PhysicalBatches()

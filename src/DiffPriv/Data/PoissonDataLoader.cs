@@ -11,6 +11,8 @@ namespace DiffPriv.Data;
 /// fixed-size batches would not be. Enumerate it like a TorchSharp <c>DataLoader</c>: one <c>foreach</c> is one epoch.
 /// </summary>
 /// <remarks>
+/// <para>With <see cref="DpSgdOptions.PrivacyUnits"/>, units (users) are sampled instead: each unit joins with probability q
+/// and brings all its examples, and the batch lists them unit after unit (see <see cref="PrivacyUnits"/>).</para>
 /// <para>Only the sampled examples are read from the data set. A logical batch can be split into physical batches of at
 /// most <see cref="MaxPhysicalBatchSize"/> examples (<see cref="LogicalBatch.PhysicalBatches"/>) so memory stays bounded
 /// whatever the draw.</para>
@@ -19,7 +21,7 @@ namespace DiffPriv.Data;
 /// <see cref="StepSchedule.TotalSteps"/>; an epoch beyond those throws <see cref="StepPlanExceededException"/> unless the
 /// plan may be exceeded. Without a schedule every epoch has ⌈N/B⌉ batches.</para>
 /// </remarks>
-public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
+public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>, IPrivateLoader
 {
     /// <summary>The key of the inputs in batches made from an (inputs, targets) pair of tensors.</summary>
     public const string InputKey = "data";
@@ -29,6 +31,7 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
 
     private readonly NoiseGate _gate;
     private readonly BatchSource _source;
+    private readonly PrivacyUnits? _units;
 
     /// <summary>Creates a loader over in-memory tensors, with keys <see cref="InputKey"/> and <see cref="TargetKey"/> and no plan.</summary>
     /// <param name="inputs">Examples, first dimension N (e.g. [N, 1, 28, 28]).</param>
@@ -42,9 +45,15 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
     {
     }
 
-    internal PoissonDataLoader(BatchSource source, double samplingProbability, long maxPhysicalBatchSize, NoiseGate gate, StepSchedule? schedule, bool continueBeyondPlan)
+    internal PoissonDataLoader(
+        BatchSource source, double samplingProbability, long maxPhysicalBatchSize, NoiseGate gate, StepSchedule? schedule, bool continueBeyondPlan, PrivacyUnits? units = null)
     {
         ArgumentNullException.ThrowIfNull(gate);
+        if (units is not null && units.ExampleCount != source.Count)
+        {
+            throw new ArgumentException($"The privacy units cover {units.ExampleCount} examples, the data set has {source.Count}.", nameof(units));
+        }
+
         if (!(samplingProbability > 0 && samplingProbability <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(samplingProbability), samplingProbability, "Sampling probability must be in (0, 1].");
@@ -57,22 +66,29 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
         Schedule = schedule;
         ContinueBeyondPlan = continueBeyondPlan;
         _gate = gate;
+        _units = units;
     }
 
     /// <summary>N, the number of examples.</summary>
     public long DatasetSize => _source.Count;
 
-    /// <summary>q, the probability that an example is in a step's batch.</summary>
+    /// <summary>The privacy units that are sampled (user-level DP), or null when every example is its own unit.</summary>
+    public PrivacyUnits? PrivacyUnits => _units;
+
+    /// <summary>The number of units sampled from: U with <see cref="PrivacyUnits"/>, else N (every example is a unit).</summary>
+    public long UnitCount => _units?.Count ?? DatasetSize;
+
+    /// <summary>q, the probability that a unit (an example, or a user with <see cref="PrivacyUnits"/>) is in a step's batch.</summary>
     public double SamplingProbability { get; }
 
-    /// <summary>q·N, the expected batch size: a public constant, used to normalise the noised sum.</summary>
-    public double ExpectedBatchSize => SamplingProbability * DatasetSize;
+    /// <summary>q·N (q·U with <see cref="PrivacyUnits"/>), the expected number of units per batch: a public constant, used to normalise the noised sum.</summary>
+    public double ExpectedBatchSize => SamplingProbability * UnitCount;
 
     /// <summary>The largest physical batch.</summary>
     public long MaxPhysicalBatchSize { get; }
 
-    /// <summary>⌈N/B⌉ = ⌈1/q⌉ steps per epoch (the last epoch of a plan may be shorter).</summary>
-    public long StepsPerEpoch => Schedule?.StepsPerEpoch ?? StepSchedule.StepsPerEpochOf(DatasetSize, ExpectedBatchSize);
+    /// <summary>⌈N/B⌉ = ⌈1/q⌉ steps per epoch, N counting units (the last epoch of a plan may be shorter).</summary>
+    public long StepsPerEpoch => Schedule?.StepsPerEpoch ?? StepSchedule.StepsPerEpochOf(UnitCount, ExpectedBatchSize);
 
     /// <summary>The plan the epochs follow, or null (no plan: every epoch is ⌈N/B⌉ steps and nothing is guarded).</summary>
     public StepSchedule? Schedule { get; }
@@ -86,25 +102,34 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>
     /// <summary>How many epochs (enumerations) were started so far (restored from checkpoints).</summary>
     public long EpochsStarted { get; internal set; }
 
+    /// <inheritdoc />
+    long? IPrivateLoader.LatestPass => null;
+
     /// <summary>Draws the next logical batch (not guarded by the plan; the private optimizer's step is).</summary>
     /// <returns>The batch; nothing is loaded until it is read.</returns>
     public LogicalBatch NextBatch()
     {
         long[] indices;
-        using (var sample = _gate.PoissonSample(DatasetSize, SamplingProbability))
+        using (var sample = _gate.PoissonSample(UnitCount, SamplingProbability))
         {
             indices = sample.data<long>().ToArray();
         }
 
+        int[]? unitSizes = null;
+        if (_units is not null)
+        {
+            (indices, unitSizes) = _units.Expand(indices);
+        }
+
         BatchesDrawn++;
-        return new LogicalBatch(_source, indices, MaxPhysicalBatchSize, this, BatchesDrawn);
+        return new LogicalBatch(_source, indices, MaxPhysicalBatchSize, this, BatchesDrawn, unitSizes);
     }
 
     /// <summary>One epoch (same as enumerating the loader).</summary>
     /// <returns>The batches, drawn lazily.</returns>
     public IEnumerable<LogicalBatch> Epoch() => this;
 
-    /// <summary>One epoch: ⌈N/B⌉ independently drawn logical batches, or the plan's remainder in its last epoch.</summary>
+    /// <summary>One epoch: ⌈N/B⌉ (N counting units) independently drawn logical batches, or the plan's remainder in its last epoch.</summary>
     /// <returns>The batches, drawn lazily.</returns>
     /// <exception cref="StepPlanExceededException">The plan's steps and epochs are used up (thrown on the first <c>MoveNext</c>).</exception>
     public IEnumerator<LogicalBatch> GetEnumerator()

@@ -34,6 +34,13 @@ public sealed class NoiseGate : IDisposable
     /// <summary>The seed of a seeded gate; null for a secure gate.</summary>
     public long? Seed => IsSecure ? null : _seed;
 
+    /// <summary>
+    /// Test-only seam: every standard deviation asked of this gate is multiplied by this factor (default 1). The self-audit's
+    /// power test sets ¼ to show that the audit catches noise four times too small. Internal, visible to the DiffPriv.Tests
+    /// assembly only; no public or protected member reaches it (a test checks this by reflection).
+    /// </summary>
+    internal double StandardDeviationScaleForTests { get; set; } = 1;
+
     /// <summary>A gate drawing from the operating system's cryptographically secure random number generator.</summary>
     /// <returns>The gate.</returns>
     public static NoiseGate CreateSecure()
@@ -66,7 +73,11 @@ public sealed class NoiseGate : IDisposable
             throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Noise standard deviation must be finite and ≥ 0.");
         }
 
-        var dims = shape.ToArray();
+        return GaussianCore(shape.ToArray(), standardDeviation * StandardDeviationScaleForTests, dtype, device);
+    }
+
+    private Tensor GaussianCore(long[] dims, double standardDeviation, ScalarType dtype, Device? device)
+    {
         using var scope = torch.NewDisposeScope();
         var standard = _generator is not null
             ? torch.randn(dims, dtype: ScalarType.Float64, generator: _generator)
@@ -98,9 +109,10 @@ public sealed class NoiseGate : IDisposable
             throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Noise standard deviation must be finite and ≥ 0.");
         }
 
+        standardDeviation *= StandardDeviationScaleForTests;
         if (_generator is not null || tensors.Count <= 1)
         {
-            return tensors.Select(t => Gaussian(t.Shape, standardDeviation, t.Type, t.Device)).ToList();
+            return tensors.Select(t => GaussianCore(t.Shape, standardDeviation, t.Type, t.Device)).ToList();
         }
 
         var counts = tensors.Select(t => t.Shape.Aggregate(1L, (a, d) => checked(a * d))).ToArray();
@@ -148,6 +160,25 @@ public sealed class NoiseGate : IDisposable
             ? torch.rand([populationSize], dtype: ScalarType.Float64, generator: _generator)
             : SecureUniforms(populationSize);
         return (uniforms < probability).nonzero().reshape(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A uniformly random order of [0, <paramref name="count"/>): the shuffle of fixed-size batches (DP-FTRL). Unlike
+    /// Poisson sampling, DP-FTRL's guarantee does not rest on this randomness (it holds for any order); it comes from the
+    /// gate so that a seeded run replays exactly.
+    /// </summary>
+    /// <param name="count">n ≥ 0.</param>
+    /// <returns>An int64 tensor of shape [n] holding every index once.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">n &lt; 0.</exception>
+    public Tensor Permutation(long count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        using var scope = torch.NewDisposeScope();
+        var order = _generator is not null
+            ? torch.randperm(count, generator: _generator)
+            : SecureUniforms(count).argsort();
+        return order.MoveToOuterDisposeScope();
     }
 
     /// <summary>The generator state of a seeded gate (for checkpoints); null for a secure gate, which has none to save.</summary>

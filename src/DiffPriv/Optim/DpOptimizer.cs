@@ -1,4 +1,5 @@
 using DiffPriv.Accounting;
+using DiffPriv.Accounting.Events;
 using DiffPriv.Data;
 using DiffPriv.Noise;
 using DiffPriv.PerSample;
@@ -27,7 +28,8 @@ namespace DiffPriv.Optim;
 /// </code>
 /// <para>That loop runs each logical batch's forward at once. <see cref="Step(LogicalBatch, Func{IReadOnlyDictionary{string, Tensor}, Tensor})"/>
 /// runs it in physical chunks of at most <see cref="DpSgdOptions.MaxPhysicalBatchSize"/> examples, so memory stays bounded
-/// for any draw.</para>
+/// for any draw. With <see cref="DpSgdOptions.PrivacyUnits"/> (user-level DP) it is the only way: it makes each sampled
+/// unit's examples one record, the gradient of their mean loss clipped as a whole, and <see cref="Backward"/> refuses.</para>
 /// <para>Forwards are recorded (for the per-example gradients) whenever gradients are enabled; evaluate under
 /// <c>torch.no_grad()</c> as usual (a forward with gradients that is never backpropagated stays recorded until the next
 /// backward or step, which then fails with a clear message if batch sizes disagree). <c>zero_grad()</c> discards the DP
@@ -41,11 +43,12 @@ public sealed class DpOptimizer : optim.Optimizer
     private readonly Dictionary<string, TorchSharp.Modules.Parameter> _parameters;
     private readonly Dictionary<string, (long[] Shape, ScalarType Type, Device Device)> _shapes;
     private readonly List<IDisposable> _owned = [];
+    private readonly Action<DpEvent> _record;
     private DpSampleParameters? _sampleParameters;
     private DpQueryState? _state;
     private bool _hasGradient;
     private bool _disposed;
-    private PoissonDataLoader? _loader;
+    private IPrivateLoader? _loader;
     private long _consumedDraws;
 
     /// <summary>Creates the optimizer. <see cref="PrivacyEngine.MakePrivate(nn.Module, optim.Optimizer, Tensor, Tensor, DpSgdOptions)"/> is the usual way to get one.</summary>
@@ -73,13 +76,29 @@ public sealed class DpOptimizer : optim.Optimizer
         long microbatches = 0,
         StepSchedule? schedule = null,
         bool continueBeyondPlan = false)
+        : this(inner, hooks, query, gate, samplingProbability, expectedBatchSize, Recorder(ledger), microbatches, schedule, continueBeyondPlan)
+    {
+    }
+
+    /// <summary>The constructor behind the public one, recording events through <paramref name="record"/> (a ledger of another relation).</summary>
+    internal DpOptimizer(
+        optim.Optimizer inner,
+        GradSampleHooks hooks,
+        IDpQuery query,
+        NoiseGate gate,
+        double samplingProbability,
+        double expectedBatchSize,
+        Action<DpEvent> record,
+        long microbatches,
+        StepSchedule? schedule,
+        bool continueBeyondPlan)
         : base(IntPtr.Zero)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(hooks);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(gate);
-        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(record);
         if (!(samplingProbability > 0 && samplingProbability <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(samplingProbability), samplingProbability, "Sampling probability must be in (0, 1].");
@@ -94,7 +113,7 @@ public sealed class DpOptimizer : optim.Optimizer
         _hooks = hooks;
         Query = query;
         _gate = gate;
-        Ledger = ledger;
+        _record = record;
         InnerOptimizer = inner;
         SamplingProbability = samplingProbability;
         ExpectedBatchSize = expectedBatchSize;
@@ -162,14 +181,18 @@ public sealed class DpOptimizer : optim.Optimizer
     /// <summary>Parameter groups of the inner optimizer: learning-rate schedulers built on this optimizer change them.</summary>
     public override IEnumerable<optim.ILearningRateController> ParamGroups => InnerOptimizer.ParamGroups;
 
-    /// <summary>Where every step's privacy event is recorded.</summary>
-    internal PrivacyLedger Ledger { get; }
+    private static Action<DpEvent> Recorder(PrivacyLedger ledger)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return dpEvent => ledger.Record(dpEvent);
+    }
 
     /// <summary>
     /// Ties this optimizer to the loader whose batches it releases: every step must then use exactly one batch newly drawn
-    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling means.
+    /// from it (no batch reused, none combined, none from elsewhere), which is what the accounted Poisson sampling (or,
+    /// for fixed-size batches, one pass per tree) means.
     /// </summary>
-    internal void LinkLoader(PoissonDataLoader loader)
+    internal void LinkLoader(IPrivateLoader loader)
     {
         _loader = loader;
         _consumedDraws = loader.BatchesDrawn;
@@ -191,8 +214,8 @@ public sealed class DpOptimizer : optim.Optimizer
             throw new InvalidOperationException(
                 $"Each private step must use exactly one batch newly drawn from its private loader ({fresh} drawn since the last step" +
                 (batch is null ? "" : ", and the batch given is not the latest one drawn") +
-                "). Reusing a batch, combining batches or feeding batches from another loader would break the Poisson sampling that " +
-                "the accountant assumes, so ε would be wrong.");
+                "). Reusing a batch, combining batches or feeding batches from another loader would break the sampling (Poisson, or one " +
+                "batch per example and pass) that the accountant assumes, so ε would be wrong.");
         }
     }
 
@@ -221,6 +244,12 @@ public sealed class DpOptimizer : optim.Optimizer
         if (Microbatches > 0)
         {
             throw new InvalidOperationException("With microbatches, use Step(batch, lossFunction): it forms the microbatch slots.");
+        }
+
+        if (_loader?.PrivacyUnits is { } units)
+        {
+            throw new InvalidOperationException(
+                $"With privacy units (one record per {units.Name}), use Step(batch, lossFunction): it makes each sampled {units.Name}'s examples one clipped record.");
         }
 
         BackwardCore(perExampleLoss, 1);
@@ -295,9 +324,14 @@ public sealed class DpOptimizer : optim.Optimizer
         ThrowUnlessOneFreshDraw(batch);
         try
         {
-            if (Microbatches > 0)
+            if (batch.UnitGroups() is { } units)
             {
-                MicrobatchBackward(batch, perExampleLoss);
+                // Largest units first, so that units of similar size share a physical batch and little is padded.
+                GroupedBackward(batch, [.. units.OrderByDescending(g => g.Length)], perExampleLoss);
+            }
+            else if (Microbatches > 0)
+            {
+                GroupedBackward(batch, [.. batch.Indices.GroupBy(i => i % Microbatches).Select(g => g.ToArray())], perExampleLoss);
             }
             else
             {
@@ -340,6 +374,7 @@ public sealed class DpOptimizer : optim.Optimizer
         if (!_disposed && disposing)
         {
             DiscardStep();
+            DisposeIfReplaced(GlobalState, null);
             foreach (var owned in _owned)
             {
                 owned.Dispose();
@@ -364,7 +399,7 @@ public sealed class DpOptimizer : optim.Optimizer
         }
     }
 
-    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize);
+    private DpStepInfo StepInfo => new(Steps, SamplingProbability, ExpectedBatchSize) { Pass = _loader?.LatestPass };
 
     private (DpSampleParameters Parameters, DpQueryState State) CurrentStep()
     {
@@ -418,25 +453,24 @@ public sealed class DpOptimizer : optim.Optimizer
         _hasGradient = true;
     }
 
-    // Microbatches: example i belongs to slot i mod M. Every slot present in the batch becomes one record: the mean loss
-    // of its sampled examples. Slots are padded to the largest slot size K with weight-0 copies so the hooks see
-    // equal groups of K consecutive rows; a group is never split across physical batches.
-    private void MicrobatchBackward(LogicalBatch batch, Func<IReadOnlyDictionary<string, Tensor>, Tensor> perExampleLoss)
+    // Groups of examples, each one record: a microbatch slot (example i belongs to slot i mod M) or a privacy unit's
+    // examples. Every group present in the batch becomes the mean loss of its examples. In each physical batch the groups
+    // are padded to the largest one's size K with weight-0 copies, so the hooks see equal groups of K consecutive rows; a
+    // group is never split across physical batches.
+    private void GroupedBackward(LogicalBatch batch, IReadOnlyList<long[]> groups, Func<IReadOnlyDictionary<string, Tensor>, Tensor> perExampleLoss)
     {
         CurrentStep();
-        if (batch.Count == 0)
+        if (groups.Count == 0)
         {
             _hasGradient = true;
             return;
         }
 
-        var slots = batch.Indices.GroupBy(i => i % Microbatches).Select(g => g.ToArray()).ToList();
-        var k = slots.Max(g => g.Length);
-        var groupsPerChunk = Math.Max(1, batch.MaxPhysicalBatchSize / k);
-        foreach (var chunk in slots.Chunk((int)Math.Min(groupsPerChunk, int.MaxValue)))
+        foreach (var chunk in ChunkGroups(groups, batch.MaxPhysicalBatchSize))
         {
-            var rows = new List<long>(chunk.Length * k);
-            var weights = new List<float>(chunk.Length * k);
+            var k = chunk.Max(g => g.Length);
+            var rows = new List<long>(chunk.Count * k);
+            var weights = new List<float>(chunk.Count * k);
             foreach (var group in chunk)
             {
                 for (var j = 0; j < k; j++)
@@ -454,6 +488,34 @@ public sealed class DpOptimizer : optim.Optimizer
         }
     }
 
+    /// <summary>
+    /// Consecutive groups per physical batch while (groups · largest group) ≤ <paramref name="maxRows"/>; a group larger
+    /// than that is a physical batch of its own.
+    /// </summary>
+    internal static List<List<long[]>> ChunkGroups(IReadOnlyList<long[]> groups, long maxRows)
+    {
+        var chunks = new List<List<long[]>>();
+        List<long[]>? current = null;
+        var largest = 0;
+        foreach (var group in groups)
+        {
+            var k = Math.Max(largest, group.Length);
+            if (current is null || (long)(current.Count + 1) * k > maxRows)
+            {
+                current = [group];
+                chunks.Add(current);
+                largest = group.Length;
+            }
+            else
+            {
+                current.Add(group);
+                largest = k;
+            }
+        }
+
+        return chunks;
+    }
+
     private static (IntPtr Data, long Offset) StorageKey(Tensor p) => p.dtype switch
     {
         ScalarType.Float32 => (p.storage<float>().data_ptr(), p.storage_offset()),
@@ -466,7 +528,7 @@ public sealed class DpOptimizer : optim.Optimizer
     {
         var (_, state) = CurrentStep();
         using var scope = torch.NewDisposeScope();
-        DpQueryRelease release;
+        DpQueryRelease? release = null;
         try
         {
             release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
@@ -481,11 +543,17 @@ public sealed class DpOptimizer : optim.Optimizer
             // leave a release unaccounted.
             if (release.Event is { } dpEvent)
             {
-                Ledger.Record(dpEvent);
+                _record(dpEvent);
             }
         }
         catch
         {
+            // A global state that owns tensors (the tree query's) and was made for this release goes with it.
+            if (release is not null)
+            {
+                DisposeIfReplaced(release.GlobalState, GlobalState);
+            }
+
             AbandonStep();
             throw;
         }
@@ -499,13 +567,24 @@ public sealed class DpOptimizer : optim.Optimizer
                 p.grad = release.NoisedSum[name].div(Normalizer);
             }
 
+            var previous = GlobalState;
             GlobalState = release.GlobalState;
+            DisposeIfReplaced(previous, GlobalState);
             InnerOptimizer.step();
         }
         finally
         {
             Steps++;
             AbandonStep();
+        }
+    }
+
+    /// <summary>Disposes a global state that owns resources once <paramref name="current"/> has replaced it.</summary>
+    private static void DisposeIfReplaced(object? replaced, object? current)
+    {
+        if (!ReferenceEquals(replaced, current) && replaced is IDisposable disposable)
+        {
+            disposable.Dispose();
         }
     }
 

@@ -27,6 +27,12 @@ public sealed record ClippingOptions
     /// <summary>Whether one factor scales the whole per-example gradient (flat or automatic), not one per layer.</summary>
     internal bool IsWholeGradient => Mode != ClippingMode.PerLayer;
 
+    /// <summary>
+    /// The L2 sensitivity of a sum of clipped records: C (flat: ‖c·g‖ ≤ C; automatic: ‖C·g/(‖g‖ + γ)‖ &lt; C) or √Σ C_l²
+    /// (per layer).
+    /// </summary>
+    internal double Sensitivity => IsWholeGradient ? MaxGradNorm : Math.Sqrt(LayerMaxGradNorms!.Values.Sum(c => c * c));
+
     /// <summary>Automatic clipping: every per-example gradient g becomes g·<paramref name="scale"/>/(‖g‖ + <paramref name="stabilityConstant"/>).</summary>
     /// <param name="scale">C, finite and &gt; 0 (default 1): the sensitivity, and the norm a large gradient is scaled to.</param>
     /// <param name="stabilityConstant">γ, finite and &gt; 0 (default 0.01).</param>

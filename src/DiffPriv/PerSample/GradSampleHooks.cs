@@ -261,6 +261,10 @@ public sealed class GradSampleHooks : IDisposable
         _disposed = true;
     }
 
+    /// <summary>Paths of the hooked layers whose samplers cannot group examples into one record (<see cref="MicrobatchGrouping.Unsupported"/>).</summary>
+    internal IReadOnlyList<string> LayersWithoutGrouping() =>
+        [.. _layers.Where(l => l.Sampler.MicrobatchGrouping == MicrobatchGrouping.Unsupported).Select(l => l.Path)];
+
     /// <summary>Whether a step is active and not yet used (a forward run now would be recorded).</summary>
     internal bool IsRecording => _activeStep is { Used: false };
 

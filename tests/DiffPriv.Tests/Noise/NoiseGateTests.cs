@@ -81,4 +81,44 @@ public sealed class NoiseGateTests
         using var gate = NoiseGate.CreateSeeded(1);
         Assert.Throws<ArgumentOutOfRangeException>(() => gate.Gaussian([3], std));
     }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void PermutationHoldsEveryIndexOnceAndIsUniformOverPositions(bool secure)
+    {
+        // 20 000 permutations of 5: each index lands in each position with probability 1/5; binomial standard error
+        // √(0.2·0.8/20 000) ≈ 0.0028, accept 4 of them.
+        using var gate = Create(secure);
+        using var scope = torch.NewDisposeScope();
+        const int Draws = 20_000;
+        var counts = new int[5, 5];
+        for (var i = 0; i < Draws; i++)
+        {
+            var order = gate.Permutation(5).data<long>().ToArray();
+            Assert.Equal([0L, 1, 2, 3, 4], order.Order());
+            for (var position = 0; position < 5; position++)
+            {
+                counts[order[position], position]++;
+            }
+        }
+
+        foreach (var count in counts)
+        {
+            Assert.InRange(count / (double)Draws, 0.2 - (4 * 0.0028), 0.2 + (4 * 0.0028));
+        }
+
+        Assert.Equal([0L], gate.Permutation(0).shape);
+    }
+
+    [Fact]
+    public void SeededPermutationsReplay()
+    {
+        using var a = NoiseGate.CreateSeeded(9);
+        using var b = NoiseGate.CreateSeeded(9);
+        using var scope = torch.NewDisposeScope();
+        using var other = NoiseGate.CreateSeeded(10);
+        var first = a.Permutation(1000);
+        Assert.True(first.equal(b.Permutation(1000)).all().item<bool>());
+        Assert.False(first.equal(other.Permutation(1000)).all().item<bool>());
+    }
 }

@@ -36,7 +36,7 @@ public sealed class DropInApiTests
         { TrainingLoop.Chunked, 0.6 },
     };
 
-    private static void RunStep(TrainingLoop loop, Optim.DpOptimizer optimizer, TwoInputNet model, Data.LogicalBatch batch)
+    private static void RunStep(TrainingLoop loop, Optim.DpOptimizer optimizer, TwoInputNet model, DiffPriv.Data.LogicalBatch batch)
     {
         switch (loop)
         {
