@@ -66,4 +66,34 @@ internal static class CliApp
 }
 
 /// <summary>Invalid command-line input: reported in one line with exit code 2.</summary>
-internal sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message)
+{
+    /// <summary>A library's refusal of the settings, restated without .NET's "(Parameter 'x')" suffix.</summary>
+    public static UsageException From(ArgumentException e) => new(e.Message.Split(" (Parameter", 2)[0]);
+
+    /// <summary>
+    /// Runs a command's library entry point over input files: settings the library refuses (checked first), a missing file
+    /// or a malformed CSV record (with its line) become one usage line (exit 2).
+    /// </summary>
+    public static T RunOnFiles<T>(Action validate, IEnumerable<string?> files, Func<T> run)
+    {
+        try
+        {
+            validate();
+            foreach (var file in files.OfType<string>().Where(f => !File.Exists(f)))
+            {
+                throw new UsageException($"{file}: no such file");
+            }
+
+            return run();
+        }
+        catch (DiffPriv.Datasets.Tabular.CsvFormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw From(e);
+        }
+    }
+}

@@ -77,7 +77,7 @@ internal static class AuditOneRunCommand
             }
             catch (ArgumentException e)
             {
-                throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+                throw UsageException.From(e);
             }
 
             if (asJson)

@@ -288,7 +288,7 @@ internal static class TrainCommand
             }
             catch (ArgumentException e)
             {
-                throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+                throw UsageException.From(e);
             }
 
             WriteSummary(run, log);

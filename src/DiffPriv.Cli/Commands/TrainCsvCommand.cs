@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DiffPriv.Cli.Rendering;
-using DiffPriv.Datasets.Tabular;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Tabular;
 
@@ -87,26 +86,9 @@ internal static class TrainCsvCommand
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
-            TabularTrainResult run;
-            try
-            {
-                settings.Validate();
-                foreach (var file in new[] { settings.DataFile, settings.TestFile, settings.SchemaFile }.OfType<string>().Where(f => !File.Exists(f)))
-                {
-                    throw new UsageException($"{file}: no such file");
-                }
-
-                // The runner reads and checks every file before anything is trained: bad input fails fast, with its line.
-                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TabularTrainRunner.Run(settings, p));
-            }
-            catch (CsvFormatException e)
-            {
-                throw new UsageException(e.Message);
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
-            }
+            // The runner reads and checks every file before anything is trained: bad input fails fast, with its line.
+            var run = UsageException.RunOnFiles(settings.Validate, [settings.DataFile, settings.TestFile, settings.SchemaFile], () =>
+                ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TabularTrainRunner.Run(settings, p)));
 
             var inv = CultureInfo.InvariantCulture;
             log.WriteLine();

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DiffPriv.Cli.Rendering;
-using DiffPriv.Datasets.Tabular;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.TextClassification;
 
@@ -80,26 +79,9 @@ internal static class TrainTextCommand
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
-            TextTrainResult run;
-            try
-            {
-                settings.Validate();
-                foreach (var file in new[] { settings.DataFile, settings.TestFile }.OfType<string>().Where(f => !File.Exists(f)))
-                {
-                    throw new UsageException($"{file}: no such file");
-                }
-
-                // The runner reads and checks the CSV files before it loads the model: bad input fails fast, with its line.
-                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TextTrainRunner.Run(settings, p));
-            }
-            catch (CsvFormatException e)
-            {
-                throw new UsageException(e.Message);
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
-            }
+            // The runner reads and checks the CSV files before it loads the model: bad input fails fast, with its line.
+            var run = UsageException.RunOnFiles(settings.Validate, [settings.DataFile, settings.TestFile], () =>
+                ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TextTrainRunner.Run(settings, p)));
 
             var inv = CultureInfo.InvariantCulture;
             log.WriteLine();

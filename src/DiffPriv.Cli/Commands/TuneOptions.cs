@@ -70,7 +70,7 @@ internal sealed class TuneOptions
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+            throw UsageException.From(e);
         }
         catch (SearchSelectedNothingException e)
         {

@@ -108,6 +108,8 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         RunReport.Write(result);
         model.Dispose();
+        _testInputs.Dispose();
+        _testTargets.Dispose();
         return result;
     }
 
