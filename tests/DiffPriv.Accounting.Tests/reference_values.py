@@ -361,18 +361,94 @@ check(T, "MNIST defaults PLD ε(1e-5)", a.get_epsilon(1e-5), 2.3817788079120428,
 
 # ---------------------------------------------------------------------------------------------------------------------
 T = "Rdp/RdpTreeAggregationTests"
+from dp_accounting import dp_event as DE  # noqa: E402  (not every event is exported at the top level)
 REPLACE_SPECIAL = D.NeighboringRelation.REPLACE_SPECIAL
 stated(T, DPA, DPA_RDP_TEST, "('eps20', 1.13, 19.74), ('eps2', 8.83, 2.04)")
 for sigma, e, o in [(1.13, 18.709609893772754, 2.7), (8.83, 1.7731924496178202, 14.0)]:
-    a = rdp_curve(TUTORIAL_ORDERS, D.SingleEpochTreeAggregationDpEvent(sigma, 1600), REPLACE_SPECIAL)
+    a = rdp_curve(TUTORIAL_ORDERS, DE.SingleEpochTreeAggregationDpEvent(sigma, 1600), REPLACE_SPECIAL)
     eps, order = a.get_epsilon_and_optimal_order(1e-6)
     check(T, f"StackOverflow tree σ {sigma}, 1600 steps, ε(1e-6)", eps, e, rtol=1e-12)
     check(T, "  optimal order", order, o)
 a = rdp_curve(rdp_lib.DEFAULT_RDP_ORDERS,
-              D.SelfComposedDpEvent(D.SingleEpochTreeAggregationDpEvent(1.5, [234, 234, 100]), 5), REPLACE_SPECIAL)
+              DE.SelfComposedDpEvent(DE.SingleEpochTreeAggregationDpEvent(1.5, [234, 234, 100]), 5), REPLACE_SPECIAL)
 eps, order = a.get_epsilon_and_optimal_order(1e-5)
 check(T, "5 epochs of trees [234, 234, 100], σ 1.5, ε(1e-5)", eps, 27.81184688377875, rtol=1e-12)
 check(T, "  optimal order", order, 2.1, atol=1e-12)
+
+# ---------------------------------------------------------------------------------------------------------------------
+T = "Rdp/RdpDpAccountingEventsTests"
+ADD_REMOVE = D.NeighboringRelation.ADD_OR_REMOVE_ONE
+stated(T, DPA, DPA_RDP_TEST, "0.123301561", "2.302585092994046", "4.51085950651685")
+check(T, "exponential mechanism ε 1, order 1", rdp_curve([1.0], DE.ExponentialMechanismDpEvent(1.0))._rdp[0], 0.123301561,
+      atol=PLACES7)
+check(T, "exponential mechanism ε 1, orders 1.5, 2, 10, 1000",
+      list(rdp_curve([1.5, 2.0, 10.0, 1000.0], DE.ExponentialMechanismDpEvent(1.0))._rdp),
+      [0.18580156148224458, 0.24830156148224458, 1.0, 1.0], rtol=1e-14)
+check(T, "exponential mechanism ε 0.1, orders 1.5, 1000", list(rdp_curve([1.5, 1000.0], DE.ExponentialMechanismDpEvent(0.1))._rdp),
+      [0.001874826427459834, 0.1], rtol=1e-9)
+check(T, "exponential mechanism ε 1, ε(1e-6)", rdp_curve(None, DE.ExponentialMechanismDpEvent(1.0)).get_epsilon(1e-6),
+      1.0057522259947587, rtol=1e-12)
+check(T, "10 × permute-and-flip ε 0.5, ε(1e-6)",
+      rdp_curve(None, DE.SelfComposedDpEvent(DE.PermuteAndFlipDpEvent(0.5), 10)).get_epsilon(1e-6), 4.9989813679296375, rtol=1e-12)
+RR_ORDERS = [1.5, 2.5, 5, 50, 100, np.inf]
+for p, k, rel, stated_values, computed in [
+    (0.3, 10, REPLACE_SPECIAL, [1.5030552584146897, 1.7801182478869704, 1.9091969256833639, 1.9814516798923105, 1.9846954517418232, 1.9878743481543455],
+     [1.5030552584146895, 1.7801182478869702, 1.9091969256833636, 1.9814516798923105, 1.9846954517418232, 1.9878743481543453]),
+    (0.05, 20, REPLACE_SPECIAL, [2.8985312222056674, 2.9615414620514047, 2.982908949957726, 2.994685471627712, 2.9952141594692665, 2.995732273553991],
+     [2.898531222205669, 2.9615414620514073, 2.9829089499577277, 2.9946854716277143, 2.995214159469268, 2.995732273553991]),
+    (0.01, 3, REPLACE_SPECIAL, [3.851345343526459, 4.334924907685137, 4.503803908976894, 4.596895387863428, 4.601074578835478, 4.605170185988092],
+     [3.851345343526465, 4.334924907685143, 4.5038039089769, 4.596895387863435, 4.601074578835483, 4.605170185988091]),
+    (0.3, 10, REPLACE_ONE, [2.6946320226546314, 2.983865364028855, 3.11316970070507, 3.1854244842182466, 3.1886682560677593, 3.1918471524802814],
+     [2.6946320226546305, 2.9838653640288553, 3.11316970070507, 3.185424484218246, 3.1886682560677593, 3.1918471524802814]),
+    (0.05, 20, REPLACE_ONE, [5.850317703374384, 5.910360162307462, 5.930633082131939, 5.94180620835157, 5.942307807732949, 5.942799375126701],
+     [5.850317703374385, 5.910360162307463, 5.930633082131941, 5.941806208351572, 5.94230780773295, 5.9427993751267]),
+    (0.01, 3, REPLACE_ONE, [5.684126770932727, 5.692634596034571, 5.695421239467805, 5.696956976543137, 5.697025920968522, 5.697093486505405],
+     [5.684126770932734, 5.69263459603458, 5.695421239467812, 5.696956976543144, 5.697025920968528, 5.697093486505405])]:
+    stated(T, DPA, DPA_RDP_TEST, repr(stated_values[0]), repr(stated_values[-1]))
+    check(T, f"randomized response p {p}, k {k}, {rel.name}", list(rdp_curve(RR_ORDERS, DE.RandomizedResponseDpEvent(p, k), rel)._rdp),
+          computed, rtol=1e-15)
+for rel, e in [(REPLACE_SPECIAL, 18.314206283985982), (REPLACE_ONE, 32.17714989518488)]:
+    eps, order = rdp_curve(None, DE.SelfComposedDpEvent(DE.RandomizedResponseDpEvent(0.5, 4), 20), rel).get_epsilon_and_optimal_order(1e-6)
+    check(T, f"20 × randomized response p 0.5, k 4, {rel.name}, ε(1e-6)", eps, e, rtol=1e-12)
+    check(T, "  optimal order", order, 63)
+a = rdp_curve(None, DE.SelfComposedDpEvent(DE.EpsilonDeltaDpEvent(0.1, 1e-7), 100))
+check(T, "100 × (0.1, 1e-7), ε(1e-5)", a.get_epsilon(1e-5), 6.6123495971089294, rtol=1e-12)
+check(T, "  extra δ", a._extra_delta, 9.999950500161699e-06, rtol=1e-12)
+a = rdp_curve(None, DE.ComposedDpEvent([DE.EpsilonDeltaDpEvent(1.0, 1e-6), DE.GaussianDpEvent(2.0)]))
+eps, order = a.get_epsilon_and_optimal_order(1e-5)
+check(T, "(1, 1e-6) then Gaussian(2), ε(1e-5)", eps, 3.141419248387754, rtol=1e-12)
+check(T, "  optimal order", order, 9.5, atol=1e-12)
+check(T, "  δ(2)", a.get_delta(2.0), 0.013152144204092513, rtol=1e-12)
+check(T, "50 × zCDP(0.01, 0.001), ε(1e-6)", rdp_curve(None, DE.SelfComposedDpEvent(DE.ZCDpEvent(0.01, 0.001), 50)).get_epsilon(1e-6),
+      5.271539631154418, rtol=1e-12)
+check(T, "30 × discrete Gaussian(4, 2, 10), ε(1e-6)",
+      rdp_curve(None, DE.SelfComposedDpEvent(DE.DiscreteGaussianDpEvent(4.0, 2.0, 10), 30)).get_epsilon(1e-6), 17.161440103711584, rtol=1e-12)
+
+# ---------------------------------------------------------------------------------------------------------------------
+T = "Rdp/RdpRepeatAndSelectTests"
+for g, sh, m, gb in [(0.1, 0, 3.9086503371292673, 0.09999999994359157), (0.1, 0.5, 6.58113883008419, 0.0999999999623315),
+                     (0.0001, 2, 19998.00019998, 9.99999999949755e-05), (0.999, 0.5, 1.0007506881568875, 0.9989999998360872)]:
+    check(T, f"_truncated_negative_binomial_mean({g}, {sh})", rdp_lib._truncated_negative_binomial_mean(g, sh), m, rtol=1e-15)
+    check(T, f"_gamma_truncated_negative_binomial({sh}, {m})", rdp_lib._gamma_truncated_negative_binomial(sh, m), gb, rtol=1e-15)
+RS_ORDERS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 24, 28, 32, 48, 64, 128, 256, 512, 1024]
+for sh, sigma, first, last in [(0, 1, 1.5000000004656613, 512.5000000004657), (0.5, 10, 0.017500000698491933, 5.127500000698492),
+                               (1, 0.1, 199.99999999999997, 51299.99999999999), (2, 1, 2.500000001396984, 513.500000001397)]:
+    a = rdp_curve(RS_ORDERS, DE.RepeatAndSelectDpEvent(DE.GaussianDpEvent(sigma), 1, sh))
+    check(T, f"mean 1, shape {sh}, Gaussian({sigma}), orders 2 and 1024", [a._rdp[0], a._rdp[-1]], [first, last], rtol=1e-9)
+RUN = DE.SelfComposedDpEvent(DE.PoissonSampledDpEvent(0.01, DE.GaussianDpEvent(1.1)), 1000)
+for run, mean, sh, e, o in [(DE.GaussianDpEvent(1.0), 10, 1, 8.963971978051392, 6.3), (DE.GaussianDpEvent(1.0), 10, 0, 7.859904322959164, 6.3),
+                            (DE.GaussianDpEvent(1.0), 10, 0.5, 8.453901745880232, 6.3),
+                            (DE.GaussianDpEvent(1.0), 10, np.inf, 10.70755939614865, 5.9),
+                            (RUN, 20, 2, 4.545587967123975, 10.0), (RUN, 20, np.inf, 5.644960869048231, 9.1)]:
+    eps, order = rdp_curve(None, DE.RepeatAndSelectDpEvent(run, mean, sh)).get_epsilon_and_optimal_order(1e-6)
+    check(T, f"repeat-and-select({type(run).__name__}, mean {mean}, shape {sh}), ε(1e-6)", eps, e, rtol=1e-9)
+    check(T, "  optimal order", order, o, atol=1e-12)
+a = RDP()
+a.compose(DE.GaussianDpEvent(2.0))
+a.compose(DE.RepeatAndSelectDpEvent(DE.GaussianDpEvent(1.0), 10, 1), 3)
+eps, order = a.get_epsilon_and_optimal_order(1e-6)
+check(T, "Gaussian(2) then 3 × repeat-and-select(Gaussian(1), 10, 1), ε(1e-6)", eps, 22.43029758799834, rtol=1e-9)
+check(T, "  optimal order", order, 4.4, atol=1e-12)
 
 # ---------------------------------------------------------------------------------------------------------------------
 T = "Pld/PldPmfTests"

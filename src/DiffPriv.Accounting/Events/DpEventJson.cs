@@ -3,7 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace DiffPriv.Accounting.Events;
 
-/// <summary>JSON form of <see cref="DpEvent"/> trees: a <c>type</c> discriminator and snake_case properties.</summary>
+/// <summary>
+/// JSON form of <see cref="DpEvent"/> trees: a <c>type</c> discriminator (dp_accounting's class name without
+/// <c>DpEvent</c>, in snake case) and dp_accounting's attribute names in snake case. Every property without a default
+/// is required and unknown properties are rejected; where ∞ is allowed it is written <c>"Infinity"</c>.
+/// </summary>
 public static class DpEventJson
 {
     /// <summary>The serializer options used for events.</summary>
@@ -12,6 +16,14 @@ public static class DpEventJson
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         WriteIndented = false,
+
+        // A misspelt or missing property must not silently become a default (a sample size of 0 would cost nothing):
+        // every constructor parameter without a default is required, and unknown properties are errors.
+        RespectRequiredConstructorParameters = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+
+        // Hand-written files need not put "type" first.
+        AllowOutOfOrderMetadataProperties = true,
     };
 
     /// <summary>Serializes an event tree.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using DiffPriv.Accounting.Events;
+using DiffPriv.Accounting.Numerics;
 
 namespace DiffPriv.Accounting.Rdp;
 
@@ -12,20 +13,38 @@ namespace DiffPriv.Accounting.Rdp;
 /// <para>Supported events (anything else makes <see cref="Supports"/> false):</para>
 /// <list type="bullet">
 /// <item><see cref="GaussianDpEvent"/>: α/(2σ²); σ = 0 gives +∞.</item>
-/// <item><see cref="LaplaceDpEvent"/>: Mironov 2017, Proposition 6, with ε = 1/b; b = 0 gives +∞.</item>
-/// <item><see cref="PoissonSampledDpEvent"/> under <see cref="NeighboringRelation.AddOrRemoveOne"/>, when its
-/// inner event is a Gaussian or a nest of <see cref="ComposedDpEvent"/>/<see cref="SelfComposedDpEvent"/> of
-/// Gaussians (treated as one Gaussian with σ = (Σ σᵢ⁻²)^(−1/2)): the sampled Gaussian mechanism of Mironov,
-/// Talwar, Zhang 2019, integer and fractional orders. Also q = 0 (costs nothing) and q = 1 (the inner event
-/// itself) with any supported inner event.</item>
+/// <item><see cref="LaplaceDpEvent"/>: Mironov 2017, Proposition 6, with ε = 1/b; b = 0 gives +∞.
+/// <see cref="PermuteAndFlipDpEvent"/> with ε is the Laplace mechanism with b = 1/ε (McKenna &amp; Sheldon 2020).</item>
+/// <item><see cref="ZcdpDpEvent"/>: ξ + ρα. <see cref="DiscreteGaussianDpEvent"/>: Δ²/(2σ²)-zCDP in any dimension
+/// (Canonne, Kamath &amp; Steinke 2020).</item>
+/// <item><see cref="EpsilonDeltaDpEvent"/>: ε as the worst ε-DP mechanism (binary randomized response, Mironov 2017,
+/// Proposition 5); δ is set aside and composes as 1 − Π(1 − δᵢ), so <see cref="GetEpsilon"/> at δ proves the RDP
+/// part at 1 − (1 − δ)/(1 − δ_set aside) (+∞ when that is negative).</item>
+/// <item><see cref="ExponentialMechanismDpEvent"/>: ε-bounded range, min(ξ + ε²α/8, ε) (Cesar &amp; Rogers 2021).
+/// dp_accounting adds it once whatever the count; here it composes like every other event.</item>
+/// <item><see cref="RandomizedResponseDpEvent"/> under <see cref="NeighboringRelation.ReplaceOne"/> or
+/// <see cref="NeighboringRelation.ReplaceSpecial"/> (dp_accounting's formulas for each).</item>
+/// <item><see cref="PoissonSampledDpEvent"/> under <see cref="NeighboringRelation.AddOrRemoveOne"/> or
+/// <see cref="NeighboringRelation.ReplaceSpecial"/>, when its inner event is a Gaussian or a nest of
+/// <see cref="ComposedDpEvent"/>/<see cref="SelfComposedDpEvent"/> of Gaussians (treated as one Gaussian with
+/// σ = (Σ σᵢ⁻²)^(−1/2)): the sampled Gaussian mechanism of Mironov, Talwar, Zhang 2019, integer and fractional
+/// orders. As in dp_accounting, a ρ-zCDP event (ξ = 0) counts as the Gaussian with σ = 1/√(2ρ) and a discrete
+/// Gaussian as the Gaussian with σ/Δ there. Also q = 0 (costs nothing) and q = 1 (the inner event itself) with any
+/// supported inner event.</item>
 /// <item><see cref="SampledWithoutReplacementDpEvent"/> of such Gaussians under
 /// <see cref="NeighboringRelation.ReplaceOne"/> only: Wang, Balle, Kasiviswanathan 2019, Theorem 27.</item>
 /// <item><see cref="SingleEpochTreeAggregationDpEvent"/> under <see cref="NeighboringRelation.ReplaceSpecial"/>
 /// only: ⌈log₂(s + 1)⌉·α/(2σ²) for the longest tree of s steps (Kairouz et al. 2021, appendix D). Trees that share
 /// records (several epochs) are composed events.</item>
+/// <item><see cref="RepeatAndSelectDpEvent"/> of any supported event without a δ: Papernot &amp; Steinke 2022,
+/// Theorem 2 (truncated negative binomial, shape ≥ 0) and Theorem 6 (Poisson, shape +∞). An inner δ &gt; 0 is
+/// refused: it would be spent once per run, a random number of times.</item>
 /// <item><see cref="SelfComposedDpEvent"/>, <see cref="ComposedDpEvent"/>, <see cref="NoOpDpEvent"/>, and
 /// <see cref="NonPrivateDpEvent"/> (RDP +∞ at every order, so ε = +∞ and δ = 1).</item>
 /// </list>
+/// <para>Not supported, as in dp_accounting: <see cref="SampledWithReplacementDpEvent"/>,
+/// <see cref="TruncatedSubsampledGaussianDpEvent"/>, <see cref="MixtureOfGaussiansDpEvent"/>,
+/// <see cref="DiscreteLaplaceDpEvent"/>.</para>
 /// <para>Composition costs one RDP evaluation per order per distinct event, whatever the count.</para>
 /// </remarks>
 public sealed class RdpAccountant : PrivacyAccountant
@@ -35,6 +54,9 @@ public sealed class RdpAccountant : PrivacyAccountant
     private readonly double[] _orders;
     private readonly double[] _rdp;
     private readonly double[] _scratch;
+
+    // log(1 − δ) of the (ε, δ) events composed so far, kept in log space so that many tiny δ lose nothing.
+    private double _logOneMinusExtraDelta;
 
     /// <summary>Creates an accountant that has spent nothing.</summary>
     /// <param name="orders">The Rényi orders α at which RDP is tracked; each &gt; 1 (+∞ allowed), at least one.
@@ -89,15 +111,19 @@ public sealed class RdpAccountant : PrivacyAccountant
         return dpEvent switch
         {
             NoOpDpEvent or NonPrivateDpEvent or GaussianDpEvent or LaplaceDpEvent => true,
+            ZcdpDpEvent or DiscreteGaussianDpEvent or EpsilonDeltaDpEvent => true,
+            ExponentialMechanismDpEvent or PermuteAndFlipDpEvent => true,
             SelfComposedDpEvent s => Supports(s.Event),
             ComposedDpEvent c => c.Events.All(Supports),
-            PoissonSampledDpEvent p => NeighboringRelation == NeighboringRelation.AddOrRemoveOne
+            PoissonSampledDpEvent p => NeighboringRelation is NeighboringRelation.AddOrRemoveOne or NeighboringRelation.ReplaceSpecial
                 && (EffectiveNoiseMultiplier(p.Event) is not null
                     || p.SamplingProbability == 0
                     || (p.SamplingProbability == 1 && Supports(p.Event))),
             SampledWithoutReplacementDpEvent w => NeighboringRelation == NeighboringRelation.ReplaceOne
                 && EffectiveNoiseMultiplier(w.Event) is not null,
             SingleEpochTreeAggregationDpEvent => NeighboringRelation == NeighboringRelation.ReplaceSpecial,
+            RandomizedResponseDpEvent => NeighboringRelation is NeighboringRelation.ReplaceOne or NeighboringRelation.ReplaceSpecial,
+            RepeatAndSelectDpEvent r => Supports(r.Event) && !HasDelta(r.Event),
             _ => false,
         };
     }
@@ -123,7 +149,27 @@ public sealed class RdpAccountant : PrivacyAccountant
     public RdpEpsilonResult GetEpsilonAndOrder(double delta)
     {
         ValidateDelta(delta);
-        var (epsilon, order) = RdpMath.Epsilon(_orders, _rdp, delta);
+        var effectiveDelta = delta;
+        if (_logOneMinusExtraDelta != 0)
+        {
+            // δ = 1 − (1 − δ_RDP)(1 − δ_extra): the RDP curve must prove the rest.
+            if (delta == 1)
+            {
+                effectiveDelta = 1;
+            }
+            else
+            {
+                var logRest = LogMath.Log1p(-delta) - _logOneMinusExtraDelta;
+                if (logRest > 0)
+                {
+                    return new RdpEpsilonResult(double.PositiveInfinity, 0);
+                }
+
+                effectiveDelta = -LogMath.Expm1(logRest);
+            }
+        }
+
+        var (epsilon, order) = RdpMath.Epsilon(_orders, _rdp, effectiveDelta);
         return new RdpEpsilonResult(epsilon, order);
     }
 
@@ -145,6 +191,11 @@ public sealed class RdpAccountant : PrivacyAccountant
     {
         ValidateEpsilon(epsilon);
         var (delta, order) = RdpMath.Delta(_orders, _rdp, epsilon);
+        if (_logOneMinusExtraDelta != 0)
+        {
+            delta = -LogMath.Expm1(LogMath.Log1p(-delta) + _logOneMinusExtraDelta);
+        }
+
         return new RdpDeltaResult(delta, order);
     }
 
@@ -172,6 +223,11 @@ public sealed class RdpAccountant : PrivacyAccountant
         {
             case GaussianDpEvent g:
                 return g.NoiseMultiplier;
+            case ZcdpDpEvent { Xi: 0 } z:
+                // ρ-zCDP is the RDP curve of a Gaussian with ρ = 1/(2σ²); with ξ > 0 it is no Gaussian's.
+                return 1 / Math.Sqrt(2 * z.Rho);
+            case DiscreteGaussianDpEvent d:
+                return d.Sigma / d.Sensitivity;
             case SelfComposedDpEvent s:
                 {
                     var inner = EffectiveNoiseMultiplier(s.Event);
@@ -205,6 +261,18 @@ public sealed class RdpAccountant : PrivacyAccountant
                 return null;
         }
     }
+
+    /// <summary>Whether the event holds an (ε, δ) event with δ &gt; 0, which repeat-and-select cannot analyse.</summary>
+    private static bool HasDelta(DpEvent dpEvent) => dpEvent switch
+    {
+        EpsilonDeltaDpEvent e => e.Delta > 0,
+        SelfComposedDpEvent s => s.Count > 0 && HasDelta(s.Event),
+        ComposedDpEvent c => c.Events.Any(HasDelta),
+        PoissonSampledDpEvent p => HasDelta(p.Event),
+        SampledWithoutReplacementDpEvent w => HasDelta(w.Event),
+        RepeatAndSelectDpEvent r => HasDelta(r.Event),
+        _ => false,
+    };
 
     private void Accumulate(DpEvent dpEvent, double multiplier)
     {
@@ -258,6 +326,69 @@ public sealed class RdpAccountant : PrivacyAccountant
                     var sigma = EffectiveNoiseMultiplier(w.Event)!.Value;
                     var q = w.SampleSize == 0 ? 0.0 : (double)w.SampleSize / w.SourceDatasetSize;
                     Evaluate(a => RdpMath.SampledWithoutReplacementGaussian(q, sigma, a));
+                    break;
+                }
+
+            case ZcdpDpEvent z:
+                Evaluate(a => RdpMath.Zcdp(z.Rho, z.Xi, a));
+                break;
+            case DiscreteGaussianDpEvent d:
+                {
+                    // Δ²/(2σ²)-zCDP; σ = 0 releases the exact answer.
+                    var rho = d.Sigma == 0 ? double.PositiveInfinity : d.Sensitivity * d.Sensitivity / (2 * d.Sigma * d.Sigma);
+                    Evaluate(a => RdpMath.Zcdp(rho, 0, a));
+                    break;
+                }
+
+            case EpsilonDeltaDpEvent e:
+                {
+                    // δ composes as 1 − (1 − δ_old)(1 − δ)^count; ε as a pure ε-DP mechanism.
+                    _logOneMinusExtraDelta += multiplier * LogMath.Log1p(-e.Delta);
+                    var eps = e.Epsilon;
+                    Evaluate(a => RdpMath.PureDp(eps, a));
+                    break;
+                }
+
+            case ExponentialMechanismDpEvent x:
+                {
+                    var eps = x.Epsilon;
+                    Evaluate(a => RdpMath.ExponentialMechanism(eps, a));
+                    break;
+                }
+
+            case PermuteAndFlipDpEvent f:
+                {
+                    // Its privacy loss distribution is the Laplace mechanism's with scale 1/ε (McKenna & Sheldon 2020).
+                    var eps = f.Epsilon;
+                    Evaluate(a => RdpMath.Laplace(eps, a));
+                    break;
+                }
+
+            case RandomizedResponseDpEvent r:
+                {
+                    var p = r.NoiseParameter;
+                    var k = r.NumBuckets;
+                    if (NeighboringRelation == NeighboringRelation.ReplaceOne)
+                    {
+                        Evaluate(a => RdpMath.RandomizedResponseReplaceOne(p, k, a));
+                    }
+                    else
+                    {
+                        Evaluate(a => RdpMath.RandomizedResponseReplaceSpecial(p, k, a));
+                    }
+
+                    break;
+                }
+
+            case RepeatAndSelectDpEvent r:
+                {
+                    // The inner event's curve alone (one run), transformed, then composed `multiplier` times.
+                    var saved = (double[])_rdp.Clone();
+                    Array.Clear(_rdp);
+                    Accumulate(r.Event, 1);
+                    var selected = RepeatAndSelectRdp.Compute(_orders, _rdp, r.Mean, r.Shape);
+                    Array.Copy(saved, _rdp, _rdp.Length);
+                    Array.Copy(selected, _scratch, _scratch.Length);
                     break;
                 }
 

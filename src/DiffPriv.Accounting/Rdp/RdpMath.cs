@@ -55,6 +55,134 @@ internal static class RdpMath
     public static int TreeDepth(long steps) => 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)steps);
 
     /// <summary>
+    /// A (ξ, ρ)-zCDP mechanism (Bun &amp; Steinke 2016, Definition 1.1): ξ + ρα. The discrete Gaussian with scale σ and
+    /// L2 sensitivity Δ is Δ²/(2σ²)-zCDP in any dimension (Canonne, Kamath &amp; Steinke 2020: one coordinate by their
+    /// Rényi bound, several because independent coordinates add their Rényi divergences).
+    /// </summary>
+    public static double Zcdp(double rho, double xi, double alpha) =>
+        rho == 0 ? xi : xi + (rho * alpha);
+
+    /// <summary>
+    /// Any ε-DP mechanism, via the binary randomized response that is the worst case for ε-DP (Mironov 2017,
+    /// Proposition 5): (εα + log(1 + e^{ε(1−2α)}) − log(1 + e^ε))/(α − 1), written as
+    /// ε + (log1p(e^{ε(1−2α)}) − log1p(e^{−ε}))/(α − 1) so that nothing cancels; ε at α = +∞.
+    /// </summary>
+    public static double PureDp(double eps, double alpha)
+    {
+        if (eps == 0)
+        {
+            return 0;
+        }
+
+        if (double.IsPositiveInfinity(eps) || double.IsPositiveInfinity(alpha))
+        {
+            return eps;
+        }
+
+        return eps + ((LogMath.Log1p(Math.Exp(eps * (1 - (2 * alpha)))) - LogMath.Log1p(Math.Exp(-eps))) / (alpha - 1));
+    }
+
+    /// <summary>
+    /// The ε-DP exponential mechanism through bounded range (Cesar &amp; Rogers 2021, "Bounding, Concentrating, and
+    /// Truncating: Unifying Privacy Loss Composition for Data Analytics", Section 3): it is (ξ, ε²/8)-zCDP with
+    /// ξ = r − 1 − log r − ε²/8, r = ε/(e^ε − 1); and no order exceeds ε. dp_accounting's formula.
+    /// </summary>
+    public static double ExponentialMechanism(double eps, double alpha)
+    {
+        if (eps == 0)
+        {
+            return 0;
+        }
+
+        if (double.IsPositiveInfinity(eps) || double.IsPositiveInfinity(alpha))
+        {
+            return eps;
+        }
+
+        var r = eps / LogMath.Expm1(eps);
+        var quarterSquare = eps * eps / 8;
+        var xi = r - 1 - Math.Log(r) - quarterSquare;
+        return Math.Min(xi + (quarterSquare * alpha), eps);
+    }
+
+    /// <summary>
+    /// k-ary randomized response with noise p under replace-special: the Rényi divergence, in either direction,
+    /// between the output for one bucket and for the special record (uniform over the k buckets):
+    /// max over x ∈ {α, 1 − α} of log((k(1−p)+p)ˣ/k + (k−1)pˣ/k)/(α − 1); max(log(k(1−p)+p), −log p) at α = +∞.
+    /// </summary>
+    public static double RandomizedResponseReplaceSpecial(double p, long k, double alpha)
+    {
+        if (k == 1 || p == 1)
+        {
+            return 0;
+        }
+
+        if (p == 0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        var logTruth = Math.Log((k * (1 - p)) + p);
+        var logNoise = Math.Log(p);
+        if (double.IsPositiveInfinity(alpha))
+        {
+            return Math.Max(logTruth, -logNoise);
+        }
+
+        double Bound(double x) => LogWeightedSum(x * logTruth, 1.0 / k, x * logNoise, 1 - (1.0 / k), 0, 0);
+        return Math.Max(Bound(alpha), Bound(1 - alpha)) / (alpha - 1);
+    }
+
+    /// <summary>
+    /// k-ary randomized response with noise p under replace-one: the Rényi divergence between the output
+    /// distributions for two different buckets, log((p/k)e^{αL} + (1 − p + p/k)e^{−αL} + (1 − 2/k)p)/(α − 1) with
+    /// L = log(k/p − k + 1); L at α = +∞.
+    /// </summary>
+    public static double RandomizedResponseReplaceOne(double p, long k, double alpha)
+    {
+        if (k == 1 || p == 1)
+        {
+            return 0;
+        }
+
+        if (p == 0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        var logRatio = Math.Log((k / p) - k + 1);
+        if (double.IsPositiveInfinity(alpha))
+        {
+            return logRatio;
+        }
+
+        return LogWeightedSum(alpha * logRatio, p / k, -alpha * logRatio, 1 - p + (p / k), 0, (1 - (2.0 / k)) * p) / (alpha - 1);
+    }
+
+    /// <summary>log(w₁e^{t₁} + w₂e^{t₂} + w₃e^{t₃}) for weights ≥ 0, without overflow.</summary>
+    private static double LogWeightedSum(double t1, double w1, double t2, double w2, double t3, double w3)
+    {
+        var max = double.NegativeInfinity;
+        if (w1 > 0)
+        {
+            max = Math.Max(max, t1);
+        }
+
+        if (w2 > 0)
+        {
+            max = Math.Max(max, t2);
+        }
+
+        if (w3 > 0)
+        {
+            max = Math.Max(max, t3);
+        }
+
+        var sum = (w1 > 0 ? w1 * Math.Exp(t1 - max) : 0) + (w2 > 0 ? w2 * Math.Exp(t2 - max) : 0) + (w3 > 0 ? w3 * Math.Exp(t3 - max) : 0);
+        return max + Math.Log(sum);
+    }
+
+    /// <summary>
     /// Laplace mechanism with pure-DP parameter ε = 1/b (Mironov 2017, Proposition 6):
     /// ε + log(1 + (α−1)(e^{(1−2α)ε} − 1)/(2α−1))/(α−1), with a series for α close to 1.
     /// </summary>

@@ -143,26 +143,40 @@ internal sealed class AccountingOptions
             ? StepSchedule.FromEpochs(n.Value, b.Value, epochs!.Value).TotalSteps
             : (long)Math.Ceiling(epochs!.Value / q.Value));
 
-        if (!(delta > 0 && delta < 1))
-        {
-            throw new UsageException($"--delta must be in (0, 1) (got {Format(delta)})");
-        }
+        CheckDelta(delta);
 
         if (n is not null && delta >= 1.0 / n.Value)
         {
             stderr.WriteLine($"warning: δ = {Format(delta)} is not below 1/N = {Format(1.0 / n.Value)}: such a δ allows a mechanism that publishes a few examples outright. Use δ ≪ 1/N.");
         }
 
-        var accountant = accountantText.ToLowerInvariant() switch
-        {
-            "rdp" => AccountantChoice.Rdp,
-            "pld" => AccountantChoice.Pld,
-            "all" when allowAll => AccountantChoice.All,
-            _ => throw new UsageException($"--accountant must be one of {(allowAll ? "rdp, pld, all" : "rdp, pld")} (got '{accountantText}')"),
-        };
-
+        var accountant = ParseAccountant(accountantText, allowAll);
         return new AccountingInputs(q.Value, n, b, epochs, stepCount, delta, accountant, result.GetValue(Json));
     }
+
+    /// <summary>The options of a DP-SGD run (sampling and steps), which an event tree replaces.</summary>
+    public IEnumerable<Option> RunOptions => [SamplingProbability, DatasetSize, BatchSize, Steps, Epochs];
+
+    /// <summary>Whether the option was given on the command line (not just defaulted).</summary>
+    public static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
+    /// <summary>Checks δ ∈ (0, 1).</summary>
+    public static void CheckDelta(double delta)
+    {
+        if (!(delta > 0 && delta < 1))
+        {
+            throw new UsageException($"--delta must be in (0, 1) (got {Format(delta)})");
+        }
+    }
+
+    /// <summary>Reads --accountant: rdp, pld, or (when allowed) all.</summary>
+    public static AccountantChoice ParseAccountant(string text, bool allowAll) => text.ToLowerInvariant() switch
+    {
+        "rdp" => AccountantChoice.Rdp,
+        "pld" => AccountantChoice.Pld,
+        "all" when allowAll => AccountantChoice.All,
+        _ => throw new UsageException($"--accountant must be one of {(allowAll ? "rdp, pld, all" : "rdp, pld")} (got '{text}')"),
+    };
 
     public static string Format(double value) => PrivacyStatement.Format(value);
 }

@@ -11,16 +11,36 @@ internal static class EpsilonCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var options = new AccountingOptions("pld", "Accountant: pld (privacy-loss distributions, an interval that brackets the true ε; default), rdp (Rényi DP), or all.");
+        var options = new AccountingOptions("pld", "Accountant: pld (privacy-loss distributions, an interval that brackets the true ε; default), rdp (Rényi DP), or all (the default with --event: every accountant that can analyse the event).");
         var noise = new Option<double?>("--noise-multiplier", "-s")
         {
             Description = "Noise multiplier σ > 0: the noise standard deviation divided by the clipping norm.",
         };
-        var command = new Command("epsilon", "Compute the (ε, δ) privacy guarantee of DP-SGD from its sampling rate, noise multiplier and number of steps.");
+        var eventFile = new Option<string?>("--event")
+        {
+            Description = "A JSON file with one event tree (dp_accounting's events; see docs/accounting.md): the guarantee of that mechanism instead of a DP-SGD run. Not with --noise-multiplier, --steps, --epochs or the sampling options.",
+        };
+        var relation = new Option<string?>("--neighboring-relation")
+        {
+            Description = "With --event: add-or-remove-one (default), replace-one or replace-special.",
+        };
+        var command = new Command("epsilon", "Compute the (ε, δ) privacy guarantee of DP-SGD from its sampling rate, noise multiplier and number of steps, or of any mechanism described by an event file.");
         command.Options.Add(noise);
         options.AddTo(command);
+        command.Options.Add(eventFile);
+        command.Options.Add(relation);
         command.SetAction(result =>
         {
+            if (result.GetValue(eventFile) is { } path)
+            {
+                return EventEpsilon.Run(result, path, relation, options, [noise, .. options.RunOptions], stdout);
+            }
+
+            if (AccountingOptions.Given(result, relation))
+            {
+                throw new UsageException("--neighboring-relation applies to --event only; a DP-SGD run with Poisson sampling is analysed under add-or-remove-one");
+            }
+
             var sigma = result.GetValue(noise) ?? throw new UsageException("--noise-multiplier is required: a finite number > 0");
             if (!(sigma > 0 && double.IsFinite(sigma)))
             {
@@ -68,6 +88,15 @@ internal static class EpsilonCommand
 
     internal static JsonObject ToJson(AccountingInputs inputs, double sigma, IReadOnlyList<AccountantEstimate> results)
     {
+        var json = InputsJson(inputs);
+        json["noise_multiplier"] = sigma;
+        json["results"] = ResultsJson(results);
+        return json;
+    }
+
+    /// <summary>The <c>results</c> array: accountant, epsilon, epsilon_lower (PLD), optimal_order (RDP).</summary>
+    internal static JsonArray ResultsJson(IReadOnlyList<AccountantEstimate> results)
+    {
         var list = new JsonArray();
         foreach (var r in results)
         {
@@ -80,10 +109,7 @@ internal static class EpsilonCommand
             });
         }
 
-        var json = InputsJson(inputs);
-        json["noise_multiplier"] = sigma;
-        json["results"] = list;
-        return json;
+        return list;
     }
 
     internal static JsonObject InputsJson(AccountingInputs inputs) => new()

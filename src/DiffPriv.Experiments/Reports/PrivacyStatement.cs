@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using DiffPriv.Accounting;
 
 namespace DiffPriv.Experiments.Reports;
 
@@ -23,16 +24,7 @@ public static class PrivacyStatement
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine("Privacy guarantee (example-level, add/remove-one adjacency)");
         w.WriteLine();
-        foreach (var r in results)
-        {
-            var eps = Number(r.Epsilon, "F3");
-            var line = r.Accountant switch
-            {
-                "pld" => $"  ε = {eps}  δ = {Delta(inputs.Delta)}   (PLD accountant; the exact ε lies in [{Number(r.EpsilonLower ?? double.NaN, "F4")}, {Number(r.Epsilon, "F4")}])",
-                _ => $"  ε = {eps}  δ = {Delta(inputs.Delta)}   (RDP accountant{(r.OptimalOrder is { } o ? $", optimal order {o.ToString("0.0##", inv)}" : "")})",
-            };
-            w.WriteLine(line);
-        }
+        WriteEstimates(w, results, inputs.Delta);
 
         var reported = results[0].Epsilon;
         var dataset = inputs.DatasetSize is { } n && inputs.BatchSize is { } b
@@ -87,6 +79,49 @@ public static class PrivacyStatement
         w.WriteLine("  - Each step clips every per-example gradient to norm C; every tree node adds Gaussian noise of std σ·C.");
     }
 
+    /// <summary>
+    /// Writes the statement for an arbitrary event tree (<c>diffpriv epsilon --event</c>): ε at δ from each accountant
+    /// that analysed it, the ones that could not, and what the guarantee means under the relation.
+    /// </summary>
+    /// <param name="w">Where to write.</param>
+    /// <param name="source">Where the event came from, e.g. its file name.</param>
+    /// <param name="relation">The neighbouring relation of the guarantee.</param>
+    /// <param name="delta">δ of the statement.</param>
+    /// <param name="result">The accountants' answers; at least one result.</param>
+    /// <exception cref="ArgumentException"><paramref name="result"/> has no result.</exception>
+    public static void WriteEvent(TextWriter w, string source, NeighboringRelation relation, double delta, EventAccountingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Results.Count == 0)
+        {
+            throw new ArgumentException("No accountant analysed the event.", nameof(result));
+        }
+
+        var (adjacency, change) = relation switch
+        {
+            NeighboringRelation.AddOrRemoveOne => ("add/remove-one", "Adding or removing any one record"),
+            NeighboringRelation.ReplaceOne => ("replace-one", "Replacing any one record by another"),
+            NeighboringRelation.ReplaceSpecial => ("replace-special", "Replacing any one record by the special record (e.g. a zero contribution)"),
+            _ => throw new ArgumentOutOfRangeException(nameof(relation), relation, "Unknown neighbouring relation."),
+        };
+        w.WriteLine($"Privacy guarantee of the event in {source} ({adjacency} adjacency)");
+        w.WriteLine();
+        WriteEstimates(w, result.Results, delta);
+        foreach (var kind in result.Unsupported)
+        {
+            w.WriteLine($"  {EventAccounting.Name(kind)}: cannot analyse this event under {adjacency} adjacency");
+        }
+
+        var reported = result.Results[0].Epsilon;
+        w.WriteLine();
+        w.WriteLine($"What it means: the mechanism the event describes is ({Number(reported, "F3")}, {Delta(delta)})-differentially private.");
+        w.WriteLine($"{change} changes the probability of any outcome");
+        w.WriteLine($"by at most a factor e^ε = {Number(Math.Exp(reported), "G4")}, except with probability at most δ.");
+        w.WriteLine("The unit protected is one record of the dataset the event's mechanisms ran on.");
+    }
+
     /// <summary>A number in six significant digits, invariant culture: the form options and reports use.</summary>
     /// <param name="value">The number.</param>
     /// <returns>Its text.</returns>
@@ -112,6 +147,21 @@ public static class PrivacyStatement
 
         var exponent = int.Parse(text[(e + 1)..], CultureInfo.InvariantCulture);
         return $"{text[..e]}e{exponent}";
+    }
+
+    private static void WriteEstimates(TextWriter w, IReadOnlyList<AccountantEstimate> results, double delta)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var r in results)
+        {
+            var eps = Number(r.Epsilon, "F3");
+            var line = r.Accountant switch
+            {
+                "pld" => $"  ε = {eps}  δ = {Delta(delta)}   (PLD accountant; the exact ε lies in [{Number(r.EpsilonLower ?? double.NaN, "F4")}, {Number(r.Epsilon, "F4")}])",
+                _ => $"  ε = {eps}  δ = {Delta(delta)}   (RDP accountant{(r.OptimalOrder is { } o ? $", optimal order {o.ToString("0.0##", inv)}" : "")})",
+            };
+            w.WriteLine(line);
+        }
     }
 
     private static string Number(double value, string format) =>

@@ -225,4 +225,28 @@ public sealed class NewDpEventTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PermuteAndFlipDpEvent(double.NaN));
         Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAndSelectDpEvent(new NoOpDpEvent(), double.NaN, 1));
     }
+
+    [Theory]
+    [InlineData("""{"type":"gaussian"}""")]
+    [InlineData("""{"type":"gaussian","noise_multipler":1.1}""")]
+    [InlineData("""{"type":"sampled_without_replacement","source_dataset_size":60000,"event":{"type":"gaussian","noise_multiplier":1}}""")]
+    [InlineData("""{"type":"poisson_sampled","sampling_probability":0.01}""")]
+    [InlineData("""{"type":"single_epoch_tree_aggregation","noise_multiplier":1}""")]
+    [InlineData("""{"type":"zcdp","rho":0.5,"xi":0,"extra":1}""")]
+    [InlineData("""{"noise_multiplier":1}""")]
+    public void MissingOrUnknownPropertiesAreErrorsNotDefaults(string json)
+    {
+        // A typo must not turn into a default: a missing sample_size would otherwise read as 0 and cost nothing.
+        Assert.ThrowsAny<Exception>(() => DpEventJson.Deserialize(json));
+        var ex = Record.Exception(() => DpEventJson.Deserialize(json));
+        Assert.True(ex is JsonException or NotSupportedException, ex?.GetType().Name);
+    }
+
+    [Fact]
+    public void TypeNeedNotComeFirst()
+    {
+        Assert.Equal(
+            new SelfComposedDpEvent(new GaussianDpEvent(2), 3),
+            DpEventJson.Deserialize("""{"count":3,"event":{"noise_multiplier":2,"type":"gaussian"},"type":"self_composed"}"""));
+    }
 }
