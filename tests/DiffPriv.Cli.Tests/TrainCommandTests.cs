@@ -168,6 +168,15 @@ public sealed class TrainCommandTests : IDisposable
         // The same σ with the smallest tree depth that fits 8 steps would be wrong: ⌈log2 9⌉ = 4 levels, not 3.
         Assert.True(new DiffPriv.Accounting.Rdp.RdpAccountant(neighboringRelation: DiffPriv.Accounting.NeighboringRelation.ReplaceSpecial)
             .Compose(new DiffPriv.Accounting.Events.SingleEpochTreeAggregationDpEvent(sigma, [7])).GetEpsilon(1e-5) < 2.9);
+        // The ε printed is the ε of `diffpriv epsilon --event` for the tree that ran, under replace-special.
+        var eventFile = Path.Combine(_dir, "ftrl-event.json");
+        var inv = CultureInfo.InvariantCulture;
+        File.WriteAllText(eventFile, $$"""{ "type": "single_epoch_tree_aggregation", "noise_multiplier": {{sigma.ToString("R", inv)}}, "step_counts": [8] }""");
+        var (epsCode, epsOut, epsErr) = CliRunner.Run(
+            "epsilon", "--event", eventFile, "--neighboring-relation", "replace-special", "--accountant", "rdp",
+            "--delta", Number(json["delta"]).ToString("R", inv), "--json");
+        Assert.True(epsCode == 0, epsErr);
+        Assert.Equal(Number(json["epsilon"]), Number(JsonNode.Parse(epsOut)!["results"]![0]!["epsilon"]), 12);
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
         Assert.Contains("under the **replace-special** relation", report, StringComparison.Ordinal);
         Assert.Contains("| neighbouring relation | replace-special", report, StringComparison.Ordinal);

@@ -54,12 +54,15 @@ public sealed record TrainDefaults(
     public static TrainDefaults FashionMnist { get; } = Mnist with { BatchSize = 2048, LearningRate = 4.0 };
 
     // DP-FTRL (docs/results.md): the same tanh CNN, C and momentum (DP-FTRLM), larger fixed batches (a tree of
-    // ⌈N/B⌉ = 60 steps has 6 levels) and fewer, larger steps; σ is calibrated by RDP under replace-special.
+    // ⌈N/B⌉ = 60 steps has 6 levels), fewer and larger steps, and a cosine decay that lowers the noise's weight at the
+    // end; σ is calibrated by RDP under replace-special. Tuned over 24 runs on this machine (batch 250–2000, 6–20 passes,
+    // C 0.03–0.2, momentum 0–0.95): identical runs spread by about ±0.3 points; among the settings run three times this
+    // one had the best mean.
     /// <summary>
     /// The MNIST defaults of DP-FTRL (<c>--mechanism dp-ftrl</c>): fixed batches of 1000, 10 passes (a tree each), SGD at
-    /// learning rate 2 with momentum 0.9, C = 0.1; σ calibrated for ε = 3 under replace-special.
+    /// learning rate 3 with a cosine decay and momentum 0.9, C = 0.1; σ calibrated for ε = 3 under replace-special.
     /// </summary>
-    public static TrainDefaults MnistFtrl { get; } = Mnist with { BatchSize = 1000, Epochs = 10, LearningRate = 2.0 };
+    public static TrainDefaults MnistFtrl { get; } = Mnist with { BatchSize = 1000, Epochs = 10, LearningRate = 3.0, Schedule = LrSchedule.Cosine };
 
     /// <summary>The Fashion-MNIST defaults of DP-FTRL: the MNIST ones (not tuned for Fashion-MNIST).</summary>
     public static TrainDefaults FashionMnistFtrl { get; } = MnistFtrl;
