@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffPriv.Auditing.MembershipInference;
 using DiffPriv.Cli.Rendering;
 using DiffPriv.Datasets;
+using DiffPriv.Distributed;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
 using DiffPriv.Models;
@@ -281,14 +282,27 @@ internal static class TrainCommand
                 return tune.Run(result, settings, stdout, log, stderr, asJson);
             }
 
+            // Under mpiexec every rank trains its share; only rank 0 reports (the others stay silent unless they fail).
+            var world = MpiWorld.Detect();
+            if (world is { IsRoot: false })
+            {
+                stdout = TextWriter.Null;
+                log = TextWriter.Null;
+            }
+
             TrainResult run;
             try
             {
-                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => new TrainRunner(settings, p).Run());
+                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, world is { IsRoot: false } ? TextWriter.Null : stderr, p => new TrainRunner(settings, p) { World = world }.Run());
             }
             catch (ArgumentException e)
             {
                 throw UsageException.From(e);
+            }
+
+            if (world is { IsRoot: false })
+            {
+                return CliApp.ExitOk;
             }
 
             WriteSummary(run, log);
@@ -328,7 +342,7 @@ internal static class TrainCommand
             w.WriteLine();
         }
 
-        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "checkpoint.bin";
+        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "model.bin, checkpoint.bin";
         w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt)");
     }
 
