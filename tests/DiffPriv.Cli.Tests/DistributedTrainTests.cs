@@ -115,6 +115,39 @@ public sealed class DistributedTrainTests : IDisposable
         Assert.InRange(maxDifference, 0, 1e-5);
     }
 
+    /// <summary>What does not run data-parallel yet is refused on every rank (exit 2, the job ends), not run K times over.</summary>
+    [MpiFact]
+    public void UnsupportedSettingsUnderMpiexecExitTwoNamingThem()
+    {
+        var (code, stdout, stderr) = Run(TimeSpan.FromMinutes(2), Mpiexec, "-n", "2", "dotnet", Cli, "train", "mnist", "--smoke", "--no-dp", "--out", Path.Combine(_dir, "nodp"));
+        Assert.Equal(2, code);
+        Assert.Contains("--no-dp does not run data-parallel yet", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Commands other than train mnist|fashion-mnist refuse to start as K ranks (each would do the whole work).</summary>
+    [Theory]
+    [InlineData("epsilon", "--noise-multiplier", "1.1", "--batch-size", "256", "--dataset-size", "60000", "--epochs", "10")]
+    [InlineData("train", "text", "--help")]
+    public async Task OtherCommandsRefuseToRunAsSeveralRanks(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Cli);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // What MPICH's launcher sets for each of 2 ranks; no MPI call is made before the refusal.
+        info.Environment["PMI_SIZE"] = "2";
+        info.Environment["PMI_RANK"] = "0";
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("only 'train mnist' and 'train fashion-mnist' run data-parallel", await stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>A rank killed with SIGKILL ends the whole job (no rank left waiting), with the launcher's message, within 60 s.</summary>
     [MpiFact]
     public void KillingRankOneEndsTheJobWithAMessage()

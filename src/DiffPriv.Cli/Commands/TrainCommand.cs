@@ -63,6 +63,7 @@ internal static class TrainCommand
                 "(Steinke et al. 2023); all: both. The report puts each empirical ε lower bound beside the accountant's ε.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var device = new Option<string>("--device") { Description = $"Where the model, data and noise live: cpu (default), cuda or cuda:N. {DeviceChoice.CudaHint}." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
         var tune = new TuneOptions();
         var mechanism = new Option<string?>("--mechanism")
@@ -73,7 +74,7 @@ internal static class TrainCommand
         };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json })
         {
             command.Options.Add(option);
         }
@@ -268,6 +269,7 @@ internal static class TrainCommand
                 PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
                 Mechanism = mechanismValue,
+                Device = result.GetValue(device) is { } deviceText ? Normalized(deviceText) : "cpu",
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
@@ -314,6 +316,18 @@ internal static class TrainCommand
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    private static string Normalized(string device)
+    {
+        try
+        {
+            return DeviceChoice.Normalize(device);
+        }
+        catch (ArgumentException e)
+        {
+            throw UsageException.From(e);
+        }
     }
 
     private static void WriteSummary(TrainResult r, TextWriter w)

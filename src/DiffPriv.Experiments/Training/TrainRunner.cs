@@ -49,7 +49,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var clock = Stopwatch.StartNew();
 
         TorchRuntime.EnsureLoaded();
-        using var data = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+        var device = DeviceChoice.Resolve(settings.Device);
+        using var loaded = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+
+        // On a GPU the whole data set moves there once (MNIST-sized data fit); batches, model and noise follow it.
+        using var moved = device.type == DeviceType.CPU ? null : loaded.To(device);
+        var data = moved ?? loaded;
         var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
@@ -101,6 +106,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         torch.manual_seed(seed);
         var model = ModelZoo.MnistCnn(settings.Activation);
+        model.to(device);
         using var optimizer = CreateOptimizer(model);
 
         var result = settings.NoDp
