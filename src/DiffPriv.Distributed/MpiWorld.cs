@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using DiffPriv.Parallel;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Distributed;
@@ -14,7 +15,7 @@ namespace DiffPriv.Distributed;
 /// it cannot be initialised again in the same process. Only MPICH's ABI is bound (<c>libmpich.so.12</c>); Open MPI's
 /// launcher is recognised and refused with a message that says what to run instead.
 /// </remarks>
-public sealed class MpiWorld : IDisposable
+public sealed class MpiWorld : IProcessGroup, IDisposable
 {
     private static readonly object Gate = new();
     private static MpiWorld? _current;

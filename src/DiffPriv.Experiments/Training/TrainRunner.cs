@@ -9,6 +9,7 @@ using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
 using DiffPriv.Optim;
+using DiffPriv.Parallel;
 using DiffPriv.PerSample;
 using DiffPriv.Queries;
 using TorchSharp;

@@ -5,10 +5,11 @@ using DiffPriv.Queries;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffPriv.Distributed;
+namespace DiffPriv.Parallel;
 
 /// <summary>
-/// Data-parallel DP-SGD over MPI for a <see cref="PrivateTraining"/> made the usual way on every rank. After
+/// Data-parallel DP-SGD for a <see cref="PrivateTraining"/> made the usual way on every rank, over a process group
+/// (MPI: <c>DiffPriv.Distributed</c>'s <c>MpiWorld</c>). After
 /// <see cref="Attach"/>, each step's logical batch is the one a single process would draw (rank 0 samples it with its
 /// generator and sends it), split among the ranks in contiguous parts; every rank clips its part with the ordinary
 /// engine; the clipped sums are added on rank 0, which adds the noise once (its noise gate: the secure generator unless
@@ -20,7 +21,7 @@ namespace DiffPriv.Distributed;
 /// and rank 0 sees the global clipped sum before the noise; no rank but rank 0 sees the global sum unnoised. Against
 /// untrusted workers the noise would have to be split among ranks so that no coalition short of all of them could remove
 /// it; that is not implemented.</para>
-/// <para>A rank that fails must end the job (<see cref="MpiWorld.Abort"/>); the others would otherwise wait for it in the
+/// <para>A rank that fails must end the job (<see cref="IProcessGroup.Abort"/>); the others would otherwise wait for it in the
 /// next collective call. A rank killed from outside ends the job through the launcher.</para>
 /// </remarks>
 public sealed class DataParallelTraining
@@ -28,7 +29,7 @@ public sealed class DataParallelTraining
     private readonly Distributor _distributor;
     private readonly Coordinator _coordinator;
 
-    private DataParallelTraining(PrivateTraining training, MpiWorld world)
+    private DataParallelTraining(PrivateTraining training, IProcessGroup world)
     {
         Training = training;
         World = world;
@@ -39,11 +40,11 @@ public sealed class DataParallelTraining
     /// <summary>The training run on this rank.</summary>
     public PrivateTraining Training { get; }
 
-    /// <summary>The MPI world.</summary>
-    public MpiWorld World { get; }
+    /// <summary>The processes of the job.</summary>
+    public IProcessGroup World { get; }
 
     /// <summary>
-    /// The time this rank spent in the steps' MPI calls: sending the batch, adding the sums on rank 0 and sending the release
+    /// The time this rank spent in the steps' collective calls: sending the batch, adding the sums on rank 0 and sending the release
     /// back. It includes waiting for slower ranks, so it measures what data parallelism costs beyond the computation.
     /// </summary>
     public TimeSpan CommunicationTime => _distributor.Time + _coordinator.Time;
@@ -57,12 +58,12 @@ public sealed class DataParallelTraining
     /// drawn, with trainings built the same way (the same data, model, options and plan).
     /// </summary>
     /// <param name="training">The private training of this rank.</param>
-    /// <param name="world">The MPI world.</param>
+    /// <param name="world">The processes of the job (e.g. <c>MpiWorld.Detect()</c>).</param>
     /// <returns>The data-parallel training.</returns>
     /// <exception cref="NotSupportedException">The training uses what data-parallel steps do not support yet: a query with
     /// a global state (adaptive clipping, canaries), privacy units or microbatches.</exception>
     /// <exception cref="InvalidOperationException">The training already took a step or drew a batch, or is already attached.</exception>
-    public static DataParallelTraining Attach(PrivateTraining training, MpiWorld world)
+    public static DataParallelTraining Attach(PrivateTraining training, IProcessGroup world)
     {
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(world);
@@ -80,12 +81,12 @@ public sealed class DataParallelTraining
 
         if (training.Loader.Distributor is not null || training.Optimizer.Coordinator is not null)
         {
-            throw new InvalidOperationException("This training is already attached to an MPI world.");
+            throw new InvalidOperationException("This training is already attached to a process group.");
         }
 
         if (training.Loader.BatchesDrawn > 0 || training.Optimizer.Steps > 0)
         {
-            throw new InvalidOperationException("Attach the training to the MPI world before it draws its first batch.");
+            throw new InvalidOperationException("Attach the training to the process group before it draws its first batch.");
         }
 
         var result = new DataParallelTraining(training, world);
@@ -147,7 +148,7 @@ public sealed class DataParallelTraining
             .Concat(model.named_buffers().Select(b => (b.name, b.buffer)))
             .OrderBy(s => s.Item1, StringComparer.Ordinal);
 
-    private static void BroadcastModel(nn.Module model, MpiWorld world)
+    private static void BroadcastModel(nn.Module model, IProcessGroup world)
     {
         using var noGrad = torch.no_grad();
         foreach (var (_, tensor) in State(model))
@@ -159,7 +160,7 @@ public sealed class DataParallelTraining
     }
 
     /// <summary>Rank 0 draws each batch and sends it; every rank keeps its contiguous part.</summary>
-    private sealed class Distributor(MpiWorld world) : IBatchDistributor
+    private sealed class Distributor(IProcessGroup world) : IBatchDistributor
     {
         public long Examples { get; private set; }
 
@@ -169,7 +170,7 @@ public sealed class DataParallelTraining
         {
             long[] all;
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (world.IsRoot)
+            if (world.Rank == 0)
             {
                 all = draw();
                 start = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -197,7 +198,7 @@ public sealed class DataParallelTraining
     internal static (long Start, long End) Part(long n, int rank, int size) => (n * rank / size, n * (rank + 1) / size);
 
     /// <summary>Adds the ranks' clipped sums on rank 0, releases there once, and gives every rank the release.</summary>
-    private sealed class Coordinator(MpiWorld world) : IReleaseCoordinator
+    private sealed class Coordinator(IProcessGroup world) : IReleaseCoordinator
     {
         public TimeSpan Time { get; private set; }
 
@@ -227,7 +228,7 @@ public sealed class DataParallelTraining
 
             Tensor noised;
             var eventJson = Array.Empty<byte>();
-            if (world.IsRoot)
+            if (world.Rank == 0)
             {
                 DpQueryRelease released;
                 try

@@ -1,7 +1,8 @@
 using DiffPriv.Models;
+using DiffPriv.Parallel;
 using TorchSharp;
 
-namespace DiffPriv.Distributed.Tests;
+namespace DiffPriv.Tests.Parallel;
 
 public sealed class DataParallelTrainingTests
 {
