@@ -8,18 +8,7 @@ namespace DiffPriv.Cli.Tests;
 /// <summary>A fact that needs the real MNIST files: skipped, with the reason, when they cannot be fetched here.</summary>
 public sealed class MnistFactAttribute : FactAttribute
 {
-    internal static readonly Lazy<string?> Unavailable = new(() =>
-    {
-        try
-        {
-            ImageDatasets.EnsureAvailable(DatasetName.Mnist);
-            return null;
-        }
-        catch (DataFetchException e)
-        {
-            return e.Message;
-        }
-    });
+    internal static readonly Lazy<string?> Unavailable = new(() => DatasetAvailability.Unavailable(DatasetName.Mnist));
 
     public MnistFactAttribute()
     {

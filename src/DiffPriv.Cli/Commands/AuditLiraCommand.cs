@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using DiffPriv.Cli.Rendering;
 using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 
@@ -60,37 +59,7 @@ internal static class AuditLiraCommand
                 TestExamples = result.GetValue(testExamples) ?? d.TestExamples,
                 OutDir = result.GetValue(outDir),
             };
-            try
-            {
-                settings.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message);
-            }
-
-            var asJson = result.GetValue(json);
-            var log = asJson ? stderr : stdout;
-            LiraAuditRunResult run;
-            try
-            {
-                run = ProgressRenderer.Run(false, log, stderr, p => new LiraAuditRunner(settings, p).Run());
-            }
-            catch (ArgumentException e)
-            {
-                throw UsageException.From(e);
-            }
-
-            if (asJson)
-            {
-                stdout.WriteLine(Summary(run).ToJsonString());
-            }
-            else
-            {
-                WriteSummary(stdout, run);
-            }
-
-            return CliApp.ExitOk;
+            return AuditRun.Execute(settings.Validate, result.GetValue(json), stdout, stderr, p => new LiraAuditRunner(settings, p).Run(), Summary, WriteSummary);
         });
         return command;
     }
