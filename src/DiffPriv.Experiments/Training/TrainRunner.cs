@@ -26,6 +26,20 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private Tensor? _testInputs;
     private Tensor? _testTargets;
     private GradientCanaries? _canaries;
+    private TrainCheckpoint? _resumed;
+    private double _secondsBefore;
+    private long _initSeed;
+
+    /// <summary>
+    /// Resume the run in <see cref="TrainSettings.OutDir"/> (settings from <see cref="TrainResume.Load"/>): continue from its
+    /// latest checkpoint (<see cref="TrainResume.CheckpointFile"/>) with the same plan, or start it from the beginning when it
+    /// was stopped before its first checkpoint. A seeded run resumes into exactly the uninterrupted run; an unseeded one
+    /// keeps the plan (steps, σ) and draws fresh noise.
+    /// </summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Test seam: opens the temporary checkpoint file for writing (default: a file stream).</summary>
+    internal Func<string, Stream>? OpenCheckpoint { get; init; }
 
     /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
     /// <returns>Everything the run measured.</returns>
@@ -35,8 +49,17 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var clock = Stopwatch.StartNew();
 
         TorchRuntime.EnsureLoaded();
+        var runDir = RunDirectory();
+        var checkpointPath = Path.Combine(runDir, TrainResume.CheckpointFile);
+        if (Resume && File.Exists(checkpointPath))
+        {
+            _resumed = TrainCheckpoint.Read(checkpointPath, null);
+            _secondsBefore = _resumed.ElapsedSeconds;
+        }
+
         using var data = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
-        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var seed = settings.Seed ?? _resumed?.InitSeed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        _initSeed = seed;
         using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
         var n = train.Inputs.shape[0];
@@ -65,9 +88,35 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             Warn($"δ = {PrivacyStatement.Format(settings.Delta)} is not below 1/N = {PrivacyStatement.Format(1.0 / n)}: such a δ allows a mechanism that publishes a few examples outright. Use δ ≪ 1/N.");
         }
 
-        var runDir = RunDirectory();
         Directory.CreateDirectory(runDir);
+        if (!Resume)
+        {
+            // A new run in a used folder: nothing of the earlier run may be taken for this one's.
+            File.Delete(checkpointPath);
+            File.Delete(Path.Combine(runDir, TrainResume.ReportFile));
+            TrainResume.Save(settings, runDir);
+            File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+        }
+
         Say($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
+        if (_resumed is { } from)
+        {
+            Say($"--resume: continuing after epoch {from.CompletedEpochs} of {settings.Epochs} (step {from.Steps}) from {checkpointPath}{(settings.Seed is null ? "; the noise from here on is fresh (secure), the plan is the run's" : "")}");
+        }
+        else if (Resume)
+        {
+            Say($"--resume: the run stopped before its first checkpoint; it starts again from the beginning with its settings");
+        }
+
+        if (!TrainResume.Resumable(settings, out var notResumable))
+        {
+            Say($"note: this run writes no checkpoint to resume from: {notResumable}");
+        }
+        else
+        {
+            Say($"checkpoints: {checkpointPath} after every {(settings.CheckpointEvery == 1 ? "epoch" : $"{settings.CheckpointEvery} epochs")} and the last (resume with: diffpriv train {settings.DatasetId} --resume {runDir})");
+        }
+
         if (split is not null)
         {
             Say($"--audit: {split.HoldoutInputs.shape[0]} examples drawn at random from the training split are held out (never trained on) as the audit's non-members.");
@@ -174,12 +223,13 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2, released at C = {PrivacyStatement.Format(AdaptiveReleaseClip(settings))}) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
+        Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var history = new List<EpochMetrics>();
         var result = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, epochs, totalSteps, data, clock, history, () =>
         {
             var interval = engine.GetEpsilonInterval(settings.Delta);
             return (interval.Upper, interval.Lower);
-        });
+        }, s => engine.SaveCheckpoint(s, training));
         double? finalClip = training.Optimizer.GlobalState is double clip ? clip : null;
         if (finalClip is { } c)
         {
@@ -200,7 +250,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         engine.SaveCheckpoint(Path.Combine(runDir, "checkpoint.bin"), training);
         return new TrainResult(
             settings, n, data.TestInputs.shape[0], sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, results[1].OptimalOrder,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString())
+            history[^1].TestAccuracy, Seconds(clock), runDir, history, statement.ToString())
         {
             FinalClip = finalClip,
         };
@@ -224,13 +274,15 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         ImageDataset data,
         Stopwatch clock,
         List<EpochMetrics> history,
-        Func<(double Upper, double? Lower)> epsilon)
+        Func<(double Upper, double? Lower)> epsilon,
+        Action<Stream> saveEngine)
     {
         var meter = new CrossEntropyMeter(model);
-        double? epsSoFar = null;
         _loopStart = DateTime.UtcNow;
-        long step = 0;
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        var (firstEpoch, step) = _resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
+        history.AddRange(_resumed?.History ?? []);
+        double? epsSoFar = history.Count > 0 ? history[^1].Epsilon : null;
+        for (var epoch = firstEpoch; epoch <= epochs; epoch++)
         {
             var epochStart = clock.Elapsed;
             meter.Reset();
@@ -253,15 +305,40 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
             history.Add(metrics);
             Say(EpochLine(metrics));
+            if (TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
+            {
+                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history])
+                    .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
+            }
         }
 
         return step;
     }
 
+    /// <summary>Wall time of the run, over all its attempts.</summary>
+    private double Seconds(Stopwatch clock) => _secondsBefore + clock.Elapsed.TotalSeconds;
+
+    /// <summary>With <see cref="Resume"/> and a checkpoint: restores it into the training (same plan, same σ).</summary>
+    private void Restore(Action<Stream> loadEngine, double sigma)
+    {
+        if (_resumed is not { } from)
+        {
+            return;
+        }
+
+        if (from.NoiseMultiplier != sigma)
+        {
+            throw new InvalidOperationException(
+                $"--resume: this run's σ is {from.NoiseMultiplier:R} but the settings give σ = {sigma:R} now; the checkpoint was not resumed.");
+        }
+
+        TrainCheckpoint.Read(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), loadEngine);
+    }
+
     /// <summary>
     /// DP-FTRL (Kairouz et al. 2021): fixed batches of B over a fresh shuffle per pass, per-example clipping, the tree query
     /// (a tree per pass, Honaker's efficient tree) and the inner optimizer on the released residuals (SGD: the FTRL form,
-    /// with momentum DP-FTRLM). ε by RDP under replace-special; the model is saved (checkpoints hold no tree yet).
+    /// with momentum DP-FTRLM). ε by RDP under replace-special; checkpoints are taken between passes (the tree restarts with each).
     /// </summary>
     private TrainResult TrainFtrl(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)
     {
@@ -288,9 +365,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, " +
             $"fixed batches of {settings.BatchSize} over a fresh shuffle per pass (no sampling), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
+        Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var history = new List<EpochMetrics>();
         var loopSteps = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, (int)schedule.Epochs, schedule.TotalSteps, data, clock, history,
-            () => (engine.GetEpsilon(settings.Delta), null));
+            () => (engine.GetEpsilon(settings.Delta), null), s => engine.SaveCheckpoint(s, training));
         var (steps, trees, rdp) = RunAccounting.FinalFtrl(engine, training, loopSteps, settings.Delta);
         using var statement = new StringWriter();
         PrivacyStatement.WriteFtrl(statement, new DpFtrlRunShape(n, settings.BatchSize, steps, trees, schedule.StepsPerEpoch, settings.Delta), sigma, rdp);
@@ -301,10 +379,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             statement.WriteLine("    reproducibility only; publish a model only from a run without --seed (secure noise).");
         }
 
-        model.save(Path.Combine(runDir, "model.bin"));
+        engine.SaveCheckpoint(Path.Combine(runDir, "checkpoint.bin"), training);
         return new TrainResult(
             settings, n, data.TestInputs.shape[0], sigma, null, steps, rdp.Epsilon, null, rdp.Epsilon, double.IsFinite(rdp.Epsilon) ? rdp.OptimalOrder : null,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString());
+            history[^1].TestAccuracy, Seconds(clock), runDir, history, statement.ToString());
     }
 
     /// <summary>C/√L for each of the L layers that own trainable parameters: √Σ C_l² = C.</summary>
@@ -370,7 +448,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         const string statement = "NOT PRIVATE: trained with --no-dp (no clipping, no noise, shuffled batches). The model has no\n" +
                                  "differential-privacy guarantee (ε = ∞) and may memorise individual training examples.\n";
         return new TrainResult(settings, n, data.TestInputs.shape[0], null, null, steps, double.PositiveInfinity, null, null, null,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement);
+            history[^1].TestAccuracy, Seconds(clock), runDir, history, statement);
     }
 
     /// <summary>Test accuracy: eval mode, no gradients, batched; a plain forward outside any DP step records nothing.</summary>
