@@ -372,6 +372,9 @@ public sealed partial class TrainCommandTests : IDisposable
 
         // Only the selected run's folder is left, and nothing states how many runs there were.
         Assert.True(File.Exists(Path.Combine(dir, "selected", "checkpoint.bin")));
+        // No resume files in a search's runs: settings.json would name the run's folder (its index) and seed, a bound on K.
+        Assert.False(File.Exists(Path.Combine(dir, "selected", "settings.json")));
+        Assert.False(File.Exists(Path.Combine(dir, "selected", "resume.bin")));
         Assert.False(Directory.Exists(Path.Combine(dir, "runs")));
         Assert.Equal(["command.txt", "report.md", "search.json", "selected"], Directory.EnumerateFileSystemEntries(dir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
         Assert.Contains("repeat_and_select", File.ReadAllText(Path.Combine(dir, "report.md")), StringComparison.Ordinal);

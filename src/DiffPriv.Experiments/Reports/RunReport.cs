@@ -220,7 +220,7 @@ public static class RunReport
         b.Append(r.PrivacyStatement);
         b.AppendLine("```");
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt, settings.json{(s.NoDp || s.OneRunAudit ? "" : ", resume.bin (the last checkpoint to resume from)")}.");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt{(File.Exists(Path.Combine(r.RunDir, TrainResume.SettingsFile)) ? ", settings.json" : "")}{(File.Exists(Path.Combine(r.RunDir, TrainResume.CheckpointFile)) ? ", resume.bin (the last checkpoint to resume from)" : "")}.");
         return b.ToString();
     }
 

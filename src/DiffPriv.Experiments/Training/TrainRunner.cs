@@ -38,6 +38,13 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     /// </summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Whether the run writes <see cref="TrainResume.SettingsFile"/> and <see cref="TrainResume.CheckpointFile"/> (default
+    /// true). A private search's runs do not: their folders' paths and seeds would tell the selected run's index, a lower
+    /// bound on the secret number of runs.
+    /// </summary>
+    internal bool ResumeFiles { get; init; } = true;
+
     /// <summary>Test seam: opens the temporary checkpoint file for writing (default: a file stream).</summary>
     internal Func<string, Stream>? OpenCheckpoint { get; init; }
 
@@ -94,8 +101,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             // A new run in a used folder: nothing of the earlier run may be taken for this one's.
             File.Delete(checkpointPath);
             File.Delete(Path.Combine(runDir, TrainResume.ReportFile));
-            TrainResume.Save(settings, runDir);
-            File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+            if (ResumeFiles)
+            {
+                TrainResume.Save(settings, runDir);
+                File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+            }
         }
 
         Say($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
@@ -112,7 +122,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         {
             Say($"note: this run writes no checkpoint to resume from: {notResumable}");
         }
-        else
+        else if (ResumeFiles)
         {
             Say($"checkpoints: {checkpointPath} after every {(settings.CheckpointEvery == 1 ? "epoch" : $"{settings.CheckpointEvery} epochs")} and the last (resume with: diffpriv train {settings.DatasetId} --resume {runDir})");
         }
@@ -305,7 +315,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
             history.Add(metrics);
             Say(EpochLine(metrics));
-            if (TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
+            if (ResumeFiles && TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
             {
                 new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history])
                     .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
