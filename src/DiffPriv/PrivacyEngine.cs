@@ -496,7 +496,7 @@ public sealed class PrivacyEngine
     /// <param name="stream">A writable stream; left open, positioned after the checkpoint.</param>
     /// <param name="training">The training to save.</param>
     /// <exception cref="NotSupportedException">The DP query's global state cannot be saved.</exception>
-    internal void SaveCheckpoint(Stream stream, PrivateTraining training)
+    public void SaveCheckpoint(Stream stream, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(stream);
         WriteCheckpoint(stream, Target(training));
@@ -506,7 +506,7 @@ public sealed class PrivacyEngine
     /// <param name="stream">A writable stream; left open, positioned after the checkpoint.</param>
     /// <param name="training">The training to save, between two passes.</param>
     /// <exception cref="NotSupportedException">A pass is in progress.</exception>
-    internal void SaveCheckpoint(Stream stream, PrivateFtrlTraining training)
+    public void SaveCheckpoint(Stream stream, PrivateFtrlTraining training)
     {
         ArgumentNullException.ThrowIfNull(stream);
         WriteCheckpoint(stream, Target(training));
@@ -552,7 +552,7 @@ public sealed class PrivacyEngine
     /// <param name="training">The training to restore into.</param>
     /// <exception cref="InvalidDataException">The data are not a DiffPriv checkpoint, are truncated or do not fit the training.</exception>
     /// <exception cref="InvalidOperationException">The engine recorded releases that the checkpoint's ledger does not start with.</exception>
-    internal void LoadCheckpoint(Stream stream, PrivateTraining training)
+    public void LoadCheckpoint(Stream stream, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ReadCheckpoint(stream, "checkpoint", Target(training));
@@ -563,7 +563,7 @@ public sealed class PrivacyEngine
     /// <param name="training">The training to restore into.</param>
     /// <exception cref="InvalidDataException">The data are not a DiffPriv DP-FTRL checkpoint, are truncated or do not fit the training.</exception>
     /// <exception cref="InvalidOperationException">The engine recorded releases that the checkpoint's ledger does not start with.</exception>
-    internal void LoadCheckpoint(Stream stream, PrivateFtrlTraining training)
+    public void LoadCheckpoint(Stream stream, PrivateFtrlTraining training)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ReadCheckpoint(stream, "checkpoint", Target(training));

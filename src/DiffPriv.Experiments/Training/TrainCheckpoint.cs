@@ -12,7 +12,7 @@ namespace DiffPriv.Experiments.Training;
 /// <param name="CompletedEpochs">Epochs finished (the checkpoint is taken at the end of the last of them).</param>
 /// <param name="Steps">Private steps taken.</param>
 /// <param name="InitSeed">The seed of the model's initialisation and of the audit split (drawn at random without --seed).</param>
-/// <param name="NoiseMultiplier">σ of the run (calibrated once; a resumed run must find the same).</param>
+/// <param name="NoiseMultiplier">σ of the run (calibrated once; a resumed run must find the same); 0 with --no-dp.</param>
 /// <param name="ElapsedSeconds">Wall time spent so far, over all the attempts.</param>
 /// <param name="History">The finished epochs' metrics.</param>
 internal sealed record TrainCheckpoint(int CompletedEpochs, long Steps, long InitSeed, double NoiseMultiplier, double ElapsedSeconds, IReadOnlyList<EpochMetrics> History)

@@ -101,9 +101,7 @@ public static class TrainResume
     /// <summary>Whether a run with <paramref name="settings"/> writes checkpoints it can resume from.</summary>
     internal static bool Resumable(TrainSettings settings, out string why)
     {
-        why = settings.OneRunAudit
-            ? "the one-run audit's canaries and their scores are not in the checkpoint"
-            : settings.NoDp ? "--no-dp runs are not checkpointed (their shuffles come from the global torch generator)" : "";
+        why = settings.OneRunAudit ? "the one-run audit's canaries and their scores are not in the checkpoint" : "";
         return why.Length == 0;
     }
 

@@ -413,10 +413,43 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         Say($"NOT PRIVATE (--no-dp): ordinary training, shuffled batches of {settings.BatchSize}, mean loss, {totalSteps} steps; no privacy guarantee (ε = ∞).");
         var history = new List<EpochMetrics>();
         _loopStart = DateTime.UtcNow;
+        var checkpointPath = Path.Combine(runDir, TrainResume.CheckpointFile);
+        var state = optimizer as TorchSharp.Modules.OptimizerHelper ?? throw new InvalidOperationException($"{optimizer.GetType().Name} cannot save its state.");
+
+        // The plain run's checkpoint: model, optimizer state and the global torch generator its shuffles come from.
+        void SaveState(Stream stream)
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            model.save(writer);
+            state.save_state_dict(writer);
+            using var rng = torch.random.get_rng_state();
+            var bytes = rng.data<byte>().ToArray();
+            writer.Write(bytes.Length);
+            writer.Write(bytes);
+        }
+
+        void LoadState(Stream stream)
+        {
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            model.load(reader);
+            state.load_state_dict(reader);
+            var bytes = reader.ReadBytes(reader.ReadInt32());
+            using var rng = torch.tensor(bytes, dtype: ScalarType.Byte);
+            torch.random.set_rng_state(rng);
+        }
+
         long Loop()
         {
             long step = 0;
-            for (var epoch = 1; epoch <= settings.Epochs; epoch++)
+            var firstEpoch = 1;
+            if (_resumed is { } from)
+            {
+                TrainCheckpoint.Read(checkpointPath, LoadState);
+                (firstEpoch, step) = (from.CompletedEpochs + 1, from.Steps);
+                history.AddRange(from.History);
+            }
+
+            for (var epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
             {
                 var epochStart = clock.Elapsed;
                 double lossSum = 0, correct = 0, seen = 0;
@@ -447,6 +480,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), Evaluate(model, data), null, null, (clock.Elapsed - epochStart).TotalSeconds);
                 history.Add(metrics);
                 Say(EpochLine(metrics));
+                if (ResumeFiles && (epoch % settings.CheckpointEvery == 0 || epoch == settings.Epochs))
+                {
+                    new TrainCheckpoint(epoch, step, _initSeed, 0, Seconds(clock), [.. history]).Write(checkpointPath, SaveState, OpenCheckpoint);
+                }
             }
 
             return step;

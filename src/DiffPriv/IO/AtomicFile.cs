@@ -6,20 +6,21 @@ namespace DiffPriv.IO;
 /// within one file system replaces atomically). A write that fails (a full or read-only disk) removes the temporary file
 /// and leaves the target as it was.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>The temporary file beside <paramref name="path"/> that a write goes through.</summary>
     /// <param name="path">The target.</param>
     /// <returns>The temporary path.</returns>
-    internal static string TemporaryPath(string path) => path + ".tmp";
+    public static string TemporaryPath(string path) => path + ".tmp";
 
     /// <summary>Writes <paramref name="path"/> atomically with what <paramref name="write"/> puts into the stream.</summary>
     /// <param name="path">The target file.</param>
     /// <param name="write">Writes the whole content; the stream is flushed and closed afterwards.</param>
-    /// <param name="open">Test seam: opens the temporary file for writing (default: a new <see cref="FileStream"/>).</param>
+    /// <param name="open">Opens the temporary file for writing (default: a new <see cref="FileStream"/>); a seam for tests that
+    /// simulate a full or read-only disk. A <see cref="FileStream"/> is flushed to the disk before the rename.</param>
     /// <exception cref="IOException">Writing, flushing or renaming failed; the message names the file and says the previous
     /// content is unchanged. The original error is the inner exception.</exception>
-    internal static void Write(string path, Action<Stream> write, Func<string, Stream>? open = null)
+    public static void Write(string path, Action<Stream> write, Func<string, Stream>? open = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
