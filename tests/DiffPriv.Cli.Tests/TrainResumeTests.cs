@@ -11,7 +11,8 @@ namespace DiffPriv.Cli.Tests;
 // DIFFPRIV_DATA at a broken cache while these read the real one (also from the child processes they start).
 public sealed partial class TrainCommandTests
 {
-    private static readonly string[] ResumableRun = ["train", "mnist", "--smoke", "--epochs", "3", "--batch-size", "100"];
+    // A cosine schedule, so that the resumed run must also pick up the learning rate where the checkpoint left it.
+    private static readonly string[] ResumableRun = ["train", "mnist", "--smoke", "--epochs", "3", "--batch-size", "100", "--lr-schedule", "cosine"];
 
     /// <summary>
     /// The real CLI in its own process, SIGKILLed once its first checkpoint is in place, then resumed with --resume alone,

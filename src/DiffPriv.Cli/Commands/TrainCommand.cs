@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffPriv.Auditing.MembershipInference;
 using DiffPriv.Cli.Rendering;
 using DiffPriv.Datasets;
+using DiffPriv.Distributed;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
 using DiffPriv.Models;
@@ -62,6 +63,7 @@ internal static class TrainCommand
                 "(Steinke et al. 2023); all: both. The report puts each empirical ε lower bound beside the accountant's ε.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var device = new Option<string>("--device") { Description = $"Where the model, data and noise live: cpu (default), cuda or cuda:N. {DeviceChoice.CudaHint}." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
         var resume = new Option<string?>("--resume")
         {
@@ -85,7 +87,7 @@ internal static class TrainCommand
         };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json, resume, checkpointEvery })
+        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json, resume, checkpointEvery })
         {
             command.Options.Add(option);
         }
@@ -310,6 +312,7 @@ internal static class TrainCommand
                 PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
                 Mechanism = mechanismValue,
+                Device = result.GetValue(device) is { } deviceText ? Normalized(deviceText) : "cpu",
             };
             var every = result.GetValue(checkpointEvery) ?? 1;
             if (every < 1)
@@ -338,15 +341,38 @@ internal static class TrainCommand
         int RunAndReport(TrainSettings settings, bool resuming, bool asJson)
         {
             var log = asJson ? stderr : stdout;
+            var output = stdout;
+
+            // Under mpiexec every rank trains its share; only rank 0 reports (the others stay silent unless they fail).
+            var world = MpiWorld.Detect();
+            if (resuming && world is { Size: > 1 })
+            {
+                throw new UsageException("--resume does not run under mpiexec: a data-parallel run writes no checkpoint to resume from yet");
+            }
+
+            if (world is { IsRoot: false })
+            {
+                output = TextWriter.Null;
+                log = TextWriter.Null;
+            }
+
             TrainResult run;
             try
             {
                 run = ProgressRenderer.Run(
-                    !asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => new TrainRunner(settings, p) { Resume = resuming }.Run());
+                    !asJson && ProgressRenderer.IsInteractive(output),
+                    log,
+                    world is { IsRoot: false } ? TextWriter.Null : stderr,
+                    p => new TrainRunner(settings, p) { World = world, Resume = resuming }.Run());
             }
             catch (ArgumentException e)
             {
                 throw UsageException.From(e);
+            }
+
+            if (world is { IsRoot: false })
+            {
+                return CliApp.ExitOk;
             }
 
             WriteSummary(run, log);
@@ -356,6 +382,18 @@ internal static class TrainCommand
             }
 
             return CliApp.ExitOk;
+        }
+    }
+
+    private static string Normalized(string device)
+    {
+        try
+        {
+            return DeviceChoice.Normalize(device);
+        }
+        catch (ArgumentException e)
+        {
+            throw UsageException.From(e);
         }
     }
 
@@ -385,7 +423,7 @@ internal static class TrainCommand
             w.WriteLine();
         }
 
-        var saved = noDp ? "model.bin" : "checkpoint.bin";
+        var saved = noDp ? "model.bin" : "model.bin, checkpoint.bin";
         w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt, settings.json)");
     }
 
