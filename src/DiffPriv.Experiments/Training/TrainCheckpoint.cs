@@ -19,6 +19,9 @@ internal sealed record TrainCheckpoint(int CompletedEpochs, long Steps, long Ini
 {
     private const string Magic = "DiffPriv.TrainCheckpoint.v1";
 
+    /// <summary>Examples the private steps processed so far (the run's <c>examples_per_rank</c> on one process).</summary>
+    public long ExamplesProcessed { get; init; }
+
     /// <summary>Writes the header and then, through <paramref name="writeEngine"/>, the engine's checkpoint, atomically.</summary>
     /// <exception cref="IOException">The write failed; the previous checkpoint is unchanged.</exception>
     public void Write(string path, Action<Stream> writeEngine, Func<string, Stream>? open = null) =>

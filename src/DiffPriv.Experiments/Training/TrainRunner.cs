@@ -358,6 +358,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var meter = new CrossEntropyMeter(model);
         _loopStart = DateTime.UtcNow;
         var (firstEpoch, step) = _resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
+        _examplesProcessed = _resumed?.ExamplesProcessed ?? 0;
         history.AddRange(_resumed?.History ?? []);
         double? epsSoFar = history.Count > 0 ? history[^1].Epsilon : null;
         for (var epoch = firstEpoch; epoch <= epochs; epoch++)
@@ -386,7 +387,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             Say(EpochLine(metrics));
             if (WritesResumeFiles && TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
             {
-                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history])
+                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed }
                     .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
             }
         }
