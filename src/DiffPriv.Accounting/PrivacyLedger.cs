@@ -14,16 +14,33 @@ public sealed class PrivacyLedger
     private readonly List<(DpEvent Event, long Count)> _entries = [];
     private readonly PrivacyAccountant _probe;
 
-    /// <summary>Creates an empty ledger whose events must be supported by <paramref name="accountant"/>.</summary>
+    /// <summary>Creates an empty add-or-remove-one ledger whose events must be supported by <paramref name="accountant"/>.</summary>
     /// <param name="accountant">The accountant used by <see cref="GetEpsilon"/>.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The shipped constructor keeps its optional accountant; the relation overload has no optional parameter, so no call can become ambiguous.")]
     public PrivacyLedger(AccountantKind accountant = AccountantKind.Pld)
+        : this(accountant, NeighboringRelation.AddOrRemoveOne)
+    {
+    }
+
+    /// <summary>
+    /// Creates an empty ledger of releases whose guarantee holds under <paramref name="neighboringRelation"/> (DP-FTRL's
+    /// tree aggregation: replace-special); its events must be supported by <paramref name="accountant"/> under that relation.
+    /// </summary>
+    /// <param name="accountant">The accountant used by <see cref="GetEpsilon"/>.</param>
+    /// <param name="neighboringRelation">The adjacency every accountant made by <see cref="CreateAccountant"/> analyses.</param>
+    /// <exception cref="ArgumentException">The accountant does not work under the relation.</exception>
+    public PrivacyLedger(AccountantKind accountant, NeighboringRelation neighboringRelation)
     {
         Accountant = accountant;
-        _probe = PrivacyAccountants.Create(accountant);
+        NeighboringRelation = neighboringRelation;
+        _probe = Create(accountant, neighboringRelation);
     }
 
     /// <summary>The accountant kind that answers for this ledger.</summary>
     public AccountantKind Accountant { get; }
+
+    /// <summary>The adjacency of the ledger's guarantee; ε under different relations are different units.</summary>
+    public NeighboringRelation NeighboringRelation { get; }
 
     /// <summary>The recorded runs (event, consecutive count), in order.</summary>
     public IReadOnlyList<(DpEvent Event, long Count)> Entries => _entries;
@@ -42,7 +59,8 @@ public sealed class PrivacyLedger
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         if (!_probe.Supports(dpEvent))
         {
-            throw new UnsupportedDpEventException(dpEvent, Accountant.ToString());
+            throw new UnsupportedDpEventException(
+                dpEvent, NeighboringRelation == NeighboringRelation.AddOrRemoveOne ? Accountant.ToString() : $"{Accountant} under {RelationId(NeighboringRelation)}");
         }
 
         if (_entries.Count > 0 && _entries[^1].Event.Equals(dpEvent))
@@ -60,12 +78,14 @@ public sealed class PrivacyLedger
     public ComposedDpEvent ToEvent() =>
         new(_entries.Select(e => e.Count == 1 ? e.Event : new SelfComposedDpEvent(e.Event, e.Count)).ToList());
 
-    /// <summary>A fresh accountant of <paramref name="kind"/> with the whole ledger composed.</summary>
+    /// <summary>A fresh accountant of <paramref name="kind"/>, under <see cref="NeighboringRelation"/>, with the whole ledger composed.</summary>
     /// <param name="kind">Which accountant; defaults to <see cref="Accountant"/>.</param>
     /// <returns>The accountant.</returns>
+    /// <exception cref="ArgumentException">The accountant does not work under the ledger's relation.</exception>
+    /// <exception cref="UnsupportedDpEventException">The accountant cannot analyse a recorded event (only when <paramref name="kind"/> is not <see cref="Accountant"/>).</exception>
     public PrivacyAccountant CreateAccountant(AccountantKind? kind = null)
     {
-        var accountant = PrivacyAccountants.Create(kind ?? Accountant);
+        var accountant = Create(kind ?? Accountant, NeighboringRelation);
         foreach (var (dpEvent, count) in _entries)
         {
             accountant.Compose(dpEvent, count);
@@ -93,7 +113,12 @@ public sealed class PrivacyLedger
             });
         }
 
-        return new JsonObject { ["accountant"] = Accountant.ToString().ToLowerInvariant(), ["entries"] = entries }.ToJsonString();
+        return new JsonObject
+        {
+            ["accountant"] = Accountant.ToString().ToLowerInvariant(),
+            ["relation"] = RelationId(NeighboringRelation),
+            ["entries"] = entries,
+        }.ToJsonString();
     }
 
     /// <summary>Reads a ledger written by <see cref="ToJson"/>.</summary>
@@ -109,7 +134,13 @@ public sealed class PrivacyLedger
             throw new JsonException($"Unknown accountant '{kindText}' in the ledger.");
         }
 
-        var ledger = new PrivacyLedger(kind);
+        // Ledgers written before relations existed hold add-or-remove-one releases.
+        var relationText = root["relation"]?.GetValue<string>();
+        var relation = relationText is null
+            ? NeighboringRelation.AddOrRemoveOne
+            : Enum.GetValues<NeighboringRelation>().Cast<NeighboringRelation?>().FirstOrDefault(r => RelationId(r!.Value) == relationText)
+              ?? throw new JsonException($"Unknown neighbouring relation '{relationText}' in the ledger.");
+        var ledger = new PrivacyLedger(kind, relation);
         foreach (var entry in root["entries"]?.AsArray() ?? throw new JsonException("The ledger has no 'entries'."))
         {
             var count = entry?["count"]?.GetValue<long>() ?? throw new JsonException("A ledger entry has no 'count'.");
@@ -119,4 +150,18 @@ public sealed class PrivacyLedger
 
         return ledger;
     }
+
+    private static PrivacyAccountant Create(AccountantKind kind, NeighboringRelation relation) =>
+        PrivacyAccountants.TryCreate(kind, relation, out var accountant)
+            ? accountant
+            : throw new ArgumentException($"The {kind} accountant does not work under {RelationId(relation)}.", nameof(kind));
+
+    // dp_accounting's names, as reports print them.
+    private static string RelationId(NeighboringRelation relation) => relation switch
+    {
+        NeighboringRelation.AddOrRemoveOne => "add-or-remove-one",
+        NeighboringRelation.ReplaceOne => "replace-one",
+        NeighboringRelation.ReplaceSpecial => "replace-special",
+        _ => relation.ToString(),
+    };
 }

@@ -6,6 +6,7 @@ using DiffPriv.Accounting.Events;
 using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
 using DiffPriv.Data;
+using DiffPriv.IO;
 using DiffPriv.Noise;
 using DiffPriv.Optim;
 using DiffPriv.PerSample;
@@ -38,13 +39,18 @@ namespace DiffPriv;
 /// </remarks>
 public sealed class PrivacyEngine
 {
-    private const string CheckpointMagic = "DiffPriv.Checkpoint.v3";
+    private const string CheckpointMagic = "DiffPriv.Checkpoint.v4";
 
-    /// <summary>The previous format, read as v3 without a query state.</summary>
+    /// <summary>The format before DP-FTRL checkpoints: v4 without the tree kind of query state (read the same way).</summary>
+    private const string CheckpointMagicV3 = "DiffPriv.Checkpoint.v3";
+
+    /// <summary>The format before query states, read as v3 without a query state.</summary>
     private const string CheckpointMagicV2 = "DiffPriv.Checkpoint.v2";
 
-    private readonly PrivacyLedger? _ledger;
-    private readonly RelationLedger? _relationLedger;
+    // The kinds of query state a checkpoint holds: none, a number (an adaptive clip norm), a tree between two passes.
+    private const byte NoQueryState = 0;
+    private const byte NumberQueryState = 1;
+    private const byte TreeBetweenPasses = 2;
 
     /// <summary>Creates an engine whose ε is reported by <paramref name="accountant"/>, under add-or-remove-one adjacency.</summary>
     /// <param name="accountant">PLD (default, tightest) or RDP. Calibration (<c>MakePrivateWithEpsilon</c>) uses it too.</param>
@@ -57,38 +63,22 @@ public sealed class PrivacyEngine
     /// <summary>
     /// Creates an engine whose guarantee holds under <paramref name="neighboringRelation"/>. DP-FTRL
     /// (<see cref="MakePrivateFtrl(nn.Module, optim.Optimizer, Tensor, Tensor, DpFtrlOptions)"/>) needs
-    /// <c>new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial)</c>.
+    /// <c>new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial)</c> (or PLD, which analyses its trees exactly).
     /// </summary>
-    /// <param name="accountant">PLD or RDP; any relation but add-or-remove-one needs RDP (the PLD accountant analyses add-or-remove-one only).</param>
+    /// <param name="accountant">PLD or RDP, both under any relation (each analyses the events it supports under it).</param>
     /// <param name="neighboringRelation">The adjacency of the guarantee: add-or-remove-one (DP-SGD with Poisson sampling) or
     /// replace-special (DP-FTRL: one example replaced by a zero example, Kairouz et al. 2021, Definition 1.1).</param>
-    /// <exception cref="ArgumentException">PLD with a relation other than add-or-remove-one.</exception>
+    /// <exception cref="ArgumentException">The accountant does not work under the relation.</exception>
     public PrivacyEngine(AccountantKind accountant, NeighboringRelation neighboringRelation)
     {
         TorchRuntime.EnsureLoaded();
-        if (neighboringRelation != NeighboringRelation.AddOrRemoveOne && accountant != AccountantKind.Rdp)
-        {
-            throw new ArgumentException(
-                $"Under {neighboringRelation} only the RDP accountant can report ε (the PLD accountant analyses add-or-remove-one only): use AccountantKind.Rdp.",
-                nameof(accountant));
-        }
-
         Accountant = accountant;
         NeighboringRelation = neighboringRelation;
-        if (neighboringRelation == NeighboringRelation.AddOrRemoveOne)
-        {
-            _ledger = new PrivacyLedger(accountant);
-        }
-        else
-        {
-            _relationLedger = new RelationLedger(neighboringRelation);
-        }
+        Ledger = new PrivacyLedger(accountant, neighboringRelation);
     }
 
-    /// <summary>Every private release made through this engine (an add-or-remove-one engine; see <see cref="LedgerEvent"/> for any engine).</summary>
-    /// <exception cref="NotSupportedException">The engine's relation is not add-or-remove-one (a <see cref="PrivacyLedger"/> accounts that relation only).</exception>
-    public PrivacyLedger Ledger => _ledger ?? throw new NotSupportedException(
-        $"This engine accounts under {NeighboringRelation}; a PrivacyLedger holds add-or-remove-one releases only. Use LedgerEvent and GetEpsilon.");
+    /// <summary>Every private release made through this engine, under <see cref="NeighboringRelation"/>.</summary>
+    public PrivacyLedger Ledger { get; }
 
     /// <summary>The accountant that reports ε and calibrates σ.</summary>
     public AccountantKind Accountant { get; }
@@ -97,9 +87,9 @@ public sealed class PrivacyEngine
     public NeighboringRelation NeighboringRelation { get; }
 
     /// <summary>Everything this engine recorded, as one event: runs of identical events as <see cref="SelfComposedDpEvent"/>.</summary>
-    public ComposedDpEvent LedgerEvent => _ledger?.ToEvent() ?? _relationLedger!.ToEvent();
+    public ComposedDpEvent LedgerEvent => Ledger.ToEvent();
 
-    private Action<DpEvent> Record => _ledger is { } ledger ? e => ledger.Record(e) : e => _relationLedger!.Record(e);
+    private Action<DpEvent> Record => e => Ledger.Record(e);
 
     /// <summary>
     /// Makes a model trainable with DP-SGD over in-memory tensors: validates it (<see cref="ModuleValidator"/>), attaches
@@ -359,7 +349,7 @@ public sealed class PrivacyEngine
             dpOptimizer.LinkLoader(loader);
             dpOptimizer.Own(hooks);
             dpOptimizer.Own(gate);
-            return new PrivateFtrlTraining(model, dpOptimizer, loader, hooks, options);
+            return new PrivateFtrlTraining(model, dpOptimizer, loader, hooks, gate, options);
         }
         catch
         {
@@ -455,15 +445,15 @@ public sealed class PrivacyEngine
     /// <summary>ε spent so far at <paramref name="delta"/> (0 before the first step).</summary>
     /// <param name="delta">δ ∈ (0, 1).</param>
     /// <returns>ε.</returns>
-    public double GetEpsilon(double delta) => _ledger?.GetEpsilon(delta) ?? _relationLedger!.CreateAccountant().GetEpsilon(delta);
+    public double GetEpsilon(double delta) => Ledger.GetEpsilon(delta);
 
     /// <summary>
     /// The exact ε of everything recorded, bracketed by the PLD accountant (whatever <see cref="Accountant"/> is): the
     /// upper end is a valid guarantee, the width is the discretisation error.
     /// </summary>
     /// <param name="delta">δ ∈ (0, 1).</param>
-    /// <returns>[lower, upper] around the exact ε (both +∞ after a non-private step).</returns>
-    /// <exception cref="NotSupportedException">The engine's relation is not add-or-remove-one.</exception>
+    /// <returns>[lower, upper] around the exact ε (both +∞ after a non-private step), under <see cref="NeighboringRelation"/>.</returns>
+    /// <exception cref="UnsupportedDpEventException">The PLD accountant cannot analyse a recorded event under the engine's relation.</exception>
     public EpsilonInterval GetEpsilonInterval(double delta) =>
         ((PldAccountant)Ledger.CreateAccountant(AccountantKind.Pld)).GetEpsilonInterval(delta);
 
@@ -472,59 +462,62 @@ public sealed class PrivacyEngine
     /// ledger, the step and loader counters and the random generator state (seeded runs; a secure generator has no state
     /// and a resumed secure run draws fresh randomness, which is equally private).
     /// </summary>
-    /// <param name="path">The checkpoint file (written whole, then moved into place).</param>
+    /// <param name="path">The checkpoint file, written atomically: whole into a temporary file beside it, flushed to the
+    /// disk, then renamed over it, so a crash or a failed write leaves the previous checkpoint intact.</param>
     /// <param name="training">The training to save.</param>
     /// <exception cref="NotSupportedException">The DP query has a global state other than a number (e.g. the adaptive
     /// clip norm), which checkpoints cannot save yet.</exception>
+    /// <exception cref="IOException">The file could not be written (the previous checkpoint, if any, is unchanged).</exception>
     public void SaveCheckpoint(string path, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(training);
-        if (training.Optimizer.GlobalState is not (null or double))
-        {
-            throw new NotSupportedException(
-                $"The DP query {training.Optimizer.Query.GetType().Name} has a global state of type {training.Optimizer.GlobalState.GetType().Name}, " +
-                "which checkpoints cannot save yet (only a number, such as an adaptive clip norm); a resumed run would restart it.");
-        }
-
-        var temporary = path + ".tmp";
-        using (var stream = File.Create(temporary))
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8))
-        {
-            writer.Write(CheckpointMagic);
-            writer.Write(Ledger.ToJson());
-            writer.Write(training.Optimizer.Steps);
-            writer.Write(training.Loader.BatchesDrawn);
-            writer.Write(training.Loader.EpochsStarted);
-            var state = training.Gate.GetState();
-            writer.Write(state?.Length ?? -1);
-            if (state is not null)
-            {
-                writer.Write(state);
-            }
-
-            // The query's global state: 0 none, 1 a number (checked above).
-            if (training.Optimizer.GlobalState is double number)
-            {
-                writer.Write((byte)1);
-                writer.Write(number);
-            }
-            else
-            {
-                writer.Write((byte)0);
-            }
-
-            WriteModelAndOptimizer(writer, training);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        var target = Target(training);
+        AtomicFile.Write(path, stream => WriteCheckpoint(stream, target));
     }
 
     /// <summary>
-    /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> into a training built the same way. Either everything
+    /// Saves a DP-FTRL training between two passes, like <see cref="SaveCheckpoint(string, PrivateTraining)"/>: the model,
+    /// the optimizer state, the ledger, the step and pass counters and the seeded generator (which the next pass's shuffle
+    /// and tree noise come from). The tree restarts with every pass, so between passes it holds nothing to save.
+    /// </summary>
+    /// <param name="path">The checkpoint file, written atomically (see <see cref="SaveCheckpoint(string, PrivateTraining)"/>).</param>
+    /// <param name="training">The training to save.</param>
+    /// <exception cref="NotSupportedException">A pass is in progress: its tree's noise and its shuffled order are not saved,
+    /// so save after the last batch of a pass (at the end of an epoch's <c>foreach</c>).</exception>
+    /// <exception cref="IOException">The file could not be written (the previous checkpoint, if any, is unchanged).</exception>
+    public void SaveCheckpoint(string path, PrivateFtrlTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var target = Target(training);
+        AtomicFile.Write(path, stream => WriteCheckpoint(stream, target));
+    }
+
+    /// <summary>Writes a checkpoint (see <see cref="SaveCheckpoint(string, PrivateTraining)"/>) to a stream, for containers that hold more.</summary>
+    /// <param name="stream">A writable stream; left open, positioned after the checkpoint.</param>
+    /// <param name="training">The training to save.</param>
+    /// <exception cref="NotSupportedException">The DP query's global state cannot be saved.</exception>
+    public void SaveCheckpoint(Stream stream, PrivateTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        WriteCheckpoint(stream, Target(training));
+    }
+
+    /// <summary>Writes a DP-FTRL checkpoint (see <see cref="SaveCheckpoint(string, PrivateFtrlTraining)"/>) to a stream.</summary>
+    /// <param name="stream">A writable stream; left open, positioned after the checkpoint.</param>
+    /// <param name="training">The training to save, between two passes.</param>
+    /// <exception cref="NotSupportedException">A pass is in progress.</exception>
+    public void SaveCheckpoint(Stream stream, PrivateFtrlTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        WriteCheckpoint(stream, Target(training));
+    }
+
+    /// <summary>
+    /// Restores a checkpoint written by <see cref="SaveCheckpoint(string, PrivateTraining)"/> into a training built the same way. Either everything
     /// is restored or nothing changes. The ledger only ever grows: into a fresh engine the checkpoint's ledger is copied;
     /// into an engine that already recorded more (a roll-back to an earlier checkpoint), the model and optimizer go back but
     /// the ledger, the step count and the plan guard keep every release made since, because those were released.
+    /// Checkpoints of versions 2 and 3 are read too.
     /// </summary>
     /// <param name="path">The checkpoint file.</param>
     /// <param name="training">The training to restore into (same model architecture and optimizer type).</param>
@@ -533,19 +526,131 @@ public sealed class PrivacyEngine
     public void LoadCheckpoint(string path, PrivateTraining training)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(training);
+        var target = Target(training);
         using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        ReadCheckpoint(stream, path, target);
+    }
+
+    /// <summary>
+    /// Restores a DP-FTRL checkpoint written by <see cref="SaveCheckpoint(string, PrivateFtrlTraining)"/> into a training
+    /// built the same way, like <see cref="LoadCheckpoint(string, PrivateTraining)"/>; the next pass starts a new tree.
+    /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="training">The training to restore into.</param>
+    /// <exception cref="InvalidDataException">The file is not a DiffPriv DP-FTRL checkpoint, is truncated or does not fit the training.</exception>
+    /// <exception cref="InvalidOperationException">The engine recorded releases that the checkpoint's ledger does not start with.</exception>
+    public void LoadCheckpoint(string path, PrivateFtrlTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var target = Target(training);
+        using var stream = File.OpenRead(path);
+        ReadCheckpoint(stream, path, target);
+    }
+
+    /// <summary>Reads a checkpoint written by <see cref="SaveCheckpoint(Stream, PrivateTraining)"/> (see <see cref="LoadCheckpoint(string, PrivateTraining)"/>).</summary>
+    /// <param name="stream">A readable stream positioned at the checkpoint; left open, positioned after it.</param>
+    /// <param name="training">The training to restore into.</param>
+    /// <exception cref="InvalidDataException">The data are not a DiffPriv checkpoint, are truncated or do not fit the training.</exception>
+    /// <exception cref="InvalidOperationException">The engine recorded releases that the checkpoint's ledger does not start with.</exception>
+    public void LoadCheckpoint(Stream stream, PrivateTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ReadCheckpoint(stream, "checkpoint", Target(training));
+    }
+
+    /// <summary>Reads a DP-FTRL checkpoint written by <see cref="SaveCheckpoint(Stream, PrivateFtrlTraining)"/>.</summary>
+    /// <param name="stream">A readable stream positioned at the checkpoint; left open, positioned after it.</param>
+    /// <param name="training">The training to restore into.</param>
+    /// <exception cref="InvalidDataException">The data are not a DiffPriv DP-FTRL checkpoint, are truncated or do not fit the training.</exception>
+    /// <exception cref="InvalidOperationException">The engine recorded releases that the checkpoint's ledger does not start with.</exception>
+    public void LoadCheckpoint(Stream stream, PrivateFtrlTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ReadCheckpoint(stream, "checkpoint", Target(training));
+    }
+
+    private static CheckpointTarget Target(PrivateTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        var loader = training.Loader;
+        return new CheckpointTarget(training.Model, training.Optimizer, training.Gate, Ftrl: false,
+            () => (loader.BatchesDrawn, loader.EpochsStarted), (drawn, epochs) => (loader.BatchesDrawn, loader.EpochsStarted) = (drawn, epochs));
+    }
+
+    private static CheckpointTarget Target(PrivateFtrlTraining training)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        var loader = training.Loader;
+        return new CheckpointTarget(training.Model, training.Optimizer, training.Gate, Ftrl: true,
+            () => (loader.BatchesDrawn, loader.EpochsStarted), (drawn, epochs) => (loader.BatchesDrawn, loader.EpochsStarted) = (drawn, epochs));
+    }
+
+    private void WriteCheckpoint(Stream stream, CheckpointTarget training)
+    {
+        var (drawn, epochs) = training.Counters();
+        if (training.Ftrl)
+        {
+            var schedule = training.Optimizer.Schedule!;
+            var passEnd = Math.Min(epochs * schedule.StepsPerEpoch, schedule.TotalSteps);
+            if (drawn != passEnd || training.Optimizer.Steps != drawn)
+            {
+                throw new NotSupportedException(
+                    $"A DP-FTRL checkpoint is taken between two passes, and pass {epochs} is in progress ({drawn} of its batches' {passEnd} drawn, " +
+                    $"{training.Optimizer.Steps} steps taken): the tree's noise and the pass's shuffled order are not saved. Save after a pass's last batch.");
+            }
+        }
+        else if (training.Optimizer.GlobalState is not (null or double))
+        {
+            throw new NotSupportedException(
+                $"The DP query {training.Optimizer.Query.GetType().Name} has a global state of type {training.Optimizer.GlobalState.GetType().Name}, " +
+                "which checkpoints cannot save yet (only a number, such as an adaptive clip norm); a resumed run would restart it.");
+        }
+
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(CheckpointMagic);
+        writer.Write(Ledger.ToJson());
+        writer.Write(training.Optimizer.Steps);
+        writer.Write(drawn);
+        writer.Write(epochs);
+        var state = training.Gate.GetState();
+        writer.Write(state?.Length ?? -1);
+        if (state is not null)
+        {
+            writer.Write(state);
+        }
+
+        if (training.Ftrl)
+        {
+            writer.Write(TreeBetweenPasses);
+        }
+        else if (training.Optimizer.GlobalState is double number)
+        {
+            writer.Write(NumberQueryState);
+            writer.Write(number);
+        }
+        else
+        {
+            writer.Write(NoQueryState);
+        }
+
+        WriteModelAndOptimizer(writer, training);
+        writer.Flush();
+    }
+
+    private void ReadCheckpoint(Stream stream, string path, CheckpointTarget training)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         PrivacyLedger saved;
         long steps, drawn, epochs;
         byte[]? state;
+        var queryState = NoQueryState;
         double? globalNumber = null;
         try
         {
             var magic = reader.ReadString();
-            if (magic != CheckpointMagic && magic != CheckpointMagicV2)
+            if (magic != CheckpointMagic && magic != CheckpointMagicV3 && magic != CheckpointMagicV2)
             {
-                throw new InvalidDataException($"{path} is not a DiffPriv checkpoint of this version ({CheckpointMagic}).");
+                throw new InvalidDataException($"{path} is not a DiffPriv checkpoint of a version this library reads ({CheckpointMagic}, v3 or v2).");
             }
 
             saved = PrivacyLedger.FromJson(reader.ReadString());
@@ -554,26 +659,49 @@ public sealed class PrivacyEngine
             epochs = reader.ReadInt64();
             var stateLength = reader.ReadInt32();
             state = stateLength >= 0 ? reader.ReadBytes(stateLength) : null;
-            if (magic == CheckpointMagic)
+            if (magic != CheckpointMagicV2)
             {
-                globalNumber = reader.ReadByte() switch
+                queryState = reader.ReadByte();
+                switch (queryState)
                 {
-                    0 => null,
-                    1 => reader.ReadDouble(),
-                    var kind => throw new InvalidDataException($"The checkpoint {path} holds a query state of unknown kind {kind}."),
-                };
+                    case NoQueryState:
+                        break;
+                    case NumberQueryState:
+                        globalNumber = reader.ReadDouble();
+                        break;
+                    case TreeBetweenPasses when magic == CheckpointMagic:
+                        break;
+                    default:
+                        throw new InvalidDataException($"The checkpoint {path} holds a query state of unknown kind {queryState}.");
+                }
             }
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"The checkpoint {path} is truncated.", e);
         }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"The checkpoint {path} holds no readable privacy ledger.", e);
+        }
 
-        if ((globalNumber is null) != (training.Optimizer.GlobalState is null))
+        if ((queryState == TreeBetweenPasses) != training.Ftrl)
+        {
+            throw new InvalidDataException(
+                $"The checkpoint {path} was saved from a {(training.Ftrl ? "DP-SGD" : "DP-FTRL")} training and this is a {(training.Ftrl ? "DP-FTRL" : "DP-SGD")} one; nothing was changed.");
+        }
+
+        if (!training.Ftrl && (globalNumber is null) != (training.Optimizer.GlobalState is null))
         {
             throw new InvalidDataException(
                 $"The checkpoint {path} {(globalNumber is null ? "has no" : "has a")} DP query state and this training's query {(globalNumber is null ? "has one" : "has none")}: " +
                 "it was saved from another kind of training; nothing was changed.");
+        }
+
+        if (saved.NeighboringRelation != NeighboringRelation)
+        {
+            throw new InvalidDataException(
+                $"The checkpoint {path} accounts under {saved.NeighboringRelation} and this engine under {NeighboringRelation}; nothing was changed.");
         }
 
         var current = Ledger.Entries;
@@ -621,8 +749,15 @@ public sealed class PrivacyEngine
             }
 
             training.Optimizer.Steps = steps;
-            training.Loader.BatchesDrawn = drawn;
-            training.Loader.EpochsStarted = epochs;
+            training.SetCounters(drawn, epochs);
+            if (training.Ftrl)
+            {
+                // Between passes the tree holds nothing: the next pass (numbered after the restored ones) starts a fresh one.
+                var previous = training.Optimizer.GlobalState;
+                training.Optimizer.GlobalState = training.Optimizer.Query.InitialGlobalState();
+                (previous as IDisposable)?.Dispose();
+            }
+
             if (state is not null && !training.Gate.IsSecure)
             {
                 training.Gate.SetState(state);
@@ -631,6 +766,10 @@ public sealed class PrivacyEngine
 
         training.Optimizer.ConsumeDraws();
     }
+
+    /// <summary>What a checkpoint saves and restores, for either kind of training.</summary>
+    private sealed record CheckpointTarget(
+        nn.Module Model, DpOptimizer Optimizer, NoiseGate Gate, bool Ftrl, Func<(long Drawn, long Epochs)> Counters, Action<long, long> SetCounters);
 
     private static bool IsPrefix(IReadOnlyList<(DpEvent Event, long Count)> prefix, IReadOnlyList<(DpEvent Event, long Count)> whole)
     {
@@ -653,7 +792,7 @@ public sealed class PrivacyEngine
         return true;
     }
 
-    private static void WriteModelAndOptimizer(BinaryWriter writer, PrivateTraining training)
+    private static void WriteModelAndOptimizer(BinaryWriter writer, CheckpointTarget training)
     {
         training.Model.save(writer);
         InnerState(training.Optimizer).save_state_dict(writer);

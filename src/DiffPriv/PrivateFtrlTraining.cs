@@ -1,5 +1,6 @@
 using DiffPriv.Accounting;
 using DiffPriv.Data;
+using DiffPriv.Noise;
 using DiffPriv.Optim;
 using DiffPriv.PerSample;
 using static TorchSharp.torch;
@@ -13,8 +14,9 @@ namespace DiffPriv;
 /// </summary>
 public sealed class PrivateFtrlTraining : IDisposable
 {
-    internal PrivateFtrlTraining(nn.Module model, DpOptimizer optimizer, ShuffledDataLoader loader, GradSampleHooks hooks, DpFtrlOptions options)
+    internal PrivateFtrlTraining(nn.Module model, DpOptimizer optimizer, ShuffledDataLoader loader, GradSampleHooks hooks, NoiseGate gate, DpFtrlOptions options)
     {
+        Gate = gate;
         Model = model;
         Optimizer = optimizer;
         Loader = loader;
@@ -36,6 +38,9 @@ public sealed class PrivateFtrlTraining : IDisposable
 
     /// <summary>The hyperparameters in force (with the calibrated σ when made with a target ε).</summary>
     public DpFtrlOptions Options { get; }
+
+    /// <summary>The noise gate (shared by the loader's shuffles and the tree's noise).</summary>
+    internal NoiseGate Gate { get; }
 
     /// <summary>The planned steps: ⌈epochs·N/B⌉, one tree per pass.</summary>
     public StepSchedule Schedule => Loader.Schedule;

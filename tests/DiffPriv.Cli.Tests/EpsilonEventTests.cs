@@ -9,6 +9,8 @@ namespace DiffPriv.Cli.Tests;
 /// </summary>
 public sealed class EpsilonEventTests : IDisposable
 {
+    private const string Zcdp = """{"type":"zcdp","rho":0.5}""";
+
     private const string Tree = """{"type":"single_epoch_tree_aggregation","noise_multiplier":1.13,"step_counts":1600}""";
     private const string DpSgd = """{"type":"self_composed","event":{"type":"poisson_sampled","sampling_probability":0.004,"event":{"type":"gaussian","noise_multiplier":1.1}},"count":1000}""";
 
@@ -36,11 +38,16 @@ public sealed class EpsilonEventTests : IDisposable
         Assert.Equal("replace-special", root.GetProperty("neighboring_relation").GetString());
         Assert.Equal(1e-6, root.GetProperty("delta").GetDouble());
         Assert.Equal("single_epoch_tree_aggregation", root.GetProperty("event").GetProperty("type").GetString());
-        var result = Assert.Single(root.GetProperty("results").EnumerateArray());
-        Assert.Equal("rdp", result.GetProperty("accountant").GetString());
+        var results = root.GetProperty("results").EnumerateArray().ToList();
+        var result = Assert.Single(results, r => r.GetProperty("accountant").GetString() == "rdp");
         Assert.Equal(18.709609893772754, result.GetProperty("epsilon").GetDouble(), 1e-12 * 18.7);
         Assert.Equal(2.7, result.GetProperty("optimal_order").GetDouble(), 12);
-        Assert.Equal(["pld"], root.GetProperty("unsupported").EnumerateArray().Select(e => e.GetString()));
+
+        // The PLD accountant analyses the tree exactly (11 Gaussians of σ = 1.13: one of σ/√11; not in dp_accounting).
+        var pld = Assert.Single(results, r => r.GetProperty("accountant").GetString() == "pld");
+        var exact = DiffPriv.Accounting.GaussianMechanism.GetEpsilon(1.13 / Math.Sqrt(11), 1e-6);
+        Assert.InRange(exact, pld.GetProperty("epsilon_lower").GetDouble(), pld.GetProperty("epsilon").GetDouble());
+        Assert.Empty(root.GetProperty("unsupported").EnumerateArray());
     }
 
     [Fact]
@@ -51,8 +58,12 @@ public sealed class EpsilonEventTests : IDisposable
         Assert.Contains("replace-special adjacency", stdout);
         Assert.Contains("ε = 18.710", stdout);
         Assert.Contains("optimal order 2.7", stdout);
-        Assert.Contains("pld: cannot analyse this event", stdout);
+        Assert.Contains("ε = 17.667  δ = 1e-6   (PLD accountant", stdout);
         Assert.Contains("Replacing any one record by the special record", stdout);
+
+        var zcdp = CliRunner.Run("epsilon", "--event", File(Zcdp), "--delta", "1e-6");
+        Assert.True(zcdp.ExitCode == 0, zcdp.Stderr);
+        Assert.Contains("pld: cannot analyse this event", zcdp.Stdout);
     }
 
     [Fact]
@@ -85,11 +96,11 @@ public sealed class EpsilonEventTests : IDisposable
     [Fact]
     public void NamedAccountantThatCannotExitsTwoAndSaysWhichCan()
     {
-        var (code, stdout, stderr) = CliRunner.Run("epsilon", "--event", File(Tree), "--neighboring-relation", "replace-special", "--accountant", "pld");
+        var (code, stdout, stderr) = CliRunner.Run("epsilon", "--event", File(Zcdp), "--accountant", "pld");
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("pld cannot analyse this event under replace-special", line);
+        Assert.Contains("pld cannot analyse this event under add-or-remove-one", line);
         Assert.Contains("--accountant rdp", line);
     }
 
@@ -189,7 +200,7 @@ public sealed class EpsilonEventTests : IDisposable
         var json = """{"type":"self_composed","event":{"type":"single_epoch_tree_aggregation","noise_multiplier":1.13,"step_counts":[235,235]},"count":10}""";
         var (code, stdout, stderr) = CliRunner.Run("epsilon", "--event", File(json), "--neighboring-relation", "replace-special", "--json");
         Assert.True(code == 0, stderr);
-        var result = Assert.Single(Json(stdout).GetProperty("results").EnumerateArray());
+        var result = Assert.Single(Json(stdout).GetProperty("results").EnumerateArray(), r => r.GetProperty("accountant").GetString() == "rdp");
         Assert.Equal(67.54542820911871, result.GetProperty("epsilon").GetDouble(), 1e-12 * 67.5);
         Assert.Equal(1.6, result.GetProperty("optimal_order").GetDouble(), 12);
     }

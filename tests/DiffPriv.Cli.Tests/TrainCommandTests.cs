@@ -20,7 +20,7 @@ public sealed class MnistFactAttribute : FactAttribute
 }
 
 // One class: the tests that point DIFFPRIV_DATA at a broken cache must not run beside the ones that read the real cache.
-public sealed class TrainCommandTests : IDisposable
+public sealed partial class TrainCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-train-").FullName;
 
@@ -170,8 +170,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("under the **replace-special** relation", report, StringComparison.Ordinal);
         Assert.Contains("| neighbouring relation | replace-special", report, StringComparison.Ordinal);
         Assert.Contains("DP-FTRL (fixed batches over a fresh shuffle per pass", report, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(runDir, "model.bin")));
-        Assert.False(File.Exists(Path.Combine(runDir, "checkpoint.bin")));
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoint.bin"))); // a DP-FTRL checkpoint (between passes)
         var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!;
         Assert.Equal("replace-special", metrics["neighboring_relation"]!.GetValue<string>());
         Assert.Equal(Number(json["epsilon"]), Number(metrics["per_epoch"]![0]!["epsilon"]));
@@ -366,6 +365,9 @@ public sealed class TrainCommandTests : IDisposable
 
         // Only the selected run's folder is left, and nothing states how many runs there were.
         Assert.True(File.Exists(Path.Combine(dir, "selected", "checkpoint.bin")));
+        // No resume files in a search's runs: settings.json would name the run's folder (its index) and seed, a bound on K.
+        Assert.False(File.Exists(Path.Combine(dir, "selected", "settings.json")));
+        Assert.False(File.Exists(Path.Combine(dir, "selected", "resume.bin")));
         Assert.False(Directory.Exists(Path.Combine(dir, "runs")));
         Assert.Equal(["command.txt", "report.md", "search.json", "selected"], Directory.EnumerateFileSystemEntries(dir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
         Assert.Contains("repeat_and_select", File.ReadAllText(Path.Combine(dir, "report.md")), StringComparison.Ordinal);

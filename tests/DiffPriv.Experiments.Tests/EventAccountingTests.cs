@@ -38,10 +38,17 @@ public sealed class EventAccountingTests
     [Fact]
     public void AccountantsThatCannotAreListedNotSkipped()
     {
+        var zcdp = new ZcdpDpEvent(0.5);
+        var rdpOnly = EventAccounting.Evaluate(zcdp, NeighboringRelation.AddOrRemoveOne, EventAccounting.AllAccountants, 1e-6);
+        Assert.Equal([AccountantKind.Pld], rdpOnly.Unsupported);
+        Assert.Equal("rdp", Assert.Single(rdpOnly.Results).Accountant);
+
+        // DP-FTRL's tree: both accountants under replace-special (PLD exactly, RDP as an upper bound), neither under add-or-remove-one.
         var tree = new SingleEpochTreeAggregationDpEvent(1.13, [1600]);
         var special = EventAccounting.Evaluate(tree, NeighboringRelation.ReplaceSpecial, EventAccounting.AllAccountants, 1e-6);
-        Assert.Equal([AccountantKind.Pld], special.Unsupported);
-        Assert.Equal("rdp", Assert.Single(special.Results).Accountant);
+        Assert.Empty(special.Unsupported);
+        Assert.Equal(["pld", "rdp"], special.Results.Select(r => r.Accountant));
+        Assert.True(special.Results[0].Epsilon < special.Results[1].Epsilon);
 
         var addRemove = EventAccounting.Evaluate(tree, NeighboringRelation.AddOrRemoveOne, EventAccounting.AllAccountants, 1e-6);
         Assert.Empty(addRemove.Results);
@@ -68,7 +75,8 @@ public sealed class EventAccountingTests
     [Fact]
     public void StatementNamesTheRelationAndTheAccountantsThatCannot()
     {
-        var result = EventAccounting.Evaluate(new SingleEpochTreeAggregationDpEvent(1.13, [1600]), NeighboringRelation.ReplaceSpecial, EventAccounting.AllAccountants, 1e-6);
+        var result = EventAccounting.Evaluate(new SingleEpochTreeAggregationDpEvent(1.13, [1600]), NeighboringRelation.ReplaceSpecial, [AccountantKind.Rdp], 1e-6);
+        result = new EventAccountingResult(result.Results, [AccountantKind.Pld]);
         using var w = new StringWriter();
         PrivacyStatement.WriteEvent(w, "ftrl.json", NeighboringRelation.ReplaceSpecial, 1e-6, result);
         var text = w.ToString();

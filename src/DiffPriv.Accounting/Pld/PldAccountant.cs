@@ -1,4 +1,5 @@
 using DiffPriv.Accounting.Events;
+using DiffPriv.Accounting.Rdp;
 
 namespace DiffPriv.Accounting.Pld;
 
@@ -27,7 +28,8 @@ namespace DiffPriv.Accounting.Pld;
 /// <see cref="MixtureOfGaussiansDpEvent"/> and <see cref="PermuteAndFlipDpEvent"/> under add/remove-one and
 /// replace-special; <see cref="RandomizedResponseDpEvent"/> under replace-one and replace-special;
 /// <see cref="EpsilonDeltaDpEvent"/> and <see cref="ExponentialMechanismDpEvent"/> (as its ε-DP worst case) under
-/// every relation; <see cref="SelfComposedDpEvent"/>, <see cref="ComposedDpEvent"/>, <see cref="NoOpDpEvent"/>
+/// every relation; beyond dp_accounting, <see cref="SingleEpochTreeAggregationDpEvent"/> under replace-special (DP-FTRL's
+/// tree: ⌈log₂(s + 1)⌉ Gaussians of σ for its longest tree of s steps, exactly); <see cref="SelfComposedDpEvent"/>, <see cref="ComposedDpEvent"/>, <see cref="NoOpDpEvent"/>
 /// and <see cref="NonPrivateDpEvent"/> (and zero noise), which make ε = ∞ and δ(ε) = 1.
 /// </para>
 /// </remarks>
@@ -98,6 +100,7 @@ public sealed class PldAccountant : PrivacyAccountant
         NoOpDpEvent or NonPrivateDpEvent or GaussianDpEvent or EpsilonDeltaDpEvent or ExponentialMechanismDpEvent or TruncatedSubsampledGaussianDpEvent => true,
         LaplaceDpEvent or DiscreteLaplaceDpEvent or MixtureOfGaussiansDpEvent or PermuteAndFlipDpEvent => AddRemoveLike,
         RandomizedResponseDpEvent => NeighboringRelation != NeighboringRelation.AddOrRemoveOne,
+        SingleEpochTreeAggregationDpEvent => NeighboringRelation == NeighboringRelation.ReplaceSpecial,
         SelfComposedDpEvent s => Supports(s.Event),
         ComposedDpEvent c => c.Events.All(Supports),
         PoissonSampledDpEvent { Event: GaussianDpEvent } => true,
@@ -196,6 +199,22 @@ public sealed class PldAccountant : PrivacyAccountant
 
                 Add(pessimistic => PrivacyLossDistribution.FromMixtureOfGaussians(mog.StandardDeviation, mog.Sensitivities, mog.SamplingProbs, d, pessimistic), count, selfCompose: true);
                 break;
+            case SingleEpochTreeAggregationDpEvent tree:
+                {
+                    // Under replace-special a record changes one leaf of one tree and its ancestors, ⌈log₂(s + 1)⌉ nodes of
+                    // the longest tree, each by at most the sensitivity, and every node carries independent N(0, σ²): the
+                    // release is a Gaussian mechanism of L2 sensitivity √depth, i.e. depth Gaussians of σ (the same
+                    // reduction as the RDP of Kairouz et al. 2021, appendix D, but exact here). σ = 0 is non-private.
+                    var depth = RdpMath.TreeDepth(tree.StepCounts.Count == 0 ? 0 : tree.StepCounts.Max());
+                    if (depth == 0)
+                    {
+                        break;
+                    }
+
+                    ComposeCore(new GaussianDpEvent(tree.NoiseMultiplier), checked(depth * count));
+                    break;
+                }
+
             case TruncatedSubsampledGaussianDpEvent t:
                 if (t.SamplingProbability == 0 || t.TruncatedBatchSize == 0 || t.DatasetSize == 0)
                 {

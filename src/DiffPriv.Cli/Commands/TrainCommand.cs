@@ -65,6 +65,19 @@ internal static class TrainCommand
         };
         var device = new Option<string>("--device") { Description = $"Where the model, data and noise live: cpu (default), cuda or cuda:N. {DeviceChoice.CudaHint}." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Resume the run in RUN_DIR after a kill: its settings come from RUN_DIR/settings.json and training continues from its last " +
+                "checkpoint (resume.bin). Give no other option (--json alone may be added). A seeded run resumes into exactly the uninterrupted run; " +
+                "an unseeded one keeps its plan (steps, σ) and draws fresh noise. A finished run exits 2 with a message.",
+            HelpName = "RUN_DIR",
+        };
+        var checkpointEvery = new Option<int?>("--checkpoint-every")
+        {
+            Description = "Write the checkpoint to resume from (resume.bin in the run folder, atomically: temporary file, flush, rename) at the end of " +
+                "every N epochs and of the last one (default 1: every epoch).",
+            HelpName = "N",
+        };
         var tune = new TuneOptions();
         var mechanism = new Option<string?>("--mechanism")
         {
@@ -74,7 +87,7 @@ internal static class TrainCommand
         };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json })
+        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json, resume, checkpointEvery })
         {
             command.Options.Add(option);
         }
@@ -83,6 +96,36 @@ internal static class TrainCommand
 
         command.SetAction(result =>
         {
+            if (result.GetValue(resume) is { } resumeDir)
+            {
+                var others = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                    .Where(o => !o.Implicit && o.Option != resume && o.Option != json)
+                    .Select(o => o.Option.Name)
+                    .ToList();
+                if (others.Count > 0)
+                {
+                    throw new UsageException(
+                        $"--resume RUN_DIR takes every setting from RUN_DIR/{TrainResume.SettingsFile}: {string.Join(", ", others)} cannot be given with it (only --json)");
+                }
+
+                TrainSettings saved;
+                try
+                {
+                    saved = TrainResume.Load(resumeDir);
+                }
+                catch (ArgumentException e)
+                {
+                    throw UsageException.From(e);
+                }
+
+                if (saved.Dataset != name)
+                {
+                    throw new UsageException($"--resume: the run in {saved.OutDir} trained {saved.DatasetId}: resume it with diffpriv train {saved.DatasetId} --resume {saved.OutDir}");
+                }
+
+                return RunAndReport(saved, resuming: true, result.GetValue(json));
+            }
+
             var auditText = result.GetResult(audit) is { Implicit: false } ? (result.GetValue(audit) ?? "mia").ToLowerInvariant() : null;
             if (auditText is not (null or "mia" or "one-run" or "all"))
             {
@@ -271,6 +314,13 @@ internal static class TrainCommand
                 Mechanism = mechanismValue,
                 Device = result.GetValue(device) is { } deviceText ? Normalized(deviceText) : "cpu",
             };
+            var every = result.GetValue(checkpointEvery) ?? 1;
+            if (every < 1)
+            {
+                throw new UsageException($"--checkpoint-every must be ≥ 1 (got {every})");
+            }
+
+            settings = settings with { CheckpointEvery = every };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
             if (tune.Given(result))
@@ -284,18 +334,36 @@ internal static class TrainCommand
                 return tune.Run(result, settings, stdout, log, stderr, asJson);
             }
 
+            return RunAndReport(settings, resuming: false, asJson);
+        });
+        return command;
+
+        int RunAndReport(TrainSettings settings, bool resuming, bool asJson)
+        {
+            var log = asJson ? stderr : stdout;
+            var output = stdout;
+
             // Under mpiexec every rank trains its share; only rank 0 reports (the others stay silent unless they fail).
             var world = MpiWorld.Detect();
+            if (resuming && world is { Size: > 1 })
+            {
+                throw new UsageException("--resume does not run under mpiexec: a data-parallel run writes no checkpoint to resume from yet");
+            }
+
             if (world is { IsRoot: false })
             {
-                stdout = TextWriter.Null;
+                output = TextWriter.Null;
                 log = TextWriter.Null;
             }
 
             TrainResult run;
             try
             {
-                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, world is { IsRoot: false } ? TextWriter.Null : stderr, p => new TrainRunner(settings, p) { World = world }.Run());
+                run = ProgressRenderer.Run(
+                    !asJson && ProgressRenderer.IsInteractive(output),
+                    log,
+                    world is { IsRoot: false } ? TextWriter.Null : stderr,
+                    p => new TrainRunner(settings, p) { World = world, Resume = resuming }.Run());
             }
             catch (ArgumentException e)
             {
@@ -314,8 +382,7 @@ internal static class TrainCommand
             }
 
             return CliApp.ExitOk;
-        });
-        return command;
+        }
     }
 
     private static string Normalized(string device)
@@ -356,8 +423,8 @@ internal static class TrainCommand
             w.WriteLine();
         }
 
-        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "model.bin, checkpoint.bin";
-        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt)");
+        var saved = noDp ? "model.bin" : "model.bin, checkpoint.bin";
+        w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt, settings.json)");
     }
 
     /// <summary>The command as typed, re-quoted for a POSIX shell.</summary>

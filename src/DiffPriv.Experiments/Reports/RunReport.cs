@@ -223,7 +223,7 @@ public static class RunReport
         b.Append(r.PrivacyStatement);
         b.AppendLine("```");
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, model.bin (model.save){(s.NoDp || IsFtrl(r) ? "" : ", checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, model.bin (model.save){(s.NoDp ? "" : ", checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt{(File.Exists(Path.Combine(r.RunDir, TrainResume.SettingsFile)) ? ", settings.json" : "")}{(File.Exists(Path.Combine(r.RunDir, TrainResume.CheckpointFile)) ? ", resume.bin (the last checkpoint to resume from)" : "")}.");
         return b.ToString();
     }
 

@@ -29,6 +29,30 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private Tensor? _testTargets;
     private GradientCanaries? _canaries;
     private long _examplesProcessed;
+    private TrainCheckpoint? _resumed;
+    private double _secondsBefore;
+    private long _initSeed;
+
+    /// <summary>
+    /// Resume the run in <see cref="TrainSettings.OutDir"/> (settings from <see cref="TrainResume.Load"/>): continue from its
+    /// latest checkpoint (<see cref="TrainResume.CheckpointFile"/>) with the same plan, or start it from the beginning when it
+    /// was stopped before its first checkpoint. A seeded run resumes into exactly the uninterrupted run; an unseeded one
+    /// keeps the plan (steps, σ) and draws fresh noise.
+    /// </summary>
+    public bool Resume { get; init; }
+
+    /// <summary>
+    /// Whether the run writes <see cref="TrainResume.SettingsFile"/> and <see cref="TrainResume.CheckpointFile"/> (default
+    /// true). A private search's runs do not: their folders' paths and seeds would tell the selected run's index, a lower
+    /// bound on the secret number of runs.
+    /// </summary>
+    internal bool ResumeFiles { get; init; } = true;
+
+    // A data-parallel job writes no resume files yet: resuming would need every rank's state.
+    private bool WritesResumeFiles => ResumeFiles && !Parallel;
+
+    /// <summary>Test seam: opens the temporary checkpoint file for writing (default: a file stream).</summary>
+    internal Func<string, Stream>? OpenCheckpoint { get; init; }
 
     /// <summary>
     /// The MPI world when the run is one rank of a data-parallel job (<c>mpiexec -n K diffpriv train …</c>), else null.
@@ -50,13 +74,21 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var clock = Stopwatch.StartNew();
 
         TorchRuntime.EnsureLoaded();
+        var checkpointPath = Path.Combine(RunDirectory(), TrainResume.CheckpointFile);
+        if (Resume && File.Exists(checkpointPath))
+        {
+            _resumed = TrainCheckpoint.Read(checkpointPath, null);
+            _secondsBefore = _resumed.ElapsedSeconds;
+        }
+
         var device = DeviceChoice.Resolve(settings.Device);
         using var loaded = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
 
         // On a GPU the whole data set moves there once (MNIST-sized data fit); batches, model and noise follow it.
         using var moved = device.type == DeviceType.CPU ? null : loaded.To(device);
         var data = moved ?? loaded;
-        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var seed = settings.Seed ?? _resumed?.InitSeed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        _initSeed = seed;
         using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
         var n = train.Inputs.shape[0];
@@ -95,7 +127,37 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         // Only rank 0 writes the run folder; the other ranks' files go to a temporary folder (same layout, never read).
         var runDir = IsRoot ? RunDirectory() : Path.Combine(Path.GetTempPath(), $"diffpriv-rank{World!.Rank}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(runDir);
+        if (!Resume && IsRoot)
+        {
+            // A new run in a used folder: nothing of the earlier run may be taken for this one's.
+            File.Delete(checkpointPath);
+            File.Delete(Path.Combine(runDir, TrainResume.ReportFile));
+            if (WritesResumeFiles)
+            {
+                TrainResume.Save(settings, runDir);
+                File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+            }
+        }
+
         Say($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
+        if (_resumed is { } from)
+        {
+            Say($"--resume: continuing after epoch {from.CompletedEpochs} of {settings.Epochs} (step {from.Steps}) from {checkpointPath}{(settings.Seed is null ? "; the noise from here on is fresh (secure), the plan is the run's" : "")}");
+        }
+        else if (Resume)
+        {
+            Say($"--resume: the run stopped before its first checkpoint; it starts again from the beginning with its settings");
+        }
+
+        if (!TrainResume.Resumable(settings, out var notResumable) || (Parallel && ResumeFiles))
+        {
+            Say($"note: this run writes no checkpoint to resume from: {(Parallel ? "a data-parallel run is not resumable yet" : notResumable)}");
+        }
+        else if (WritesResumeFiles)
+        {
+            Say($"checkpoints: {checkpointPath} after every {(settings.CheckpointEvery == 1 ? "epoch" : $"{settings.CheckpointEvery} epochs")} and the last (resume with: diffpriv train {settings.DatasetId} --resume {runDir})");
+        }
+
         if (split is not null)
         {
             Say($"--audit: {split.HoldoutInputs.shape[0]} examples drawn at random from the training split are held out (never trained on) as the audit's non-members.");
@@ -212,6 +274,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2, released at C = {PrivacyStatement.Format(AdaptiveReleaseClip(settings))}) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
+        Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var history = new List<EpochMetrics>();
         var loopClock = Stopwatch.StartNew();
         var result = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, epochs, totalSteps, data, clock, history, () =>
@@ -220,7 +283,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             parallel?.CheckParametersIdentical();
             var interval = engine.GetEpsilonInterval(settings.Delta);
             return (interval.Upper, interval.Lower);
-        });
+        }, s => engine.SaveCheckpoint(s, training));
         var loopSeconds = loopClock.Elapsed.TotalSeconds;
         IReadOnlyList<long> examplesPerRank = parallel?.ExamplesPerRank() ?? [_examplesProcessed];
         double? finalClip = training.Optimizer.GlobalState is double clip ? clip : null;
@@ -245,7 +308,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         model.save(Path.Combine(runDir, "model.bin"));
         return new TrainResult(
             settings, n, data.TestInputs.shape[0], sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, results[1].OptimalOrder,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString())
+            history[^1].TestAccuracy, Seconds(clock), runDir, history, statement.ToString())
         {
             FinalClip = finalClip,
             WorldSize = World?.Size ?? 1,
@@ -289,13 +352,16 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         ImageDataset data,
         Stopwatch clock,
         List<EpochMetrics> history,
-        Func<(double Upper, double? Lower)> epsilon)
+        Func<(double Upper, double? Lower)> epsilon,
+        Action<Stream> saveEngine)
     {
         var meter = new CrossEntropyMeter(model);
-        double? epsSoFar = null;
         _loopStart = DateTime.UtcNow;
-        long step = 0;
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        var (firstEpoch, step) = _resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
+        _examplesProcessed = _resumed?.ExamplesProcessed ?? 0;
+        history.AddRange(_resumed?.History ?? []);
+        double? epsSoFar = history.Count > 0 ? history[^1].Epsilon : null;
+        for (var epoch = firstEpoch; epoch <= epochs; epoch++)
         {
             var epochStart = clock.Elapsed;
             meter.Reset();
@@ -319,15 +385,40 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
             history.Add(metrics);
             Say(EpochLine(metrics));
+            if (WritesResumeFiles && TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
+            {
+                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed }
+                    .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
+            }
         }
 
         return step;
     }
 
+    /// <summary>Wall time of the run, over all its attempts.</summary>
+    private double Seconds(Stopwatch clock) => _secondsBefore + clock.Elapsed.TotalSeconds;
+
+    /// <summary>With <see cref="Resume"/> and a checkpoint: restores it into the training (same plan, same σ).</summary>
+    private void Restore(Action<Stream> loadEngine, double sigma)
+    {
+        if (_resumed is not { } from)
+        {
+            return;
+        }
+
+        if (from.NoiseMultiplier != sigma)
+        {
+            throw new InvalidOperationException(
+                $"--resume: this run's σ is {from.NoiseMultiplier:R} but the settings give σ = {sigma:R} now; the checkpoint was not resumed.");
+        }
+
+        TrainCheckpoint.Read(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), loadEngine);
+    }
+
     /// <summary>
     /// DP-FTRL (Kairouz et al. 2021): fixed batches of B over a fresh shuffle per pass, per-example clipping, the tree query
     /// (a tree per pass, Honaker's efficient tree) and the inner optimizer on the released residuals (SGD: the FTRL form,
-    /// with momentum DP-FTRLM). ε by RDP under replace-special; the model is saved (checkpoints hold no tree yet).
+    /// with momentum DP-FTRLM). ε by RDP under replace-special; checkpoints are taken between passes (the tree restarts with each).
     /// </summary>
     private TrainResult TrainFtrl(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageDataset data, (Tensor Inputs, Tensor Targets) train, string runDir, Stopwatch clock)
     {
@@ -354,9 +445,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, " +
             $"fixed batches of {settings.BatchSize} over a fresh shuffle per pass (no sampling), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
+        Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var history = new List<EpochMetrics>();
         var loopSteps = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, (int)schedule.Epochs, schedule.TotalSteps, data, clock, history,
-            () => (engine.GetEpsilon(settings.Delta), null));
+            () => (engine.GetEpsilon(settings.Delta), null), s => engine.SaveCheckpoint(s, training));
         var (steps, trees, rdp) = RunAccounting.FinalFtrl(engine, training, loopSteps, settings.Delta);
         using var statement = new StringWriter();
         PrivacyStatement.WriteFtrl(statement, new DpFtrlRunShape(n, settings.BatchSize, steps, trees, schedule.StepsPerEpoch, settings.Delta), sigma, rdp);
@@ -367,10 +459,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             statement.WriteLine("    reproducibility only; publish a model only from a run without --seed (secure noise).");
         }
 
+        engine.SaveCheckpoint(Path.Combine(runDir, "checkpoint.bin"), training);
         model.save(Path.Combine(runDir, "model.bin"));
         return new TrainResult(
             settings, n, data.TestInputs.shape[0], sigma, null, steps, rdp.Epsilon, null, rdp.Epsilon, double.IsFinite(rdp.Epsilon) ? rdp.OptimalOrder : null,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString());
+            history[^1].TestAccuracy, Seconds(clock), runDir, history, statement.ToString());
     }
 
     /// <summary>C/√L for each of the L layers that own trainable parameters: √Σ C_l² = C.</summary>
@@ -391,10 +484,43 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         Say($"NOT PRIVATE (--no-dp): ordinary training, shuffled batches of {settings.BatchSize}, mean loss, {totalSteps} steps; no privacy guarantee (ε = ∞).");
         var history = new List<EpochMetrics>();
         _loopStart = DateTime.UtcNow;
+        var checkpointPath = Path.Combine(runDir, TrainResume.CheckpointFile);
+        var state = optimizer as TorchSharp.Modules.OptimizerHelper ?? throw new InvalidOperationException($"{optimizer.GetType().Name} cannot save its state.");
+
+        // The plain run's checkpoint: model, optimizer state and the global torch generator its shuffles come from.
+        void SaveState(Stream stream)
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            model.save(writer);
+            state.save_state_dict(writer);
+            using var rng = torch.random.get_rng_state();
+            var bytes = rng.data<byte>().ToArray();
+            writer.Write(bytes.Length);
+            writer.Write(bytes);
+        }
+
+        void LoadState(Stream stream)
+        {
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            model.load(reader);
+            state.load_state_dict(reader);
+            var bytes = reader.ReadBytes(reader.ReadInt32());
+            using var rng = torch.tensor(bytes, dtype: ScalarType.Byte);
+            torch.random.set_rng_state(rng);
+        }
+
         long Loop()
         {
             long step = 0;
-            for (var epoch = 1; epoch <= settings.Epochs; epoch++)
+            var firstEpoch = 1;
+            if (_resumed is { } from)
+            {
+                TrainCheckpoint.Read(checkpointPath, LoadState);
+                (firstEpoch, step) = (from.CompletedEpochs + 1, from.Steps);
+                history.AddRange(from.History);
+            }
+
+            for (var epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
             {
                 var epochStart = clock.Elapsed;
                 double lossSum = 0, correct = 0, seen = 0;
@@ -425,6 +551,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), Evaluate(model, data), null, null, (clock.Elapsed - epochStart).TotalSeconds);
                 history.Add(metrics);
                 Say(EpochLine(metrics));
+                if (WritesResumeFiles && (epoch % settings.CheckpointEvery == 0 || epoch == settings.Epochs))
+                {
+                    new TrainCheckpoint(epoch, step, _initSeed, 0, Seconds(clock), [.. history]).Write(checkpointPath, SaveState, OpenCheckpoint);
+                }
             }
 
             return step;
@@ -436,7 +566,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         const string statement = "NOT PRIVATE: trained with --no-dp (no clipping, no noise, shuffled batches). The model has no\n" +
                                  "differential-privacy guarantee (ε = ∞) and may memorise individual training examples.\n";
         return new TrainResult(settings, n, data.TestInputs.shape[0], null, null, steps, double.PositiveInfinity, null, null, null,
-            history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement);
+            history[^1].TestAccuracy, Seconds(clock), runDir, history, statement);
     }
 
     /// <summary>Test accuracy: eval mode, no gradients, batched; a plain forward outside any DP step records nothing.</summary>

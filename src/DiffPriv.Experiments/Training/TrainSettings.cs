@@ -57,6 +57,13 @@ public sealed record TrainSettings(
     /// <summary>With <see cref="AdaptiveClipping"/>: the share of per-example gradients the clip should leave unclipped, in [0, 1]. Default 0.5 (the median).</summary>
     public double ClipQuantile { get; init; } = 0.5;
 
+    /// <summary>
+    /// A checkpoint to resume from (<see cref="TrainResume.CheckpointFile"/>) is written atomically at the end of every this
+    /// many epochs and of the last one; ≥ 1, default 1 (every epoch). Epochs, not steps: DP-FTRL's tree restarts with every
+    /// pass, so a pass boundary is where its state is whole.
+    /// </summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>Training examples kept (the first ones; a public choice), or null for all.</summary>
     public int? TrainLimit => Smoke ? TrainDefaults.For(Dataset, Mechanism).SmokeTrainExamples : TrainExamples;
 

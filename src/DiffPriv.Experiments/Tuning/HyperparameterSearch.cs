@@ -83,7 +83,11 @@ public sealed class HyperparameterSearch(TrainSettings settings, IReadOnlyList<S
                     OutDir = Path.Combine(workDir, $"run-{i + 1}"),
                     Seed = settings.Seed is { } seed ? seed + i + 1 : null,
                 },
-                progress).Run();
+                progress)
+            {
+                // No settings.json or resume.bin: their path and seed would tell the selected run's index (a bound on K).
+                ResumeFiles = false,
+            }.Run();
             if (best is null || run.ValidationAccuracy > best.ValidationAccuracy)
             {
                 best = run;

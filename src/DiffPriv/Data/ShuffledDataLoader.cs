@@ -57,10 +57,10 @@ public sealed class ShuffledDataLoader : IEnumerable<LogicalBatch>, IPrivateLoad
     public StepSchedule Schedule { get; }
 
     /// <summary>How many batches were drawn so far.</summary>
-    public long BatchesDrawn { get; private set; }
+    public long BatchesDrawn { get; internal set; }
 
     /// <summary>How many passes (enumerations) were started so far.</summary>
-    public long EpochsStarted { get; private set; }
+    public long EpochsStarted { get; internal set; }
 
     /// <inheritdoc />
     long? IPrivateLoader.LatestPass => _latestPass;

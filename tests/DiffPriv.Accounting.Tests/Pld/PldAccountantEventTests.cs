@@ -222,4 +222,26 @@ public sealed class PldAccountantEventTests
         Assert.Equal(twice.GetEpsilon(1e-5), Run(Replace, (new RandomizedResponseDpEvent(0.5, 10), 2)).GetEpsilon(1e-5), 12);
         Assert.True(twice.GetEpsilon(1e-5) > once.GetEpsilon(1e-5) + 1);
     }
+
+    // DP-FTRL's trees (beyond dp_accounting, whose PLDAccountant refuses them): a record changes one leaf and its
+    // ⌈log₂(s + 1)⌉ ancestors in each of k trees, so k trees of 100 steps are 7k Gaussians of σ, i.e. one Gaussian of
+    // σ/√(7k), whose exact ε is Balle & Wang's; the PLD brackets it and the RDP bound lies above.
+    [Fact]
+    public void TreeAggregationUnderReplaceSpecialIsExactlyItsGaussians()
+    {
+        var tree = new SingleEpochTreeAggregationDpEvent(2.0, [60, 100]);
+        var accountant = Run(Special, (tree, 3));
+        var exact = GaussianMechanism.GetEpsilon(2.0 / Math.Sqrt(7 * 3), 1e-5);
+        var (lower, upper) = accountant.GetEpsilonInterval(1e-5);
+        Assert.InRange(exact, lower, upper);
+        Assert.True(upper - lower < 1e-2, $"[{lower}, {upper}]");
+        var rdp = new DiffPriv.Accounting.Rdp.RdpAccountant(neighboringRelation: Special).Compose(tree, 3).GetEpsilon(1e-5);
+        Assert.True(rdp > upper, $"RDP {rdp} vs PLD {upper}");
+
+        Assert.True(new PldAccountant(Special).Supports(tree));
+        Assert.False(new PldAccountant(AddRemove).Supports(tree));
+        Assert.False(new PldAccountant(Replace).Supports(tree));
+        Assert.Equal(0.0, Run(Special, (new SingleEpochTreeAggregationDpEvent(2.0, [0]), 1)).GetEpsilon(1e-5));
+        Assert.Equal(double.PositiveInfinity, Run(Special, (new SingleEpochTreeAggregationDpEvent(0.0, [4]), 1)).GetEpsilon(1e-5));
+    }
 }

@@ -1,5 +1,6 @@
 using DiffPriv.Accounting;
 using DiffPriv.Accounting.Events;
+using DiffPriv.Accounting.Pld;
 using DiffPriv.Accounting.Rdp;
 using DiffPriv.Noise;
 using DiffPriv.PerSample;
@@ -151,12 +152,20 @@ public sealed class DpFtrlTests
         var expected = new RdpAccountant(neighboringRelation: NeighboringRelation.ReplaceSpecial).Compose(tree, 3).GetEpsilon(1e-5);
         Assert.Equal(expected, engine.GetEpsilon(1e-5), 12);
         Assert.Throws<StepPlanExceededException>(() => training.Loader.First());
-        Assert.Throws<NotSupportedException>(() => engine.Ledger);
-        Assert.Throws<NotSupportedException>(() => engine.GetEpsilonInterval(1e-5));
+
+        // The engine's ledger is the ordinary PrivacyLedger, under replace-special: RDP reports, PLD brackets the exact ε
+        // of the same trees (tighter than RDP).
+        Assert.Equal(NeighboringRelation.ReplaceSpecial, engine.Ledger.NeighboringRelation);
+        Assert.Equal(AccountantKind.Rdp, engine.Ledger.Accountant);
+        Assert.Equal(engine.LedgerEvent, engine.Ledger.ToEvent());
+        var interval = engine.GetEpsilonInterval(1e-5);
+        var pld = ((PldAccountant)new PldAccountant(NeighboringRelation.ReplaceSpecial).Compose(tree, 3)).GetEpsilonInterval(1e-5);
+        Assert.Equal(pld, interval);
+        Assert.True(interval.Lower <= interval.Upper && interval.Upper < expected, $"PLD [{interval.Lower}, {interval.Upper}] vs RDP {expected}");
     }
 
     [Fact]
-    public void DpFtrlNeedsAReplaceSpecialEngineAndTheRdpAccountant()
+    public void DpFtrlNeedsAReplaceSpecialEngine()
     {
         using var scope = torch.NewDisposeScope();
         var (x, y) = TrainingFixtures.Blobs(50, 4, 2);
@@ -164,7 +173,19 @@ public sealed class DpFtrlTests
         var options = new DpFtrlOptions { Clipping = ClippingOptions.Flat(1), BatchSize = 10, Epochs = 1, NoiseMultiplier = 1, Seed = 1 };
         var error = Assert.Throws<InvalidOperationException>(() => new PrivacyEngine(AccountantKind.Rdp).MakePrivateFtrl(model, optim.SGD(model.parameters(), 0.1), x, y, options));
         Assert.Contains("NeighboringRelation.ReplaceSpecial", error.Message);
-        Assert.Throws<ArgumentException>(() => new PrivacyEngine(AccountantKind.Pld, NeighboringRelation.ReplaceSpecial));
+
+        // A PLD engine under replace-special accounts the same trees exactly (σ is still calibrated by RDP).
+        var pldEngine = new PrivacyEngine(AccountantKind.Pld, NeighboringRelation.ReplaceSpecial);
+        using var training = pldEngine.MakePrivateFtrl(model, optim.SGD(model.parameters(), 0.1), x, y, options);
+        foreach (var batch in training.Loader)
+        {
+            training.Optimizer.Step(batch, (xb, yb) => TrainingFixtures.PerExampleCrossEntropy(model, xb, yb));
+        }
+
+        Assert.Equal(
+            new PldAccountant(NeighboringRelation.ReplaceSpecial).Compose(new SingleEpochTreeAggregationDpEvent(1, [5]), 1).GetEpsilon(1e-5),
+            pldEngine.GetEpsilon(1e-5),
+            12);
     }
 
     [Fact]
@@ -208,5 +229,82 @@ public sealed class DpFtrlTests
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         x.Dispose();
         y.Dispose();
+    }
+
+    /// <summary>
+    /// A DP-FTRL checkpoint between passes (model, momentum, ledger, counters, the seeded generator behind the next shuffle
+    /// and tree) resumes into the uninterrupted run bit for bit; a pass in progress cannot be saved, and a DP-SGD
+    /// checkpoint does not load into a DP-FTRL training.
+    /// </summary>
+    [Fact]
+    public void ResumingBetweenPassesEqualsTheUninterruptedRun()
+    {
+        var dir = Directory.CreateTempSubdirectory("diffpriv-ftrl-ckpt");
+        try
+        {
+            var (x, y) = TrainingFixtures.Blobs(100, 4, 6);
+            var path = Path.Combine(dir.FullName, "ftrl.bin");
+            var options = new DpFtrlOptions { Clipping = ClippingOptions.Flat(1), BatchSize = 30, Epochs = 3, NoiseMultiplier = 1.5, Seed = 8 };
+            (double[] Parameters, ComposedDpEvent Ledger, double Epsilon) Run(int passes, bool save, bool resume)
+            {
+                using var scope = torch.NewDisposeScope();
+                var model = TrainingFixtures.SmallMlp(4, 6);
+                var engine = new PrivacyEngine(AccountantKind.Pld, NeighboringRelation.ReplaceSpecial);
+                using var training = engine.MakePrivateFtrl(model, optim.SGD(model.parameters(), 0.1, momentum: 0.9), x, y, options);
+                if (resume)
+                {
+                    engine.LoadCheckpoint(path, training);
+                    Assert.Equal(4, training.Optimizer.Steps);
+                }
+
+                for (var pass = 0; pass < passes; pass++)
+                {
+                    foreach (var batch in training.Loader)
+                    {
+                        training.Optimizer.Step(batch, (xb, yb) => TrainingFixtures.PerExampleCrossEntropy(model, xb, yb));
+                        if (save && pass == 0 && training.Optimizer.Steps == 2)
+                        {
+                            Assert.Contains("in progress", Assert.Throws<NotSupportedException>(() => engine.SaveCheckpoint(path, training)).Message);
+                        }
+                    }
+
+                    if (save && pass == 0)
+                    {
+                        engine.SaveCheckpoint(path, training);
+                    }
+                }
+
+                return (TrainingFixtures.Flatten(model), engine.LedgerEvent, engine.GetEpsilon(1e-5));
+            }
+
+            var straight = Run(3, save: true, resume: false);
+            var resumed = Run(2, save: false, resume: true);
+            Assert.Equal(straight.Parameters, resumed.Parameters); // bit-identical
+            Assert.Equal(straight.Ledger, resumed.Ledger);
+            Assert.Equal(new ComposedDpEvent([new SelfComposedDpEvent(new SingleEpochTreeAggregationDpEvent(1.5, [4]), 3)]), resumed.Ledger);
+            Assert.Equal(straight.Epsilon, resumed.Epsilon);
+
+            // The checkpoint keeps its relation; a DP-SGD training refuses it and records nothing.
+            using (var scope = torch.NewDisposeScope())
+            {
+                var model = TrainingFixtures.SmallMlp(4, 6);
+                var engine = new PrivacyEngine(AccountantKind.Rdp, NeighboringRelation.ReplaceSpecial);
+                using var training = engine.MakePrivateFtrl(model, optim.SGD(model.parameters(), 0.1, momentum: 0.9), x, y, options);
+                engine.LoadCheckpoint(path, training);
+                Assert.Equal(NeighboringRelation.ReplaceSpecial, engine.Ledger.NeighboringRelation);
+                Assert.Equal(1, engine.Ledger.TotalCount);
+
+                var sgdModel = TrainingFixtures.SmallMlp(4, 6);
+                var sgdEngine = new PrivacyEngine();
+                using var sgd = sgdEngine.MakePrivate(sgdModel, optim.SGD(sgdModel.parameters(), 0.1, momentum: 0.9), x, y,
+                    new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1, ExpectedBatchSize = 30, Seed = 8 });
+                Assert.Throws<InvalidDataException>(() => sgdEngine.LoadCheckpoint(path, sgd));
+                Assert.Equal(0, sgdEngine.Ledger.TotalCount);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

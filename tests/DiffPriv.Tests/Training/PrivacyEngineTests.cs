@@ -170,6 +170,64 @@ public sealed class PrivacyEngineTests
         }
     }
 
+    /// <summary>
+    /// A version-3 checkpoint (before DP-FTRL checkpoints; its ledger names no relation) still loads: v4 only added a kind of
+    /// query state, so a v3 file is a v4 file of DP-SGD with the older magic and a ledger without "relation".
+    /// </summary>
+    [Fact]
+    public void AVersionThreeCheckpointStillLoads()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        var path = Path.GetTempFileName();
+        try
+        {
+            var (x, y) = TrainingFixtures.Blobs(60, 4, 2);
+            var model = TrainingFixtures.SmallMlp(4, 2);
+            var engine = new PrivacyEngine();
+            using var training = engine.MakePrivate(model, optim.SGD(model.parameters(), 0.1), x, y, Options());
+            for (var i = 0; i < 3; i++)
+            {
+                training.Optimizer.Step(training.Loader.NextBatch(), (xb, yb) => TrainingFixtures.PerExampleCrossEntropy(model, xb, yb));
+            }
+
+            using (var buffer = new MemoryStream())
+            {
+                engine.SaveCheckpoint(buffer, training);
+                var text = System.Text.Encoding.Latin1.GetString(buffer.ToArray());
+                Assert.Contains(",\"relation\":\"add-or-remove-one\"", text, StringComparison.Ordinal);
+                File.WriteAllBytes(path, buffer.ToArray());
+            }
+
+            // Rewrite as v3: the older magic, and the ledger JSON (a length-prefixed string) without its relation.
+            using (var stream = File.OpenRead(path))
+            using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8))
+            using (var v3 = new MemoryStream())
+            using (var writer = new BinaryWriter(v3, System.Text.Encoding.UTF8))
+            {
+                Assert.Equal("DiffPriv.Checkpoint.v4", reader.ReadString());
+                writer.Write("DiffPriv.Checkpoint.v3");
+                writer.Write(reader.ReadString().Replace(",\"relation\":\"add-or-remove-one\"", "", StringComparison.Ordinal));
+                stream.CopyTo(v3);
+                writer.Flush();
+                stream.Close();
+                File.WriteAllBytes(path, v3.ToArray());
+            }
+
+            var fresh = TrainingFixtures.SmallMlp(4, 2);
+            var freshEngine = new PrivacyEngine();
+            using var freshTraining = freshEngine.MakePrivate(fresh, optim.SGD(fresh.parameters(), 0.1), x, y, Options());
+            freshEngine.LoadCheckpoint(path, freshTraining);
+            Assert.Equal(TrainingFixtures.Flatten(model), TrainingFixtures.Flatten(fresh));
+            Assert.Equal(engine.LedgerEvent, freshEngine.LedgerEvent);
+            Assert.Equal(3, freshTraining.Optimizer.Steps);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void CorruptCheckpointIsReportedClearly()
     {
