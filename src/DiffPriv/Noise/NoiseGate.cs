@@ -160,7 +160,13 @@ public sealed class NoiseGate : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var work = type == ScalarType.Float32 ? ScalarType.Float32 : ScalarType.Float64;
-        var centre = value?.detach().to(work, torch.CPU).reshape(dims).contiguous();
+        var centre = value?.detach();
+        if (centre is not null)
+        {
+            centre = centre.dtype == work && centre.device_type == DeviceType.CPU ? centre : centre.to(work, torch.CPU);
+            centre = centre.reshape(dims).contiguous();
+        }
+
         Tensor result;
         if (standardDeviation == 0)
         {
@@ -180,10 +186,10 @@ public sealed class NoiseGate : IDisposable
                 SecureGaussian.AddSnapped(c, Memory<double>(result), standardDeviation, SecureGaussian.Os);
             }
 
-            result = result.to(type);
+            result = result.dtype == type ? result : result.to(type);
         }
 
-        if (device is not null)
+        if (device is not null && device.type != DeviceType.CPU)
         {
             result = result.to(device);
         }

@@ -221,7 +221,18 @@ internal static class SecureGaussian
 
     private static void Widen(ReadOnlySpan<float> source, Span<double> destination)
     {
-        for (var i = 0; i < source.Length; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var (lower, upper) = Vector256.Widen(Vector256.Create<float>(source[i..]));
+                lower.CopyTo(destination[i..]);
+                upper.CopyTo(destination[(i + Vector256<double>.Count)..]);
+            }
+        }
+
+        for (; i < source.Length; i++)
         {
             destination[i] = source[i];
         }
