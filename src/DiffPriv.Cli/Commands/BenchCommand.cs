@@ -197,6 +197,8 @@ internal static class BenchCommand
                         ["best_ms"] = Math.Round(p.BestMs, 3),
                         ["median_ratio"] = Math.Round(p.MedianMs / reference.MedianMs, 3),
                         ["best_ratio"] = Math.Round(p.BestMs / reference.BestMs, 3),
+                        ["cpu_ms"] = Math.Round(p.CpuMs, 3),
+                        ["cpu_ratio"] = Math.Round(p.CpuMs / reference.CpuMs, 3),
                     };
                 }
 
@@ -214,12 +216,12 @@ internal static class BenchCommand
             {
                 var inv = CultureInfo.InvariantCulture;
                 stdout.WriteLine($"value + N(0, 1.1²) over {n} float32 coordinates, {r} interleaved draws per path, {report.TorchThreads} torch threads, {report.Processors} processors");
-                stdout.WriteLine("  path                  median      best   ratio to torch-randn (median, best)");
+                stdout.WriteLine("  path                 median ms  best ms  CPU ms   ratio to torch-randn: median  best  CPU");
                 foreach (var p in report.Paths)
                 {
                     stdout.WriteLine(
-                        $"  {p.Path,-17} {p.MedianMs.ToString("F2", inv),8} ms {p.BestMs.ToString("F2", inv),7} ms   " +
-                        $"×{(p.MedianMs / reference.MedianMs).ToString("F2", inv)}  ×{(p.BestMs / reference.BestMs).ToString("F2", inv)}");
+                        $"  {p.Path,-17} {p.MedianMs.ToString("F2", inv),10} {p.BestMs.ToString("F2", inv),8} {p.CpuMs.ToString("F2", inv),7}" +
+                        $"   {(p.MedianMs / reference.MedianMs).ToString("F2", inv),27}  {(p.BestMs / reference.BestMs).ToString("F2", inv),4}  {(p.CpuMs / reference.CpuMs).ToString("F2", inv),4}");
                 }
             }
 

@@ -74,21 +74,24 @@ public static class NoiseBenchmark
             ("torch-randn", () => torch.randn([count], generator: generator).mul_(StandardDeviation).add_(value)),
         };
         var times = paths.Select(_ => new double[repeats]).ToArray();
+        var cpu = paths.Select(_ => new double[repeats]).ToArray();
         for (var round = -3; round < repeats; round++)
         {
             for (var p = 0; p < paths.Length; p++)
             {
                 using var scope = torch.NewDisposeScope();
+                var cpuBefore = Environment.CpuUsage.TotalTime;
                 var watch = Stopwatch.StartNew();
                 paths[p].Draw();
                 if (round >= 0)
                 {
                     times[p][round] = watch.Elapsed.TotalMilliseconds;
+                    cpu[p][round] = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds;
                 }
             }
         }
 
-        var medians = paths.Select((p, i) => new NoisePathTime(p.Name, Median(times[i]), times[i].Min())).ToList();
+        var medians = paths.Select((p, i) => new NoisePathTime(p.Name, Median(times[i]), times[i].Min(), Median(cpu[i]))).ToList();
         return new NoiseBenchReport(count, repeats, medians, torch.get_num_threads(), Environment.ProcessorCount);
     }
 

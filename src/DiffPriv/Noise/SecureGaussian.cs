@@ -12,15 +12,15 @@ namespace DiffPriv.Noise;
 /// <remarks>
 /// <para>
 /// Box–Muller (1958) on one pair of 64-bit words (w₁, w₂): u₁ = (w₁ + ½)·2⁻⁶⁴ ∈ (0, 1] keeps full relative precision near
-/// 0 (so the radius √(−2 ln u₁) reaches 9.4 and its tail is resolved finely), θ = 2π·⌊w₂/2¹¹⌋·2⁻⁵³; the pair gives the two
+/// 0 (so the radius √(−2 ln u₁) reaches 9.5 and its tail is resolved finely), θ = 2π·⌊w₂/2¹¹⌋·2⁻⁵³; the pair gives the two
 /// independent N(0, 1) samples r·cos θ and r·sin θ. Every sampled value consumes 8 fresh random bytes.
 /// </para>
 /// <para>
 /// The floating-point defence (<see cref="AddSnapped(ReadOnlySpan{double}, Span{double}, double, RandomSource, int)"/>)
 /// is the snapping idea of Mironov (2012, "On significance of the least significant bits for differential privacy", §5)
 /// applied to the Gaussian: the release is v + Z rounded to the power-of-two grid g = 2^(⌊log₂ s⌋ − 12) for noise std s,
-/// computed as g·(⌊v/g⌋ + round(frac(v/g) + Z/g)). Every step is exact in float64 except Z itself and the final add of
-/// two small numbers, so the output is a deterministic function of the exact lattice value round((v + Z)/g), which is
+/// computed as g·(⌊v/g⌋ + round(frac(v/g) + Z/g)). Every step is exact in float64 except Z, its scaling to grid units
+/// and one addition of numbers below 2¹⁷, so the output is a deterministic function of the exact lattice value round((v + Z)/g), which is
 /// post-processing of the Gaussian mechanism: its privacy is that of N(0, s²) noise, and the set of outputs is g·ℤ for
 /// every v, so the low bits no longer depend on v.
 /// </para>
@@ -191,7 +191,7 @@ internal static class SecureGaussian
     }
 
     // z[i] ← g·(⌊c/g⌋ + round(frac(c/g) + z·s/g)). c/g and the split into floor and fraction are exact (g is a power of
-    // two); the integer part is added after rounding, so the one inexact sum involves only numbers below about 2¹⁶.
+    // two); the integer part is added after rounding, so the one inexact sum involves only numbers below 2¹⁷.
     private static void Snap(Span<double> c, Span<double> z, double s, double g)
     {
         var inverse = 1.0 / g;
