@@ -70,7 +70,10 @@ public sealed class NoiseGate : IDisposable
         return new NoiseGate(new Generator((ulong)seed, torch.CPU), seed);
     }
 
-    /// <summary>Draws a tensor of independent N(0, <paramref name="standardDeviation"/>²) samples.</summary>
+    /// <summary>
+    /// Draws a tensor of independent N(0, <paramref name="standardDeviation"/>²) samples: raw noise. To release a value
+    /// plus noise, use <see cref="AddGaussians"/>, which also defends against the floating-point attack.
+    /// </summary>
     /// <param name="shape">The tensor shape.</param>
     /// <param name="standardDeviation">The noise std (e.g. σ·C for DP-SGD); finite, ≥ 0.</param>
     /// <param name="dtype">The element type of the result (float32 or float64).</param>
