@@ -130,7 +130,8 @@ public sealed class NoiseGate : IDisposable
     /// <param name="standardDeviation">The noise std s (σ·C for DP-SGD); finite, ≥ 0. With 0 the values are returned
     /// as they are (converted), without noise.</param>
     /// <returns>New tensors, in the order requested, owned by the caller's dispose scope.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The standard deviation is negative or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The standard deviation is negative or not finite, or (secure gate)
+    /// positive but below 1e-200, where the grid's scale would overflow.</exception>
     public IReadOnlyList<Tensor> AddGaussians(IReadOnlyList<(Tensor? Value, long[] Shape, ScalarType Type, Device? Device)> tensors, double standardDeviation)
     {
         ArgumentNullException.ThrowIfNull(tensors);
@@ -141,6 +142,11 @@ public sealed class NoiseGate : IDisposable
         }
 
         standardDeviation *= StandardDeviationScaleForTests;
+        if (_generator is null && standardDeviation is > 0 and < 1e-200)
+        {
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Secure noise needs a standard deviation of 0 or at least 1e-200.");
+        }
+
         var results = new List<Tensor>(tensors.Count);
         foreach (var (value, shape, type, device) in tensors)
         {

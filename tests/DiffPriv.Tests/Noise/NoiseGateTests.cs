@@ -177,5 +177,8 @@ public sealed class NoiseGateTests
         var noise = gate.AddGaussians([(null, [20_000L], ScalarType.Float64, null)], 1.0)[0];
         Assert.InRange(noise.mean().item<double>(), -4 / Math.Sqrt(20_000), 4 / Math.Sqrt(20_000));
         Assert.Throws<ArgumentOutOfRangeException>(() => gate.AddGaussians([(value, [3L], ScalarType.Float32, null)], -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => gate.AddGaussians([(value, [3L], ScalarType.Float32, null)], 1e-300));
+        var tiny = gate.AddGaussians([(value, [3L], ScalarType.Float64, null)], 1e-150)[0];
+        Assert.True(tiny.isfinite().all().item<bool>());
     }
 }
