@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Makes this checkout runnable: TorchSharp's native library loadable, NuGet packages restored.
 # Idempotent: when nothing is missing it only checks and returns within a few seconds.
-# Usage: scripts/bootstrap.sh [--quiet]
+# Usage: scripts/bootstrap.sh [--quiet] [--mpi]
+#   --mpi  also installs MPICH (data-parallel training: mpiexec -n K ./diffpriv train ...) and makes mpiexec resolve to it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+mpi=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --mpi) mpi=1 ;;
+    *) echo "bootstrap: unknown option $arg (usage: scripts/bootstrap.sh [--quiet] [--mpi])" >&2; exit 2 ;;
+  esac
+done
 say() { [ "$quiet" = 1 ] || echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: $*" >&2; exit 1; }
 
@@ -74,4 +82,28 @@ if [ ! -e "$stamp" ] || [ -n "$(find "$root" \( -name '*.csproj' -o -name 'Direc
   say "restoring NuGet packages"
   dotnet restore "$root/DiffPriv.slnx" --verbosity quiet >&2 || die "dotnet restore failed (see above)."
   touch "$stamp"
+fi
+
+# --- 3. MPICH, with --mpi: DiffPriv.Distributed binds MPICH's ABI (libmpich.so.12); Open MPI's differs ---
+mpich_ok() { command -v mpiexec.mpich >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libmpich\.so\.12 '; }
+if [ "$mpi" = 1 ]; then
+  if ! mpich_ok; then
+    if [ -r /etc/debian_version ] && [ "$(id -u)" = "0" ]; then
+      say "installing MPICH (apt-get install mpich)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y -qq mpich >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq mpich >/dev/null; } \
+        || die "apt-get install mpich failed (see above)."
+    else
+      die "data-parallel training needs MPICH (libmpich.so.12 and mpiexec.mpich): install it with your package manager (Debian/Ubuntu: apt-get install mpich; Fedora: dnf install mpich), or run this script as root on Debian."
+    fi
+    mpich_ok || die "MPICH was installed but libmpich.so.12 or mpiexec.mpich is still missing."
+  fi
+  # Open MPI may be installed beside MPICH and own the mpiexec name: point it at MPICH's launcher.
+  if [ "$(readlink -f "$(command -v mpiexec 2>/dev/null || echo none)")" != "$(readlink -f "$(command -v mpiexec.mpich)")" ]; then
+    if [ "$(id -u)" = "0" ] && update-alternatives --set mpirun "$(command -v mpirun.mpich)" >/dev/null 2>&1; then
+      say "mpiexec now resolves to MPICH's launcher"
+    else
+      say "note: mpiexec is not MPICH's launcher here; start data-parallel runs with mpiexec.mpich"
+    fi
+  fi
 fi

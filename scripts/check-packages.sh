@@ -29,11 +29,11 @@ fi
 
 # The NuGet cache keeps a package by id and version: drop earlier packs of this version so the checks use this one.
 cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
-for id in diffpriv diffpriv.accounting diffpriv.auditing diffpriv.datasets diffpriv.experiments diffpriv.cli; do
+for id in diffpriv diffpriv.accounting diffpriv.auditing diffpriv.datasets diffpriv.distributed diffpriv.experiments diffpriv.cli; do
   rm -rf "${cache:?}/$id/$version"
 done
 
-for id in DiffPriv.Accounting DiffPriv.Auditing DiffPriv DiffPriv.Datasets DiffPriv.Experiments DiffPriv.Cli; do
+for id in DiffPriv.Accounting DiffPriv.Auditing DiffPriv DiffPriv.Datasets DiffPriv.Distributed DiffPriv.Experiments DiffPriv.Cli; do
   pkg="$feed/$id.$version.nupkg"
   if [ ! -f "$pkg" ]; then
     fail "package $id" "no $pkg"

@@ -24,6 +24,13 @@ internal static class CliApp
         root.Subcommands.Add(FetchCommand.Create(stdout, stderr));
 
         var parsed = root.Parse(args);
+        if (parsed.Errors.Count == 0 && Distributed.MpiWorld.LaunchedSize > 1 && !(args is ["train", "mnist" or "fashion-mnist", ..] && !args.Contains("--help") && !args.Contains("-h")))
+        {
+            // K copies of any other command would each do the whole work (and write the same files).
+            stderr.WriteLine($"error: started as {Distributed.MpiWorld.LaunchedSize} MPI ranks, but only 'train mnist' and 'train fashion-mnist' run data-parallel; run this command without mpiexec");
+            return ExitUsage;
+        }
+
         if (parsed.Errors.Count > 0)
         {
             // One line naming the problem; usage with --help. A token that matched nothing ("train cifar10") says more

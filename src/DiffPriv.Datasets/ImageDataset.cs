@@ -29,6 +29,12 @@ public sealed class ImageDataset : IDisposable
     /// <summary>Test labels, int64 [M].</summary>
     public Tensor TestTargets { get; }
 
+    /// <summary>A copy of the data set on <paramref name="device"/> (e.g. a GPU); the caller disposes it.</summary>
+    /// <param name="device">Where the copy's tensors live.</param>
+    /// <returns>The copy.</returns>
+    public ImageDataset To(Device device) =>
+        new(Info, TrainInputs.to(device), TrainTargets.to(device), TestInputs.to(device), TestTargets.to(device));
+
     /// <summary>Frees the four tensors.</summary>
     public void Dispose()
     {

@@ -17,12 +17,13 @@ public partial class BuildLayoutTests
         { "DiffPriv.Auditing", ["DiffPriv.Accounting"] },
         { "DiffPriv", ["DiffPriv.Accounting"] },
         { "DiffPriv.Datasets", ["DiffPriv"] },
-        { "DiffPriv.Experiments", ["DiffPriv.Datasets", "DiffPriv.Auditing"] },
+        { "DiffPriv.Distributed", ["DiffPriv"] },
+        { "DiffPriv.Experiments", ["DiffPriv.Datasets", "DiffPriv.Auditing", "DiffPriv.Distributed"] },
         { "DiffPriv.Cli", ["DiffPriv.Experiments"] },
     };
 
     private static readonly string[] Libraries =
-        ["DiffPriv.Accounting", "DiffPriv.Auditing", "DiffPriv", "DiffPriv.Datasets", "DiffPriv.Experiments", "DiffPriv.Cli"];
+        ["DiffPriv.Accounting", "DiffPriv.Auditing", "DiffPriv", "DiffPriv.Datasets", "DiffPriv.Distributed", "DiffPriv.Experiments", "DiffPriv.Cli"];
 
     [Theory]
     [MemberData(nameof(AllowedReferences))]
@@ -46,6 +47,7 @@ public partial class BuildLayoutTests
     [Theory]
     [InlineData("DiffPriv")]
     [InlineData("DiffPriv.Datasets")]
+    [InlineData("DiffPriv.Distributed")]
     [InlineData("DiffPriv.Experiments")]
     public void LibrariesUseManagedTorchSharpOnly(string project)
     {
@@ -63,7 +65,8 @@ public partial class BuildLayoutTests
         Assert.Equal(["DiffPriv.Accounting"], Assets("DiffPriv.Auditing").Projects);
         Assert.Equal(["DiffPriv.Accounting"], Assets("DiffPriv").Projects);
         Assert.Equal(["DiffPriv", "DiffPriv.Accounting"], Assets("DiffPriv.Datasets").Projects);
-        Assert.Equal(["DiffPriv", "DiffPriv.Accounting", "DiffPriv.Auditing", "DiffPriv.Datasets"], Assets("DiffPriv.Experiments").Projects);
+        Assert.Equal(["DiffPriv", "DiffPriv.Accounting"], Assets("DiffPriv.Distributed").Projects);
+        Assert.Equal(["DiffPriv", "DiffPriv.Accounting", "DiffPriv.Auditing", "DiffPriv.Datasets", "DiffPriv.Distributed"], Assets("DiffPriv.Experiments").Projects);
     }
 
     [Fact]

@@ -8,18 +8,7 @@ namespace DiffPriv.Cli.Tests;
 /// <summary>A fact that needs the real MNIST files: skipped, with the reason, when they cannot be fetched here.</summary>
 public sealed class MnistFactAttribute : FactAttribute
 {
-    internal static readonly Lazy<string?> Unavailable = new(() =>
-    {
-        try
-        {
-            ImageDatasets.EnsureAvailable(DatasetName.Mnist);
-            return null;
-        }
-        catch (DataFetchException e)
-        {
-            return e.Message;
-        }
-    });
+    internal static readonly Lazy<string?> Unavailable = new(() => DatasetAvailability.Unavailable(DatasetName.Mnist));
 
     public MnistFactAttribute()
     {
@@ -284,6 +273,10 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--mechanism", "train", "mnist", "--mechanism", "dp-adam")]
     [InlineData("--mechanism", "train", "mnist", "--no-dp", "--mechanism", "dp-ftrl")]
     [InlineData("--clipping adaptive is not supported with --mechanism dp-ftrl", "train", "mnist", "--mechanism", "dp-ftrl", "--clipping", "adaptive")]
+    [InlineData("--device must be cpu, cuda or cuda:N (got 'gpu')", "train", "mnist", "--device", "gpu")]
+    [InlineData("TorchSharp-cuda-linux", "train", "fashion-mnist", "--smoke", "--device", "cuda")] // no CUDA here: the message names the package
+    [InlineData("the experiments run on the CPU only so far", "experiment", "secret-sharer", "--device", "cuda:0")]
+    [InlineData("the benchmarks run on the CPU only so far", "bench", "dp-sgd", "--device", "cuda")]
     public void InvalidOptionsExitWithCode2AndOneLineNamingTheOption(string named, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

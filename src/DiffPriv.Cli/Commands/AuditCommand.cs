@@ -18,6 +18,7 @@ internal static class AuditCommand
         var audit = new Command("audit", "Empirical privacy tests of a trained model.");
         audit.Subcommands.Add(CreateMia(stdout, stderr));
         audit.Subcommands.Add(AuditOneRunCommand.Create(stdout, stderr));
+        audit.Subcommands.Add(AuditLiraCommand.Create(stdout, stderr));
         return audit;
     }
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using DiffPriv.Cli.Rendering;
 using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 
@@ -59,37 +58,7 @@ internal static class AuditOneRunCommand
                 TrainExamples = result.GetValue(trainExamples) is { } count ? (count == 0 ? null : count) : d.TrainExamples,
                 OutDir = result.GetValue(outDir),
             };
-            try
-            {
-                settings.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message);
-            }
-
-            var asJson = result.GetValue(json);
-            var log = asJson ? stderr : stdout;
-            OneRunAuditRunResult run;
-            try
-            {
-                run = ProgressRenderer.Run(false, log, stderr, p => new OneRunAuditRunner(settings, p).Run());
-            }
-            catch (ArgumentException e)
-            {
-                throw UsageException.From(e);
-            }
-
-            if (asJson)
-            {
-                stdout.WriteLine(Summary(run).ToJsonString());
-            }
-            else
-            {
-                WriteSummary(stdout, run);
-            }
-
-            return CliApp.ExitOk;
+            return AuditRun.Execute(settings.Validate, result.GetValue(json), stdout, stderr, p => new OneRunAuditRunner(settings, p).Run(), Summary, WriteSummary);
         });
         return command;
     }

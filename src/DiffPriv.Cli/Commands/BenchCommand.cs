@@ -136,6 +136,7 @@ internal static class BenchCommand
         });
 
         var bench = new Command("bench", "Performance measurements against the non-private counterpart.");
+        bench.Options.Add(DeviceOptions.CpuOnly("benchmarks"));
         bench.Subcommands.Add(dpSgd);
         bench.Subcommands.Add(CreateNoise(stdout));
         return bench;

@@ -16,6 +16,7 @@ internal static class ExperimentCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("experiment", "Reproducible experiments that show what differential privacy does to a model.");
+        command.Options.Add(DeviceOptions.CpuOnly("experiments"));
         command.Subcommands.Add(SecretSharer(stdout, stderr));
         command.Subcommands.Add(TextClassification(stdout, stderr));
         command.Subcommands.Add(UserLevel(stdout, stderr));

@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffPriv.Auditing.MembershipInference;
 using DiffPriv.Cli.Rendering;
 using DiffPriv.Datasets;
+using DiffPriv.Distributed;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
 using DiffPriv.Models;
@@ -62,6 +63,7 @@ internal static class TrainCommand
                 "(Steinke et al. 2023); all: both. The report puts each empirical ε lower bound beside the accountant's ε.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var device = new Option<string>("--device") { Description = $"Where the model, data and noise live: cpu (default), cuda or cuda:N. {DeviceChoice.CudaHint}." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
         var tune = new TuneOptions();
         var mechanism = new Option<string?>("--mechanism")
@@ -72,7 +74,7 @@ internal static class TrainCommand
         };
 
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json })
         {
             command.Options.Add(option);
         }
@@ -267,6 +269,7 @@ internal static class TrainCommand
                 PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
                 Mechanism = mechanismValue,
+                Device = result.GetValue(device) is { } deviceText ? Normalized(deviceText) : "cpu",
             };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
@@ -281,14 +284,27 @@ internal static class TrainCommand
                 return tune.Run(result, settings, stdout, log, stderr, asJson);
             }
 
+            // Under mpiexec every rank trains its share; only rank 0 reports (the others stay silent unless they fail).
+            var world = MpiWorld.Detect();
+            if (world is { IsRoot: false })
+            {
+                stdout = TextWriter.Null;
+                log = TextWriter.Null;
+            }
+
             TrainResult run;
             try
             {
-                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => new TrainRunner(settings, p).Run());
+                run = ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, world is { IsRoot: false } ? TextWriter.Null : stderr, p => new TrainRunner(settings, p) { World = world }.Run());
             }
             catch (ArgumentException e)
             {
                 throw UsageException.From(e);
+            }
+
+            if (world is { IsRoot: false })
+            {
+                return CliApp.ExitOk;
             }
 
             WriteSummary(run, log);
@@ -300,6 +316,18 @@ internal static class TrainCommand
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    private static string Normalized(string device)
+    {
+        try
+        {
+            return DeviceChoice.Normalize(device);
+        }
+        catch (ArgumentException e)
+        {
+            throw UsageException.From(e);
+        }
     }
 
     private static void WriteSummary(TrainResult r, TextWriter w)
@@ -328,7 +356,7 @@ internal static class TrainCommand
             w.WriteLine();
         }
 
-        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "checkpoint.bin";
+        var saved = noDp || r.Settings.Mechanism == MechanismKind.DpFtrl ? "model.bin" : "model.bin, checkpoint.bin";
         w.WriteLine($"Run folder: {r.RunDir} (report.md, metrics.json, accuracy.png{(noDp ? "" : ", epsilon.png")}, {saved}, command.txt)");
     }
 

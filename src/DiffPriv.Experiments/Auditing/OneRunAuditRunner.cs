@@ -120,7 +120,7 @@ public sealed class OneRunAuditRunner(OneRunAuditSettings settings, IProgress<Pr
         var scores = gradientCanaries?.Scores ?? inputCanaries!.Scores(model);
         var audit = OneRunAudit.Run(scores, included, new OneRunAuditOptions { Delta = settings.Delta, Confidence = settings.Confidence });
         var epsilon = settings.NoDp ? double.PositiveInfinity : engine.GetEpsilonInterval(settings.Delta).Upper;
-        var accuracy = Accuracy(model, testX, testY);
+        var accuracy = ModelScores.Compute(model, testX, testY).Accuracy;
         var result = new OneRunAuditRunResult(settings, epsilon, sigma, steps, n, accuracy, audit, clock.Elapsed.TotalSeconds, runDir);
         File.WriteAllText(Path.Combine(runDir, ResultsFile), ToJson(result, scores, included).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Say(string.Create(
@@ -167,17 +167,4 @@ public sealed class OneRunAuditRunner(OneRunAuditSettings settings, IProgress<Pr
     };
 
     private void Say(string line) => progress?.Report(ProgressUpdate.Message(line));
-
-    private static double Accuracy(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
-    {
-        var scores = ModelScores.Compute(model, inputs, targets);
-        var correct = 0;
-        for (var i = 0; i < scores.Labels.Length; i++)
-        {
-            var logits = scores.Logits[i];
-            correct += Array.IndexOf(logits, logits.Max()) == scores.Labels[i] ? 1 : 0;
-        }
-
-        return (double)correct / scores.Labels.Length;
-    }
 }

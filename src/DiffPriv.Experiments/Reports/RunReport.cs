@@ -50,6 +50,9 @@ public static class RunReport
         ["epochs"] = r.Settings.Epochs,
         ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         ["run_dir"] = r.RunDir,
+        ["world_size"] = r.WorldSize,
+        ["communication_share"] = r.CommunicationShare,
+        ["examples_per_rank"] = r.ExamplesPerRank is { } perRank ? new JsonArray([.. perRank.Select(x => (JsonNode)x)]) : null,
         ["audit"] = r.Audit is { } audit ? AuditJson(audit) : null,
         ["one_run_audit"] = r.OneRunAudit is { } oneRun ? new JsonObject
         {
@@ -220,7 +223,7 @@ public static class RunReport
         b.Append(r.PrivacyStatement);
         b.AppendLine("```");
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, {(s.NoDp || IsFtrl(r) ? "model.bin (model.save)" : "checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Files: metrics.json, accuracy.png{(s.NoDp ? "" : ", epsilon.png")}, model.bin (model.save){(s.NoDp || IsFtrl(r) ? "" : ", checkpoint.bin (PrivacyEngine.SaveCheckpoint: model, optimizer state, privacy ledger)")}, command.txt.");
         return b.ToString();
     }
 

@@ -53,6 +53,12 @@ internal sealed record ModelScores(double[] Losses, double[][] Logits, int[] Lab
         }
     }
 
+    /// <summary>Whether the largest logit of example <paramref name="i"/> is its label (first maximum on ties).</summary>
+    public bool IsCorrect(int i) => Array.IndexOf(Logits[i], Logits[i].Max()) == Labels[i];
+
+    /// <summary>The fraction of examples whose largest logit is the label.</summary>
+    public double Accuracy => Labels.Length == 0 ? 0 : Enumerable.Range(0, Labels.Length).Count(IsCorrect) / (double)Labels.Length;
+
     /// <summary>
     /// <paramref name="count"/> of the indices 0 … <paramref name="total"/> − 1 drawn uniformly without replacement by a
     /// generator seeded with <paramref name="seed"/> (which examples are audited is a public choice, independent of their

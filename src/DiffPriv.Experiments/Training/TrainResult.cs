@@ -30,4 +30,14 @@ public sealed record TrainResult(
     /// <summary>With <see cref="TrainSettings.ValidationExamples"/> &gt; 0: the accuracy on that validation split (the first
     /// examples of the test set, not counted in <see cref="TestAccuracy"/>); otherwise null.</summary>
     public double? ValidationAccuracy { get; init; }
+
+    /// <summary>The number of MPI ranks that trained the model (1 in a single process).</summary>
+    public int WorldSize { get; init; } = 1;
+
+    /// <summary>With DP-SGD: how many examples each rank computed gradients for, indexed by rank (private: diagnostics); otherwise null.</summary>
+    public IReadOnlyList<long>? ExamplesPerRank { get; init; }
+
+    /// <summary>In a data-parallel job: the share of rank 0's training time spent in MPI calls (waiting for the other ranks
+    /// included); otherwise null.</summary>
+    public double? CommunicationShare { get; init; }
 }

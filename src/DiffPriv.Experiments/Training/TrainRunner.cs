@@ -4,10 +4,12 @@ using System.Security.Cryptography;
 using DiffPriv.Accounting;
 using DiffPriv.Data;
 using DiffPriv.Datasets;
+using DiffPriv.Distributed;
 using DiffPriv.Experiments.Auditing;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
 using DiffPriv.Optim;
+using DiffPriv.Parallel;
 using DiffPriv.PerSample;
 using DiffPriv.Queries;
 using TorchSharp;
@@ -26,6 +28,19 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private Tensor? _testInputs;
     private Tensor? _testTargets;
     private GradientCanaries? _canaries;
+    private long _examplesProcessed;
+
+    /// <summary>
+    /// The MPI world when the run is one rank of a data-parallel job (<c>mpiexec -n K diffpriv train …</c>), else null.
+    /// With more than one rank every rank calls <see cref="Run"/>; rank 0 samples, adds the noise and writes the run folder,
+    /// the others write to a temporary folder that is deleted at the end. DP-SGD with flat, per-layer or automatic
+    /// clipping only.
+    /// </summary>
+    public MpiWorld? World { get; init; }
+
+    private bool Parallel => World is { Size: > 1 };
+
+    private bool IsRoot => World?.IsRoot ?? true;
 
     /// <summary>Runs the training and writes the run folder (report, metrics, plots, checkpoint or model).</summary>
     /// <returns>Everything the run measured.</returns>
@@ -35,7 +50,12 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var clock = Stopwatch.StartNew();
 
         TorchRuntime.EnsureLoaded();
-        using var data = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+        var device = DeviceChoice.Resolve(settings.Device);
+        using var loaded = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+
+        // On a GPU the whole data set moves there once (MNIST-sized data fit); batches, model and noise follow it.
+        using var moved = device.type == DeviceType.CPU ? null : loaded.To(device);
+        var data = moved ?? loaded;
         var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
@@ -65,7 +85,15 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             Warn($"δ = {PrivacyStatement.Format(settings.Delta)} is not below 1/N = {PrivacyStatement.Format(1.0 / n)}: such a δ allows a mechanism that publishes a few examples outright. Use δ ≪ 1/N.");
         }
 
-        var runDir = RunDirectory();
+        if (Parallel)
+        {
+            ThrowUnlessDataParallel();
+            // Each rank gets its share of the cores (a 2-core machine running 2 ranks: one thread each).
+            torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / MpiWorld.LocalRanks));
+        }
+
+        // Only rank 0 writes the run folder; the other ranks' files go to a temporary folder (same layout, never read).
+        var runDir = IsRoot ? RunDirectory() : Path.Combine(Path.GetTempPath(), $"diffpriv-rank{World!.Rank}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(runDir);
         Say($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
         if (split is not null)
@@ -79,6 +107,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         torch.manual_seed(seed);
         var model = ModelZoo.MnistCnn(settings.Activation);
+        model.to(device);
         using var optimizer = CreateOptimizer(model);
 
         var result = settings.NoDp
@@ -106,7 +135,15 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             result = result with { TestExamples = _testInputs.shape[0], ValidationAccuracy = Evaluate(model, validationInputs, validationTargets) };
         }
 
-        RunReport.Write(result);
+        if (IsRoot)
+        {
+            RunReport.Write(result);
+        }
+        else
+        {
+            Directory.Delete(runDir, recursive: true);
+        }
+
         model.Dispose();
         _testInputs.Dispose();
         _testTargets.Dispose();
@@ -163,6 +200,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         using var training = settings.NoiseMultiplier is not null
             ? engine.MakePrivate(model, optimizer, train.Inputs, train.Targets, options)
             : engine.MakePrivateWithEpsilon(model, optimizer, train.Inputs, train.Targets, options, settings.TargetEpsilon!.Value, settings.Delta, settings.Epochs);
+        var parallel = Parallel ? DataParallelTraining.Attach(training, World!) : null;
         var q = training.Loader.SamplingProbability;
         var sigma = training.Optimizer.Query.NoiseMultiplier;
 
@@ -175,11 +213,16 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2, released at C = {PrivacyStatement.Format(AdaptiveReleaseClip(settings))}) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
         var history = new List<EpochMetrics>();
+        var loopClock = Stopwatch.StartNew();
         var result = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, epochs, totalSteps, data, clock, history, () =>
         {
+            // Every epoch, in a data-parallel job: the ranks must still hold one model.
+            parallel?.CheckParametersIdentical();
             var interval = engine.GetEpsilonInterval(settings.Delta);
             return (interval.Upper, interval.Lower);
         });
+        var loopSeconds = loopClock.Elapsed.TotalSeconds;
+        IReadOnlyList<long> examplesPerRank = parallel?.ExamplesPerRank() ?? [_examplesProcessed];
         double? finalClip = training.Optimizer.GlobalState is double clip ? clip : null;
         if (finalClip is { } c)
         {
@@ -198,12 +241,34 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
 
         engine.SaveCheckpoint(Path.Combine(runDir, "checkpoint.bin"), training);
+        // The weights alone as well, in TorchSharp's format (model.load), for using the model without resuming its training.
+        model.save(Path.Combine(runDir, "model.bin"));
         return new TrainResult(
             settings, n, data.TestInputs.shape[0], sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, results[1].OptimalOrder,
             history[^1].TestAccuracy, clock.Elapsed.TotalSeconds, runDir, history, statement.ToString())
         {
             FinalClip = finalClip,
+            WorldSize = World?.Size ?? 1,
+            ExamplesPerRank = examplesPerRank,
+            CommunicationShare = parallel is null ? null : parallel.CommunicationTime.TotalSeconds / loopSeconds,
         };
+    }
+
+    private void ThrowUnlessDataParallel()
+    {
+        string? refused = settings.NoDp ? "--no-dp"
+            : settings.Mechanism != MechanismKind.DpSgd ? "--mechanism dp-ftrl"
+            : settings.AdaptiveClipping ? "--clipping adaptive"
+            : settings.Audit ? "--audit mia"
+            : settings.OneRunAudit ? "--audit one-run"
+            : settings.ValidationExamples > 0 ? "a hyperparameter search"
+            : null;
+        if (refused is not null)
+        {
+            throw new ArgumentException(
+                $"{refused} does not run data-parallel yet: under mpiexec, train runs DP-SGD with flat, per-layer or automatic clipping (run {refused} in a single process)",
+                nameof(settings));
+        }
     }
 
     /// <summary>With adaptive clipping, the norm the release is rescaled to: the data set's default clipping norm.</summary>
@@ -240,14 +305,15 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 using (torch.NewDisposeScope())
                 {
                     LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
-                    dp.Step(batch, meter.PerExampleLoss);
+                    _examplesProcessed += dp.Step(batch, meter.PerExampleLoss);
                 }
 
                 step++;
                 progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, meter.LossSum, meter.Correct, meter.Seen, epsSoFar)));
             }
 
-            var testAccuracy = Evaluate(model, data);
+            // The ranks of a data-parallel job hold the same model: only rank 0 evaluates it.
+            var testAccuracy = IsRoot ? Evaluate(model, data) : double.NaN;
             var (upper, lower) = epsilon();
             epsSoFar = upper;
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);

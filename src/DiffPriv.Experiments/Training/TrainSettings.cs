@@ -33,6 +33,9 @@ public sealed record TrainSettings(
     /// <summary>DP-SGD (the default) or DP-FTRL. With DP-FTRL, <see cref="BatchSize"/> is the fixed batch size and ε is under replace-special.</summary>
     public MechanismKind Mechanism { get; init; } = MechanismKind.DpSgd;
 
+    /// <summary>Where the model, the data and the noise live: cpu (the default), cuda or cuda:N (see <see cref="DeviceChoice"/>).</summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>
     /// <c>--audit one-run</c> (or <c>all</c>): insert white-box gradient canaries into this DP-SGD run (1000, or 1/4 of the
     /// parameters if fewer, each included with probability ½) and bound ε from below with the one-run audit of Steinke,

@@ -105,15 +105,14 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>, IPrivateLoade
     /// <inheritdoc />
     long? IPrivateLoader.LatestPass => null;
 
+    /// <summary>In a data-parallel job: draws on one process and gives each its share of every batch; null in a single process.</summary>
+    internal IBatchDistributor? Distributor { get; set; }
+
     /// <summary>Draws the next logical batch (not guarded by the plan; the private optimizer's step is).</summary>
     /// <returns>The batch; nothing is loaded until it is read.</returns>
     public LogicalBatch NextBatch()
     {
-        long[] indices;
-        using (var sample = _gate.PoissonSample(UnitCount, SamplingProbability))
-        {
-            indices = sample.data<long>().ToArray();
-        }
+        long[] indices = Distributor is { } distributor ? distributor.Share(Draw) : Draw();
 
         int[]? unitSizes = null;
         if (_units is not null)
@@ -123,6 +122,12 @@ public sealed class PoissonDataLoader : IEnumerable<LogicalBatch>, IPrivateLoade
 
         BatchesDrawn++;
         return new LogicalBatch(_source, indices, MaxPhysicalBatchSize, this, BatchesDrawn, unitSizes);
+    }
+
+    private long[] Draw()
+    {
+        using var sample = _gate.PoissonSample(UnitCount, SamplingProbability);
+        return sample.data<long>().ToArray();
     }
 
     /// <summary>One epoch (same as enumerating the loader).</summary>

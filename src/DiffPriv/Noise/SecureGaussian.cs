@@ -290,7 +290,7 @@ internal static class SecureGaussian
         }
         else
         {
-            Parallel.For(0, workers, Range);
+            System.Threading.Tasks.Parallel.For(0, workers, Range);
         }
     }
 

@@ -175,6 +175,9 @@ public sealed class DpOptimizer : optim.Optimizer
     /// <summary>Whether steps past <see cref="Schedule"/> are allowed.</summary>
     public bool ContinueBeyondPlan { get; }
 
+    /// <summary>In a data-parallel job: adds the processes' sums where the noise is drawn and shares the release; null in a single process.</summary>
+    internal IReleaseCoordinator? Coordinator { get; set; }
+
     /// <summary>Private steps taken so far.</summary>
     public long Steps { get; internal set; }
 
@@ -531,8 +534,9 @@ public sealed class DpOptimizer : optim.Optimizer
         DpQueryRelease? release = null;
         try
         {
-            release = Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
-                ?? throw new InvalidOperationException($"{Query.GetType().Name}.GetNoisedResult returned null.");
+            release = Coordinator is { } coordinator
+                ? coordinator.Release(state, _shapes, Release)
+                : Release(state);
             var missing = _parameters.Keys.Where(name => !release.NoisedSum.ContainsKey(name)).ToList();
             if (missing.Count > 0)
             {
@@ -578,6 +582,10 @@ public sealed class DpOptimizer : optim.Optimizer
             AbandonStep();
         }
     }
+
+    private DpQueryRelease Release(DpQueryState state) =>
+        Query.GetNoisedResult(state, GlobalState, StepInfo, _gate, _shapes)
+            ?? throw new InvalidOperationException($"{Query.GetType().Name}.GetNoisedResult returned null.");
 
     /// <summary>Disposes a global state that owns resources once <paramref name="current"/> has replaced it.</summary>
     private static void DisposeIfReplaced(object? replaced, object? current)

@@ -1,0 +1,24 @@
+using System.Collections.Concurrent;
+using DiffPriv.Datasets;
+
+namespace DiffPriv.Cli.Tests;
+
+/// <summary>Whether an image data set can be had on this machine, asked once per data set and test run.</summary>
+internal static class DatasetAvailability
+{
+    private static readonly ConcurrentDictionary<DatasetName, Lazy<string?>> Answers = new();
+
+    /// <summary>Null when the data set is in the cache or could be fetched; otherwise why not.</summary>
+    public static string? Unavailable(DatasetName name) => Answers.GetOrAdd(name, n => new Lazy<string?>(() =>
+    {
+        try
+        {
+            ImageDatasets.EnsureAvailable(n);
+            return null;
+        }
+        catch (DataFetchException e)
+        {
+            return e.Message;
+        }
+    })).Value;
+}
