@@ -72,6 +72,38 @@ public sealed class BenchCommandTests
         Assert.Contains(option, stderr);
     }
 
+    [Fact]
+    public void NoiseTinyRunTimesEveryPathAgainstTorchRandn()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "noise", "--count", "1001", "--repeats", "3", "--torch-threads", "1", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        Assert.Equal(1001, json["count"]!.GetValue<long>());
+        Assert.Equal(1, json["torch_threads"]!.GetValue<int>());
+        var paths = json["paths"]!.AsObject();
+        Assert.Equal(["secure-release", "secure-noise", "seeded-release", "secure-torch-ops", "torch-randn"], paths.Select(p => p.Key));
+        var reference = paths["torch-randn"]!;
+        Assert.Equal(1.0, reference["median_ratio"]!.GetValue<double>());
+        foreach (var (_, path) in paths)
+        {
+            var median = path!["median_ms"]!.GetValue<double>();
+            var best = path["best_ms"]!.GetValue<double>();
+            Assert.True(best > 0 && best <= median, $"best {best} ms, median {median} ms");
+            AssertRatioOf(median, reference["median_ms"]!.GetValue<double>(), path["median_ratio"]!.GetValue<double>());
+        }
+    }
+
+    [Theory]
+    [InlineData("--count", "0")]
+    [InlineData("--repeats", "2")]
+    [InlineData("--torch-threads", "0")]
+    public void BadNoiseOptionsAreUsageErrors(string option, string value)
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "noise", option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(option, stderr);
+    }
+
     /// <summary>
     /// The ratio is rounded to 0.001 from the unrounded times, and the times to 0.001 ms: the ratio of the printed times may
     /// differ from the printed ratio by at most those roundings (a fixed number of decimals would flake at a boundary).

@@ -7,7 +7,10 @@ using DiffPriv.Experiments.Benchmarks;
 
 namespace DiffPriv.Cli.Commands;
 
-/// <summary><c>diffpriv bench dp-sgd</c>: a DP-SGD step against the plain step of the same model, in one process.</summary>
+/// <summary>
+/// <c>diffpriv bench dp-sgd</c>: a DP-SGD step against the plain step of the same model, in one process;
+/// <c>diffpriv bench noise</c>: the noise paths against torch.randn.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -135,7 +138,97 @@ internal static class BenchCommand
         var bench = new Command("bench", "Performance measurements against the non-private counterpart.");
         bench.Options.Add(DeviceOptions.CpuOnly("benchmarks"));
         bench.Subcommands.Add(dpSgd);
+        bench.Subcommands.Add(CreateNoise(stdout));
         return bench;
+    }
+
+    // diffpriv bench noise: value + N(0, s²) over n float32 coordinates by every noise path, interleaved in one process.
+    private static Command CreateNoise(TextWriter stdout)
+    {
+        var count = new Option<long>("--count")
+        {
+            Description = "Coordinates per draw (≥ 1; default 640 130, the embedding-bag model of bench dp-sgd).",
+            DefaultValueFactory = _ => NoiseBenchmark.EmbeddingBagParameters,
+        };
+        var repeats = new Option<int>("--repeats") { Description = "Timed draws of each path, interleaved (≥ 3).", DefaultValueFactory = _ => 15 };
+        var threads = new Option<int?>("--torch-threads")
+        {
+            Description = "libtorch's intra-op threads for the run (≥ 1; default: libtorch's own). 1 keeps the torch paths steady on a busy machine.",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var noise = new Command(
+            "noise",
+            "Median time of value + Gaussian noise over n float32 coordinates: the secure release (CSPRNG, vectorised Box–Muller, " +
+            "snapped to a grid against the floating-point attack), raw secure noise, the seeded release, the previous torch-op " +
+            "secure sampler and torch.randn (the reference of the ratios), interleaved in one process.");
+        noise.Options.Add(count);
+        noise.Options.Add(repeats);
+        noise.Options.Add(threads);
+        noise.Options.Add(json);
+        noise.SetAction(result =>
+        {
+            var n = result.GetValue(count);
+            if (n < 1 || n > int.MaxValue)
+            {
+                throw new UsageException($"--count must be in [1, {int.MaxValue}] (got {n})");
+            }
+
+            var r = result.GetValue(repeats);
+            if (r < 3)
+            {
+                throw new UsageException($"--repeats must be ≥ 3 (got {r})");
+            }
+
+            var t = result.GetValue(threads);
+            if (t < 1)
+            {
+                throw new UsageException($"--torch-threads must be ≥ 1 (got {t})");
+            }
+
+            var report = NoiseBenchmark.Run(n, r, t);
+            var reference = report.Reference;
+            if (result.GetValue(json))
+            {
+                var paths = new JsonObject();
+                foreach (var p in report.Paths)
+                {
+                    paths[p.Path] = new JsonObject
+                    {
+                        ["median_ms"] = Math.Round(p.MedianMs, 3),
+                        ["best_ms"] = Math.Round(p.BestMs, 3),
+                        ["median_ratio"] = Math.Round(p.MedianMs / reference.MedianMs, 3),
+                        ["best_ratio"] = Math.Round(p.BestMs / reference.BestMs, 3),
+                        ["cpu_ms"] = Math.Round(p.CpuMs, 3),
+                        ["cpu_ratio"] = Math.Round(p.CpuMs / reference.CpuMs, 3),
+                    };
+                }
+
+                stdout.WriteLine(new JsonObject
+                {
+                    ["count"] = n,
+                    ["repeats"] = r,
+                    ["torch_threads"] = report.TorchThreads,
+                    ["processors"] = report.Processors,
+                    ["reference"] = "torch-randn",
+                    ["paths"] = paths,
+                }.ToJsonString());
+            }
+            else
+            {
+                var inv = CultureInfo.InvariantCulture;
+                stdout.WriteLine($"value + N(0, 1.1²) over {n} float32 coordinates, {r} interleaved draws per path, {report.TorchThreads} torch threads, {report.Processors} processors");
+                stdout.WriteLine("  path                 median ms  best ms  CPU ms   ratio to torch-randn: median  best  CPU");
+                foreach (var p in report.Paths)
+                {
+                    stdout.WriteLine(
+                        $"  {p.Path,-17} {p.MedianMs.ToString("F2", inv),10} {p.BestMs.ToString("F2", inv),8} {p.CpuMs.ToString("F2", inv),7}" +
+                        $"   {(p.MedianMs / reference.MedianMs).ToString("F2", inv),27}  {(p.BestMs / reference.BestMs).ToString("F2", inv),4}  {(p.CpuMs / reference.CpuMs).ToString("F2", inv),4}");
+                }
+            }
+
+            return CliApp.ExitOk;
+        });
+        return noise;
     }
 
     private static double MeasureInChild(BenchSetup setup, string phase)

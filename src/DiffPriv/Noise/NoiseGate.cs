@@ -12,9 +12,21 @@ namespace DiffPriv.Noise;
 /// reproducible stream for tests and for experiments that must be replayed exactly.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A seeded gate gives no privacy against anyone who knows or can guess the seed: the noise can then be
-/// subtracted. Secure Gaussian samples use the Box–Muller transform on 53-bit uniforms in float64; the
-/// floating-point attack on textbook samplers (Mironov 2012) is not addressed here.
+/// subtracted. Its stream (torch's mt19937 and normal sampler) is kept bit for bit so that seeded runs replay.
+/// </para>
+/// <para>
+/// A secure gate draws Box–Muller samples in float64 from 8 fresh CSPRNG bytes per value, vectorised and in parallel.
+/// Floating-point Gaussian samples added to a value leak that value through their low bits (Mironov 2012, "On
+/// significance of the least significant bits for differential privacy"): the set of floats that v + Z can produce
+/// depends on v. <see cref="AddGaussians"/> closes this for releases: it rounds v + Z to a power-of-two grid g between
+/// s/2¹³ and s/2¹² (s the noise std), computed exactly in float64, so every output lies on g·ℤ whatever v is, and the
+/// release is post-processing of the Gaussian mechanism (the accountant's Gaussian(σ) bound holds unchanged, up to how
+/// closely the float64 sampler matches N(0, 1) at a resolution of 2⁻¹² std). The added rounding variance is at most
+/// g²/12 ≤ s²·5·10⁻⁹. <see cref="Gaussian"/> and <see cref="Gaussians"/> return raw noise without this defence: adding
+/// them to a value yourself reopens the attack.
+/// </para>
 /// </remarks>
 public sealed class NoiseGate : IDisposable
 {
@@ -58,7 +70,10 @@ public sealed class NoiseGate : IDisposable
         return new NoiseGate(new Generator((ulong)seed, torch.CPU), seed);
     }
 
-    /// <summary>Draws a tensor of independent N(0, <paramref name="standardDeviation"/>²) samples.</summary>
+    /// <summary>
+    /// Draws a tensor of independent N(0, <paramref name="standardDeviation"/>²) samples: raw noise. To release a value
+    /// plus noise, use <see cref="AddGaussians"/>, which also defends against the floating-point attack.
+    /// </summary>
     /// <param name="shape">The tensor shape.</param>
     /// <param name="standardDeviation">The noise std (e.g. σ·C for DP-SGD); finite, ≥ 0.</param>
     /// <param name="dtype">The element type of the result (float32 or float64).</param>
@@ -79,10 +94,23 @@ public sealed class NoiseGate : IDisposable
     private Tensor GaussianCore(long[] dims, double standardDeviation, ScalarType dtype, Device? device)
     {
         using var scope = torch.NewDisposeScope();
-        var standard = _generator is not null
-            ? torch.randn(dims, dtype: ScalarType.Float64, generator: _generator)
-            : SecureStandardNormal(dims);
-        var result = standard.mul(standardDeviation).to(dtype);
+        Tensor result;
+        if (_generator is not null)
+        {
+            result = torch.randn(dims, dtype: ScalarType.Float64, generator: _generator).mul(standardDeviation).to(dtype);
+        }
+        else if (dtype == ScalarType.Float32)
+        {
+            result = torch.empty(dims, dtype: ScalarType.Float32);
+            SecureGaussian.FillScaled(Memory<float>(result), standardDeviation, SecureGaussian.Os);
+        }
+        else
+        {
+            result = torch.empty(dims, dtype: ScalarType.Float64);
+            SecureGaussian.FillScaled(Memory<double>(result), standardDeviation, SecureGaussian.Os);
+            result = result.to(dtype);
+        }
+
         if (device is not null)
         {
             result = result.to(device);
@@ -92,9 +120,104 @@ public sealed class NoiseGate : IDisposable
     }
 
     /// <summary>
-    /// Draws one tensor of independent N(0, <paramref name="standardDeviation"/>²) samples per requested shape. Same
-    /// distribution as calling <see cref="Gaussian"/> once per shape (and, for a seeded gate, the same stream); a secure
-    /// gate draws all coordinates in one CSPRNG pass instead of one per tensor.
+    /// Releases value + N(0, <paramref name="standardDeviation"/>²) per coordinate for every requested tensor: the
+    /// Gaussian mechanism. A secure gate rounds each output to a power-of-two grid g ∈ (s/2¹³, s/2¹²] (the floating-point
+    /// defence, see the remarks on <see cref="NoiseGate"/>); a seeded gate returns exactly
+    /// <c>Gaussians(...)[i].add_(value)</c>, the stream and values of earlier versions.
+    /// </summary>
+    /// <param name="tensors">Per tensor: the value to noise (null: release pure noise; any shape-compatible floating
+    /// tensor, converted to <c>Type</c> first), its shape, the result's element type and device.</param>
+    /// <param name="standardDeviation">The noise std s (σ·C for DP-SGD); finite, ≥ 0. With 0 the values are returned
+    /// as they are (converted), without noise.</param>
+    /// <returns>New tensors, in the order requested, owned by the caller's dispose scope.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The standard deviation is negative or not finite, or (secure gate)
+    /// positive but below 1e-200, where the grid's scale would overflow.</exception>
+    public IReadOnlyList<Tensor> AddGaussians(IReadOnlyList<(Tensor? Value, long[] Shape, ScalarType Type, Device? Device)> tensors, double standardDeviation)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!(standardDeviation >= 0 && double.IsFinite(standardDeviation)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Noise standard deviation must be finite and ≥ 0.");
+        }
+
+        standardDeviation *= StandardDeviationScaleForTests;
+        if (_generator is null && standardDeviation is > 0 and < 1e-200)
+        {
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "Secure noise needs a standard deviation of 0 or at least 1e-200.");
+        }
+
+        var results = new List<Tensor>(tensors.Count);
+        foreach (var (value, shape, type, device) in tensors)
+        {
+            if (_generator is not null)
+            {
+                var noise = GaussianCore(shape, standardDeviation, type, device);
+                results.Add(value is null ? noise : noise.add_(value));
+            }
+            else
+            {
+                results.Add(SecureRelease(value, shape, type, device, standardDeviation));
+            }
+        }
+
+        return results;
+    }
+
+    // value + N(0, s²) snapped to the grid, computed on the CPU in float32 or float64 straight into the result's memory.
+    private static Tensor SecureRelease(Tensor? value, long[] dims, ScalarType type, Device? device, double standardDeviation)
+    {
+        using var scope = torch.NewDisposeScope();
+        var work = type == ScalarType.Float32 ? ScalarType.Float32 : ScalarType.Float64;
+        var centre = value?.detach();
+        if (centre is not null)
+        {
+            centre = centre.dtype == work && centre.device_type == DeviceType.CPU ? centre : centre.to(work, torch.CPU);
+            centre = centre.reshape(dims).contiguous();
+        }
+
+        Tensor result;
+        if (standardDeviation == 0)
+        {
+            result = centre?.to(type, copy: true) ?? torch.zeros(dims, dtype: type);
+        }
+        else
+        {
+            result = torch.empty(dims, dtype: work);
+            if (work == ScalarType.Float32)
+            {
+                var c = centre is null ? default : (ReadOnlySpan<float>)Memory<float>(centre);
+                SecureGaussian.AddSnapped(c, Memory<float>(result), standardDeviation, SecureGaussian.Os);
+            }
+            else
+            {
+                var c = centre is null ? default : (ReadOnlySpan<double>)Memory<double>(centre);
+                SecureGaussian.AddSnapped(c, Memory<double>(result), standardDeviation, SecureGaussian.Os);
+            }
+
+            result = result.dtype == type ? result : result.to(type);
+        }
+
+        if (device is not null && device.type != DeviceType.CPU)
+        {
+            result = result.to(device);
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+
+    // The elements of a contiguous CPU tensor, in place (no copy through managed memory).
+    private static unsafe Span<T> Memory<T>(Tensor tensor)
+        where T : unmanaged
+    {
+        var pointer = (T*)tensor.storage<T>().data_ptr() + tensor.storage_offset();
+        return new Span<T>(pointer, checked((int)tensor.numel()));
+    }
+
+    /// <summary>
+    /// Draws one tensor of independent N(0, <paramref name="standardDeviation"/>²) samples per requested shape: the same
+    /// distribution as calling <see cref="Gaussian"/> once per shape (and, for a seeded gate, the same stream). To release
+    /// a value plus noise, use <see cref="AddGaussians"/>, which also defends against the floating-point attack.
     /// </summary>
     /// <param name="tensors">Shape, element type and device of every tensor to draw.</param>
     /// <param name="standardDeviation">The noise std; finite, ≥ 0.</param>
@@ -110,31 +233,7 @@ public sealed class NoiseGate : IDisposable
         }
 
         standardDeviation *= StandardDeviationScaleForTests;
-        if (_generator is not null || tensors.Count <= 1)
-        {
-            return tensors.Select(t => GaussianCore(t.Shape, standardDeviation, t.Type, t.Device)).ToList();
-        }
-
-        var counts = tensors.Select(t => t.Shape.Aggregate(1L, (a, d) => checked(a * d))).ToArray();
-        var total = counts.Aggregate(0L, (a, c) => checked(a + c));
-        var results = new List<Tensor>(tensors.Count);
-        using var scope = torch.NewDisposeScope();
-        var flat = SecureStandardNormal([total]).mul_(standardDeviation);
-        var offset = 0L;
-        for (var i = 0; i < tensors.Count; i++)
-        {
-            var (shape, type, device) = tensors[i];
-            var result = flat.narrow(0, offset, counts[i]).reshape(shape).to(type).contiguous();
-            if (device is not null)
-            {
-                result = result.to(device);
-            }
-
-            offset += counts[i];
-            results.Add(result.MoveToOuterDisposeScope());
-        }
-
-        return results;
+        return tensors.Select(t => GaussianCore(t.Shape, standardDeviation, t.Type, t.Device)).ToList();
     }
 
     /// <summary>
@@ -249,22 +348,5 @@ public sealed class NoiseGate : IDisposable
         {
             ArrayPool<ulong>.Shared.Return(rented, clearArray: true);
         }
-    }
-
-    // Box–Muller on pairs of secure uniforms; called inside the caller's dispose scope.
-    private static Tensor SecureStandardNormal(long[] dims)
-    {
-        long count = 1;
-        foreach (var d in dims)
-        {
-            count = checked(count * d);
-        }
-
-        var pairs = (count + 1) / 2;
-        var t1 = SecureUniforms(pairs, offsetByOne: true); // (0, 1]: log is finite
-        var t2 = SecureUniforms(pairs);
-        var radius = t1.log().mul_(-2.0).sqrt_();
-        var angle = t2.mul_(2 * Math.PI);
-        return torch.cat([radius * angle.cos(), radius * angle.sin()], 0).narrow(0, 0, count).reshape(dims);
     }
 }

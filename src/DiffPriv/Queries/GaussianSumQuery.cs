@@ -119,8 +119,9 @@ public sealed class GaussianSumQuery : IDpQuery
     }
 
     /// <summary>
-    /// Σ + N(0, std²) for every entry of <paramref name="shapes"/> (pure noise where nothing was accumulated), the noise
-    /// drawn through <paramref name="gate"/>. A building block for custom queries.
+    /// Σ + N(0, std²) for every entry of <paramref name="shapes"/> (pure noise where nothing was accumulated), released
+    /// through <see cref="NoiseGate.AddGaussians"/> (with its floating-point defence for a secure gate). A building block
+    /// for custom queries.
     /// </summary>
     /// <param name="state">The accumulated sums.</param>
     /// <param name="gate">The noise source.</param>
@@ -136,13 +137,14 @@ public sealed class GaussianSumQuery : IDpQuery
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(shapes);
-        var noised = new Dictionary<string, Tensor>(shapes.Count);
         var entries = shapes.ToList();
-        var noises = gate.Gaussians(entries.Select(e => (e.Value.Shape, e.Value.Type, (Device?)e.Value.Device)).ToList(), standardDeviation);
+        var released = gate.AddGaussians(
+            entries.Select(e => (state.Sums.GetValueOrDefault(e.Key), e.Value.Shape, e.Value.Type, (Device?)e.Value.Device)).ToList(),
+            standardDeviation);
+        var noised = new Dictionary<string, Tensor>(shapes.Count);
         for (var i = 0; i < entries.Count; i++)
         {
-            var (name, noise) = (entries[i].Key, noises[i]);
-            noised[name] = state.Sums.TryGetValue(name, out var sum) ? noise.add_(sum) : noise;
+            noised[entries[i].Key] = released[i];
         }
 
         return noised;

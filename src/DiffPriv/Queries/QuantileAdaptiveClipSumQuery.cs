@@ -1,6 +1,7 @@
 using DiffPriv.Accounting.Events;
 using DiffPriv.Noise;
 using DiffPriv.PerSample;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffPriv.Queries;
@@ -205,10 +206,11 @@ public sealed class QuantileAdaptiveClipSumQuery : IDpQuery
             }
         }
         var counting = (CountingState)state;
-        var centred = counting.Unclipped - (0.5 * counting.RecordCount);
-        using (var noise = gate.Gaussian([1], ClippedCountStddev, ScalarType.Float64))
+        double centred;
+        using (var count = torch.tensor(new[] { counting.Unclipped - (0.5 * counting.RecordCount) }, ScalarType.Float64))
+        using (var noised = gate.AddGaussians([(count, [1L], ScalarType.Float64, null)], ClippedCountStddev)[0])
         {
-            centred += noise.item<double>();
+            centred = noised.item<double>();
         }
 
         var unclippedFraction = (centred / ExpectedNumRecords) + 0.5;

@@ -121,4 +121,64 @@ public sealed class NoiseGateTests
         Assert.True(first.equal(b.Permutation(1000)).all().item<bool>());
         Assert.False(first.equal(other.Permutation(1000)).all().item<bool>());
     }
+
+    [Fact]
+    public void SeededAddGaussiansReplaysGaussiansPlusTheValue()
+    {
+        // Reproducibility of seeded runs: the release is exactly the noise of Gaussians (same stream) plus the value.
+        using var a = NoiseGate.CreateSeeded(42);
+        using var b = NoiseGate.CreateSeeded(42);
+        using var scope = torch.NewDisposeScope();
+        var value = torch.linspace(-3, 5, 60).reshape(6, 10);
+        var released = a.AddGaussians([(value, [6L, 10], ScalarType.Float32, null), (null, [7L], ScalarType.Float64, null)], 1.3);
+        var noise = b.Gaussians([([6L, 10], ScalarType.Float32, null), ([7L], ScalarType.Float64, null)], 1.3);
+        Assert.True(released[0].equal(noise[0].add_(value)).all().item<bool>());
+        Assert.True(released[1].equal(noise[1]).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.BFloat16)]
+    public void SecureAddGaussiansReleasesTheValuePlusNoiseOnTheGrid(ScalarType type)
+    {
+        // n = 100 000 coordinates of value + N(0, 0.75²) with value = 0.37 + i·1e-5 (not on the grid). The grid is
+        // 2^(⌊log2 0.75⌋ − 12) = 2⁻¹³. The residual r = release − value has mean 0 (standard error 0.75/√n ≈ 0.0024) and std
+        // 0.75 (standard error 0.75/√(2n) ≈ 0.0017); accept 4 standard errors (bfloat16 rounds to 8 bits: the check
+        // there is the type and the grid only).
+        using var gate = NoiseGate.CreateSecure();
+        using var scope = torch.NewDisposeScope();
+        const int N = 100_000;
+        const double Std = 0.75;
+        var value = torch.arange(N, dtype: ScalarType.Float64).mul_(1e-5).add_(0.37).to(ScalarType.Float32).reshape(100, 1000);
+        var release = gate.AddGaussians([(value, [100L, 1000], type, null)], Std)[0];
+        Assert.Equal([100L, 1000], release.shape);
+        Assert.Equal(type, release.dtype);
+        var onGrid = release.to(ScalarType.Float64).mul(8192.0);
+        Assert.True(onGrid.equal(onGrid.round()).all().item<bool>(), "release off the 2^-13 grid");
+        if (type != ScalarType.BFloat16)
+        {
+            var residual = release.to(ScalarType.Float64) - value.to(ScalarType.Float64);
+            Assert.InRange(residual.mean().item<double>(), -4 * Std / Math.Sqrt(N), 4 * Std / Math.Sqrt(N));
+            Assert.InRange(residual.std().item<double>(), Std - (4 * Std / Math.Sqrt(2.0 * N)), Std + (4 * Std / Math.Sqrt(2.0 * N)));
+        }
+    }
+
+    [Fact]
+    public void SecureAddGaussiansWithoutNoiseReturnsTheValueAndPureNoiseIsCentred()
+    {
+        using var gate = NoiseGate.CreateSecure();
+        using var scope = torch.NewDisposeScope();
+        var value = torch.tensor(new[] { 0.1f, -2.5f, 3e-7f });
+        var results = gate.AddGaussians([(value, [3L], ScalarType.Float32, null), (null, [2L, 2], ScalarType.Float64, null)], 0.0);
+        Assert.True(results[0].equal(value).all().item<bool>());
+        Assert.False(ReferenceEquals(results[0], value));
+        Assert.Equal(0.0, results[1].abs().sum().item<double>());
+        var noise = gate.AddGaussians([(null, [20_000L], ScalarType.Float64, null)], 1.0)[0];
+        Assert.InRange(noise.mean().item<double>(), -4 / Math.Sqrt(20_000), 4 / Math.Sqrt(20_000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => gate.AddGaussians([(value, [3L], ScalarType.Float32, null)], -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => gate.AddGaussians([(value, [3L], ScalarType.Float32, null)], 1e-300));
+        var tiny = gate.AddGaussians([(value, [3L], ScalarType.Float64, null)], 1e-150)[0];
+        Assert.True(tiny.isfinite().all().item<bool>());
+    }
 }
