@@ -188,6 +188,23 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(Number(json["epsilon"]), Number(metrics["per_epoch"]![0]!["epsilon"]));
     }
 
+    /// <summary>
+    /// <c>--model scatternet-linear</c> on a few hundred examples: the features are computed, the model's own defaults apply
+    /// (its expected batch, here lowered to fit), and one short run learns far above chance (10%).
+    /// </summary>
+    [MnistFact]
+    public void ScatterNetLinearSmokeRunLearnsAboveChance()
+    {
+        var (code, stdout, stderr) = CliRunner.Run(
+            "train", "mnist", "--model", "scatternet-linear", "--train-examples", "600", "--batch-size", "200", "--epochs", "3",
+            "--noise-multiplier", "0.5", "--json", "--seed", "3", "--out", Path.Combine(_dir, "scatter"));
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.True(Number(json["test_accuracy"]) > 0.5, $"accuracy {Number(json["test_accuracy"])}");
+        Assert.Contains("ScatterNet features", stderr, StringComparison.Ordinal);
+        Assert.Contains("--model scatternet-linear", File.ReadAllText(Path.Combine(_dir, "scatter", "command.txt")), StringComparison.Ordinal);
+    }
+
     [MnistFact]
     public void NoDpSmokeRunIsLabelledNotPrivate()
     {
@@ -284,6 +301,10 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--mechanism", "train", "mnist", "--mechanism", "dp-adam")]
     [InlineData("--mechanism", "train", "mnist", "--no-dp", "--mechanism", "dp-ftrl")]
     [InlineData("--clipping adaptive is not supported with --mechanism dp-ftrl", "train", "mnist", "--mechanism", "dp-ftrl", "--clipping", "adaptive")]
+    [InlineData("--model must be cnn, scatternet-linear or scatternet-cnn (got 'resnet')", "train", "mnist", "--model", "resnet")]
+    [InlineData("--ema must be in [0, 1)", "train", "mnist", "--ema", "1")]
+    [InlineData("--ema averages", "train", "mnist", "--no-dp", "--ema", "0.9")]
+    [InlineData("--activation applies to --model cnn only", "train", "fashion-mnist", "--model", "scatternet-cnn", "--activation", "relu")]
     public void InvalidOptionsExitWithCode2AndOneLineNamingTheOption(string named, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

@@ -71,8 +71,20 @@ internal static class TrainCommand
                 "The two ε are not the same unit; reports name the relation.",
         };
 
+        var model = new Option<string?>("--model")
+        {
+            Description = "cnn (the end-to-end CNN on pixels), scatternet-linear or scatternet-cnn (Tramèr & Boneh 2021: fixed ScatterNet features, the " +
+                "scattering transform with J = 2, L = 8, computed once per image, then GroupNorm per example and a linear model or a small CNN; " +
+                $"each has its own default batch size, learning rate and epochs) (default {TrainSettings.IdOf(TrainDefaults.DefaultModel(DatasetName.Mnist))} for MNIST, " +
+                $"{TrainSettings.IdOf(TrainDefaults.DefaultModel(DatasetName.FashionMnist))} for Fashion-MNIST).",
+        };
+        var ema = new Option<double?>("--ema")
+        {
+            Description = "β in [0, 1): release (and test) the exponential moving average of the parameters over the DP steps, θ̄ ← β·θ̄ + (1 − β)·θ " +
+                "(post-processing: no privacy cost; DP-SGD only) (default: none).",
+        };
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
+        foreach (var option in new Option[] { model, ema, noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, json })
         {
             command.Options.Add(option);
         }
@@ -106,7 +118,15 @@ internal static class TrainCommand
                 "dp-ftrl" => MechanismKind.DpFtrl,
                 _ => throw new UsageException($"--mechanism must be dp-sgd or dp-ftrl (got '{mechanismText}')"),
             };
-            var defaults = TrainDefaults.For(name, mechanismValue);
+            var modelText = result.GetValue(model);
+            var modelValue = modelText is null ? TrainDefaults.DefaultModel(name) : modelText.ToLowerInvariant() switch
+            {
+                "cnn" => ImageModel.Cnn,
+                "scatternet-linear" => ImageModel.ScatterNetLinear,
+                "scatternet-cnn" => ImageModel.ScatterNetCnn,
+                _ => throw new UsageException($"--model must be cnn, scatternet-linear or scatternet-cnn (got '{modelText}')"),
+            };
+            var defaults = TrainDefaults.For(name, mechanismValue, modelValue);
             if (auditOneRun && mechanismValue != MechanismKind.DpSgd)
             {
                 throw new UsageException("--audit one-run inserts its canaries into the DP-SGD step (Poisson-sampled like examples); it does not apply to --mechanism dp-ftrl");
@@ -209,6 +229,11 @@ internal static class TrainCommand
             }
 
             var activationText = result.GetValue(activation);
+            if (activationText is not null && modelValue != ImageModel.Cnn)
+            {
+                throw new UsageException("--activation applies to --model cnn only (the ScatterNet models use tanh)");
+            }
+
             var activationValue = activationText is null ? defaults.Activation : activationText.ToLowerInvariant() switch
             {
                 "relu" => Activation.Relu,
@@ -267,7 +292,20 @@ internal static class TrainCommand
                 PerLayerClipping = clippingName == "per-layer",
                 ClipQuantile = quantile ?? 0.5,
                 Mechanism = mechanismValue,
+                Model = modelValue,
             };
+            var emaValue = result.GetValue(ema);
+            if (emaValue is { } beta && !(beta >= 0 && beta < 1))
+            {
+                throw new UsageException($"--ema must be in [0, 1) (got {Format(beta)})");
+            }
+
+            if (emaValue is not null && (isNoDp || mechanismValue != MechanismKind.DpSgd))
+            {
+                throw new UsageException("--ema averages the parameters over DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)");
+            }
+
+            settings = settings with { EmaDecay = emaValue ?? (isNoDp || mechanismValue != MechanismKind.DpSgd ? null : defaults.EmaDecay) };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
             if (tune.Given(result))

@@ -5,6 +5,7 @@ using DiffPriv.Accounting;
 using DiffPriv.Data;
 using DiffPriv.Datasets;
 using DiffPriv.Experiments.Auditing;
+using DiffPriv.Experiments.Features;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
 using DiffPriv.Optim;
@@ -36,11 +37,13 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         TorchRuntime.EnsureLoaded();
         using var data = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+        using var features = Features(data);
+        var (trainInputs, testInputs) = features is null ? (data.TrainInputs, data.TestInputs) : (features.TrainInputs, features.TestInputs);
         var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
-        var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
+        using var split = settings.Audit ? AuditSplit.Create(trainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
+        var train = (Inputs: split?.TrainInputs ?? trainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
         var n = train.Inputs.shape[0];
-        var testCount = data.TestInputs.shape[0];
+        var testCount = testInputs.shape[0];
         if (settings.ValidationExamples < 0 || settings.ValidationExamples >= testCount)
         {
             throw new ArgumentException($"the validation split must hold between 0 and {testCount - 1} of the {testCount} test examples (got {settings.ValidationExamples})", nameof(settings));
@@ -48,7 +51,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         // The first ValidationExamples test examples score the run for a hyperparameter search; the test accuracy is measured
         // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
-        _testInputs = data.TestInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
+        _testInputs = testInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         if (settings.OneRunAudit && (settings.NoDp || settings.Mechanism != MechanismKind.DpSgd))
         {
@@ -78,7 +81,9 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
 
         torch.manual_seed(seed);
-        var model = ModelZoo.MnistCnn(settings.Activation);
+        var model = settings.Model == ImageModel.Cnn
+            ? ModelZoo.MnistCnn(settings.Activation)
+            : ScatterNetModels.Create(settings.Model, trainInputs.shape[1], trainInputs.shape[2], trainInputs.shape[3]);
         using var optimizer = CreateOptimizer(model);
 
         var result = settings.NoDp
@@ -101,7 +106,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         if (settings.ValidationExamples > 0)
         {
-            using var validationInputs = data.TestInputs.narrow(0, 0, settings.ValidationExamples);
+            using var validationInputs = testInputs.narrow(0, 0, settings.ValidationExamples);
             using var validationTargets = data.TestTargets.narrow(0, 0, settings.ValidationExamples);
             result = result with { TestExamples = _testInputs.shape[0], ValidationAccuracy = Evaluate(model, validationInputs, validationTargets) };
         }
@@ -114,6 +119,23 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     }
 
     private void Say(string line) => progress?.Report(ProgressUpdate.Message(line));
+
+    /// <summary>The ScatterNet features of every image for a ScatterNet model (once per run, in memory), else null.</summary>
+    private ScatterNetFeatures? Features(ImageDataset data)
+    {
+        if (settings.Model == ImageModel.Cnn)
+        {
+            return null;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var features = ScatterNetFeatures.Compute(data, Path.Combine(DataCache.Root(), data.Info.Id), m => progress?.Report(ProgressUpdate.Detail(m)));
+        Say(
+            $"ScatterNet features (scattering transform J = 2, L = 8, data-independent; GroupNorm per example, no private statistics): " +
+            $"[{string.Join(", ", features.TrainInputs.shape.Skip(1))}] per image, for {features.TrainInputs.shape[0] + features.TestInputs.shape[0]} images in " +
+            $"{watch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        return features;
+    }
 
     private void Warn(string line) => progress?.Report(ProgressUpdate.Warning(line));
 
@@ -227,6 +249,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         Func<(double Upper, double? Lower)> epsilon)
     {
         var meter = new CrossEntropyMeter(model);
+        using var average = settings.EmaDecay is { } decay ? new ParameterAverage(model, decay) : null;
         double? epsSoFar = null;
         _loopStart = DateTime.UtcNow;
         long step = 0;
@@ -241,18 +264,26 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 {
                     LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
                     dp.Step(batch, meter.PerExampleLoss);
+                    average?.Update();
                 }
 
                 step++;
                 progress?.Report(ProgressUpdate.StepDone(Status(epoch, epochs, step, totalSteps, meter.LossSum, meter.Correct, meter.Seen, epsSoFar)));
             }
 
-            var testAccuracy = Evaluate(model, data);
+            var testAccuracy = average is null ? Evaluate(model, data) : average.With(() => Evaluate(model, data));
             var (upper, lower) = epsilon();
             epsSoFar = upper;
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
             history.Add(metrics);
             Say(EpochLine(metrics));
+        }
+
+        if (average is not null)
+        {
+            // The released model is the average (post-processing of the private iterates: no privacy cost).
+            average.CopyToModel();
+            Say($"--ema {settings.EmaDecay!.Value.ToString("G4", CultureInfo.InvariantCulture)}: the released model and the test accuracy are the exponential moving average of the parameters over the steps");
         }
 
         return step;
