@@ -51,10 +51,11 @@ public sealed class TrainCommandTests : IDisposable
     public void EveryClippingModeKeepsSigmaAndEpsilonAndSaysWhatItDid(string mode, string reported)
     {
         var flatDir = Path.Combine(_dir, "flat");
-        var flat = JsonNode.Parse(CliRunner.Run("train", "mnist", "--smoke", "--json", "--seed", "7", "--out", flatDir).Stdout.TrimEnd().Split('\n')[^1])!;
+        // The CNN: with per-layer clipping its 4 layers are clipped at C/2 each (the linear model's one layer at C, as flat).
+        var flat = JsonNode.Parse(CliRunner.Run("train", "mnist", "--model", "cnn", "--smoke", "--json", "--seed", "7", "--out", flatDir).Stdout.TrimEnd().Split('\n')[^1])!;
         var runDir = Path.Combine(_dir, mode);
         string[] extra = mode == "adaptive" ? ["--max-grad-norm", "1"] : [];
-        var (code, stdout, stderr) = CliRunner.Run(["train", "mnist", "--smoke", "--clipping", mode, .. extra, "--json", "--seed", "7", "--out", runDir]);
+        var (code, stdout, stderr) = CliRunner.Run(["train", "mnist", "--model", "cnn", "--smoke", "--clipping", mode, .. extra, "--json", "--seed", "7", "--out", runDir]);
         Assert.True(code == 0, stderr);
         var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
         Assert.Equal("flat", flat["clipping"]!.GetValue<string>());
@@ -189,14 +190,14 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     /// <summary>
-    /// <c>--model scatternet-linear</c> on a few hundred examples: the features are computed, the model's own defaults apply
-    /// (its expected batch, here lowered to fit), and one short run learns far above chance (10%).
+    /// <c>--model scatternet-linear</c> on the smoke subset (2000 train / 1000 test examples): the features are computed (or
+    /// read from the data cache), and a short run learns far above chance (10%).
     /// </summary>
     [MnistFact]
     public void ScatterNetLinearSmokeRunLearnsAboveChance()
     {
         var (code, stdout, stderr) = CliRunner.Run(
-            "train", "mnist", "--model", "scatternet-linear", "--train-examples", "600", "--batch-size", "200", "--epochs", "3",
+            "train", "mnist", "--model", "scatternet-linear", "--smoke", "--batch-size", "200", "--epochs", "3",
             "--noise-multiplier", "0.5", "--json", "--seed", "3", "--out", Path.Combine(_dir, "scatter"));
         Assert.True(code == 0, stderr);
         var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;

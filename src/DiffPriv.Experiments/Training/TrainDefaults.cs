@@ -71,26 +71,36 @@ public sealed record TrainDefaults(
     public static TrainDefaults FashionMnistFtrl { get; } = MnistFtrl;
 
     // ScatterNet models (Tramèr & Boneh 2021, the settings of their repository ftramer/Handcrafted-DP): large expected
-    // batches, a large learning rate with momentum 0.9, C = 0.1; σ is calibrated for the target ε by PLD.
-    /// <summary>The MNIST defaults of <c>--model scatternet-linear</c>.</summary>
-    public static TrainDefaults MnistScatterNetLinear { get; } = Mnist with { BatchSize = 4096, LearningRate = 8.0, Epochs = 40 };
+    // batches, a large learning rate with momentum 0.9, C = 0.1, 40 epochs; σ is calibrated for the target ε by PLD. The
+    // parameter average (β = 0.99, post-processing) is this project's addition (docs/results.md).
+    /// <summary>
+    /// The MNIST defaults of <c>--model scatternet-linear</c> (the default model of private MNIST runs): B = 4096, learning
+    /// rate 8, momentum 0.9, C = 0.1, 40 epochs, the released model the parameter average with β = 0.99.
+    /// </summary>
+    public static TrainDefaults MnistScatterNetLinear { get; } = Mnist with { BatchSize = 4096, LearningRate = 8.0, Epochs = 40, EmaDecay = 0.99 };
 
-    /// <summary>The Fashion-MNIST defaults of <c>--model scatternet-linear</c>.</summary>
+    /// <summary>The Fashion-MNIST defaults of <c>--model scatternet-linear</c>: B = 8192, learning rate 16, 40 epochs.</summary>
     public static TrainDefaults FashionMnistScatterNetLinear { get; } = Mnist with { BatchSize = 8192, LearningRate = 16.0, Epochs = 40 };
 
-    /// <summary>The MNIST defaults of <c>--model scatternet-cnn</c>.</summary>
+    /// <summary>The MNIST defaults of <c>--model scatternet-cnn</c>: B = 1024, learning rate 1, 40 epochs.</summary>
     public static TrainDefaults MnistScatterNetCnn { get; } = Mnist with { BatchSize = 1024, LearningRate = 1.0, Epochs = 40 };
 
-    /// <summary>The Fashion-MNIST defaults of <c>--model scatternet-cnn</c>.</summary>
+    /// <summary>The Fashion-MNIST defaults of <c>--model scatternet-cnn</c>: B = 2048, learning rate 4, 40 epochs.</summary>
     public static TrainDefaults FashionMnistScatterNetCnn { get; } = Mnist with { BatchSize = 2048, LearningRate = 4.0, Epochs = 40 };
 
-    /// <summary>The model <c>diffpriv train</c> trains without <c>--model</c>.</summary>
+    /// <summary>
+    /// The model <c>diffpriv train</c> trains without <c>--model</c>: for private DP-SGD runs on MNIST the ScatterNet linear
+    /// model (98.62% at ε = 3 against the CNN's 98.27%, docs/results.md); the end-to-end CNN otherwise (Fashion-MNIST, and
+    /// <c>--no-dp</c> and DP-FTRL, whose defaults were tuned for the CNN).
+    /// </summary>
     /// <param name="dataset">The data set.</param>
-    /// <returns>The default model of that data set.</returns>
-    public static ImageModel DefaultModel(DatasetName dataset) => dataset switch
+    /// <param name="mechanism">DP-SGD or DP-FTRL.</param>
+    /// <param name="noDp">True for a non-private run.</param>
+    /// <returns>The default model.</returns>
+    public static ImageModel DefaultModel(DatasetName dataset, MechanismKind mechanism, bool noDp) => (dataset, mechanism, noDp) switch
     {
-        DatasetName.Mnist => ImageModel.Cnn,
-        DatasetName.FashionMnist => ImageModel.Cnn,
+        (DatasetName.Mnist, MechanismKind.DpSgd, false) => ImageModel.ScatterNetLinear,
+        (DatasetName.Mnist or DatasetName.FashionMnist, _, _) => ImageModel.Cnn,
         _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "Unknown data set."),
     };
 

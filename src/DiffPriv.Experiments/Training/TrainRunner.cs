@@ -37,27 +37,28 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         TorchRuntime.EnsureLoaded();
         using var data = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
+        var testCount = data.TestInputs.shape[0];
+        if (settings.ValidationExamples < 0 || settings.ValidationExamples >= testCount)
+        {
+            throw new ArgumentException($"the validation split must hold between 0 and {testCount - 1} of the {testCount} test examples (got {settings.ValidationExamples})", nameof(settings));
+        }
+
+        if (settings.OneRunAudit && (settings.NoDp || settings.Mechanism != MechanismKind.DpSgd))
+        {
+            throw new ArgumentException("the one-run audit inserts its canaries into DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)", nameof(settings));
+        }
+
         using var features = Features(data);
         var (trainInputs, testInputs) = features is null ? (data.TrainInputs, data.TestInputs) : (features.TrainInputs, features.TestInputs);
         var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         using var split = settings.Audit ? AuditSplit.Create(trainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? trainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
         var n = train.Inputs.shape[0];
-        var testCount = testInputs.shape[0];
-        if (settings.ValidationExamples < 0 || settings.ValidationExamples >= testCount)
-        {
-            throw new ArgumentException($"the validation split must hold between 0 and {testCount - 1} of the {testCount} test examples (got {settings.ValidationExamples})", nameof(settings));
-        }
 
         // The first ValidationExamples test examples score the run for a hyperparameter search; the test accuracy is measured
         // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
         _testInputs = testInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
-        if (settings.OneRunAudit && (settings.NoDp || settings.Mechanism != MechanismKind.DpSgd))
-        {
-            throw new ArgumentException("the one-run audit inserts its canaries into DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)", nameof(settings));
-        }
-
         if (settings.BatchSize > n)
         {
             throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})", nameof(settings));
@@ -130,10 +131,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         var watch = Stopwatch.StartNew();
         var features = ScatterNetFeatures.Compute(data, Path.Combine(DataCache.Root(), data.Info.Id), m => progress?.Report(ProgressUpdate.Detail(m)));
-        Say(
+        progress?.Report(ProgressUpdate.Detail(
             $"ScatterNet features (scattering transform J = 2, L = 8, data-independent; GroupNorm per example, no private statistics): " +
             $"[{string.Join(", ", features.TrainInputs.shape.Skip(1))}] per image, for {features.TrainInputs.shape[0] + features.TestInputs.shape[0]} images in " +
-            $"{watch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+            $"{watch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s"));
         return features;
     }
 
