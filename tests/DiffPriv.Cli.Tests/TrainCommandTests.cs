@@ -40,10 +40,11 @@ public sealed partial class TrainCommandTests : IDisposable
     public void EveryClippingModeKeepsSigmaAndEpsilonAndSaysWhatItDid(string mode, string reported)
     {
         var flatDir = Path.Combine(_dir, "flat");
-        var flat = JsonNode.Parse(CliRunner.Run("train", "mnist", "--smoke", "--json", "--seed", "7", "--out", flatDir).Stdout.TrimEnd().Split('\n')[^1])!;
+        // The CNN: with per-layer clipping its 4 layers are clipped at C/2 each (the linear model's one layer at C, as flat).
+        var flat = JsonNode.Parse(CliRunner.Run("train", "mnist", "--model", "cnn", "--smoke", "--json", "--seed", "7", "--out", flatDir).Stdout.TrimEnd().Split('\n')[^1])!;
         var runDir = Path.Combine(_dir, mode);
         string[] extra = mode == "adaptive" ? ["--max-grad-norm", "1"] : [];
-        var (code, stdout, stderr) = CliRunner.Run(["train", "mnist", "--smoke", "--clipping", mode, .. extra, "--json", "--seed", "7", "--out", runDir]);
+        var (code, stdout, stderr) = CliRunner.Run(["train", "mnist", "--model", "cnn", "--smoke", "--clipping", mode, .. extra, "--json", "--seed", "7", "--out", runDir]);
         Assert.True(code == 0, stderr);
         var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
         Assert.Equal("flat", flat["clipping"]!.GetValue<string>());
@@ -176,6 +177,23 @@ public sealed partial class TrainCommandTests : IDisposable
         Assert.Equal(Number(json["epsilon"]), Number(metrics["per_epoch"]![0]!["epsilon"]));
     }
 
+    /// <summary>
+    /// <c>--model scatternet-linear</c> on the smoke subset (2000 train / 1000 test examples): the features are computed (or
+    /// read from the data cache), and a short run learns far above chance (10%).
+    /// </summary>
+    [MnistFact]
+    public void ScatterNetLinearSmokeRunLearnsAboveChance()
+    {
+        var (code, stdout, stderr) = CliRunner.Run(
+            "train", "mnist", "--model", "scatternet-linear", "--smoke", "--batch-size", "200", "--epochs", "3",
+            "--noise-multiplier", "0.5", "--json", "--seed", "3", "--out", Path.Combine(_dir, "scatter"));
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.True(Number(json["test_accuracy"]) > 0.5, $"accuracy {Number(json["test_accuracy"])}");
+        Assert.Contains("ScatterNet features", stderr, StringComparison.Ordinal);
+        Assert.Contains("--model scatternet-linear", File.ReadAllText(Path.Combine(_dir, "scatter", "command.txt")), StringComparison.Ordinal);
+    }
+
     [MnistFact]
     public void NoDpSmokeRunIsLabelledNotPrivate()
     {
@@ -276,6 +294,10 @@ public sealed partial class TrainCommandTests : IDisposable
     [InlineData("TorchSharp-cuda-linux", "train", "fashion-mnist", "--smoke", "--device", "cuda")] // no CUDA here: the message names the package
     [InlineData("the experiments run on the CPU only so far", "experiment", "secret-sharer", "--device", "cuda:0")]
     [InlineData("the benchmarks run on the CPU only so far", "bench", "dp-sgd", "--device", "cuda")]
+    [InlineData("--model must be cnn, scatternet-linear or scatternet-cnn (got 'resnet')", "train", "mnist", "--model", "resnet")]
+    [InlineData("--ema must be in [0, 1)", "train", "mnist", "--ema", "1")]
+    [InlineData("--ema averages", "train", "mnist", "--no-dp", "--ema", "0.9")]
+    [InlineData("--activation applies to --model cnn only", "train", "fashion-mnist", "--model", "scatternet-cnn", "--activation", "relu")]
     public void InvalidOptionsExitWithCode2AndOneLineNamingTheOption(string named, params string[] args)
     {
         var (code, stdout, stderr) = CliRunner.Run(args);

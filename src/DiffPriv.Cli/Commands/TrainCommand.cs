@@ -18,12 +18,12 @@ internal static class TrainCommand
     {
         var command = new Command(
             "train",
-            "Train with DP-SGD, with live progress, test accuracy, ε and a report folder: a CNN on MNIST or Fashion-MNIST, " +
+            "Train with DP-SGD, with live progress, test accuracy, ε and a report folder: a CNN or a ScatterNet model on MNIST or Fashion-MNIST, " +
             "or a text classifier on your own labelled CSV.");
         command.Subcommands.Add(Image(
-            "mnist", DatasetName.Mnist, "Train TF Privacy's tutorial CNN on MNIST with DP-SGD (or --no-dp); the data are fetched on first use into the per-user data cache ($DIFFPRIV_DATA, else $XDG_CACHE_HOME/diffpriv, else ~/.cache/diffpriv).", stdout, stderr));
+            "mnist", DatasetName.Mnist, "Train on MNIST with DP-SGD (or --no-dp): by default a linear model on ScatterNet features (--model; cnn is TF Privacy's tutorial CNN); the data are fetched on first use into the per-user data cache ($DIFFPRIV_DATA, else $XDG_CACHE_HOME/diffpriv, else ~/.cache/diffpriv).", stdout, stderr));
         var fashion = Image(
-            "fashion-mnist", DatasetName.FashionMnist, "Train the same CNN on Fashion-MNIST with DP-SGD (or --no-dp); fetched on first use like mnist.", stdout, stderr);
+            "fashion-mnist", DatasetName.FashionMnist, "Train on Fashion-MNIST with DP-SGD (or --no-dp): by default a linear model on ScatterNet features (--model); fetched on first use like mnist.", stdout, stderr);
         fashion.Aliases.Add("fashion");
         command.Subcommands.Add(fashion);
         command.Subcommands.Add(TrainTextCommand.Create(stdout, stderr));
@@ -45,9 +45,9 @@ internal static class TrainCommand
             Description = "flat (default: g·min(1, C/‖g‖)), per-layer (each of the L layers at C/√L; same ε), automatic (Bu et al.: g·C/(‖g‖ + 0.01), no threshold to tune; same sensitivity C, same ε) " +
                 "or adaptive (Andrew et al.: the clip starts at C and follows the median per-example norm through a noised count; the release is rescaled to the default C, so the learning rate keeps its meaning; same ε).",
         };
-        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), or with --mechanism dp-ftrl the fixed batch size; 1 ≤ B ≤ N (default {d.BatchSize} for MNIST; {TrainDefaults.FashionMnist.BatchSize} for Fashion-MNIST; {TrainDefaults.MnistFtrl.BatchSize} with dp-ftrl; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
+        var batch = new Option<int?>("--batch-size", "-b") { Description = $"Expected batch size B of Poisson sampling (q = B/N), or with --mechanism dp-ftrl the fixed batch size; 1 ≤ B ≤ N (default {TrainDefaults.MnistScatterNetLinear.BatchSize} for scatternet-linear on MNIST; {d.BatchSize} for the CNN on MNIST; {TrainDefaults.FashionMnistScatterNetLinear.BatchSize} for scatternet-linear on Fashion-MNIST; {TrainDefaults.FashionMnist.BatchSize} for the CNN on Fashion-MNIST; {TrainDefaults.MnistFtrl.BatchSize} with dp-ftrl; {d.NoDpBatchSize} with --no-dp; {d.SmokeBatchSize} with --smoke)." };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs ≥ 1; steps = ceil(epochs·N/B) (default {d.Epochs}; {TrainDefaults.MnistFtrl.Epochs} with dp-ftrl; {d.NoDpEpochs} with --no-dp; {d.SmokeEpochs} with --smoke)." };
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(d.LearningRate)} for MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for Fashion-MNIST; {Format(TrainDefaults.MnistFtrl.LearningRate)} with dp-ftrl; {Format(d.NoDpLearningRate)} with --no-dp)." };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = $"Learning rate > 0 (default {Format(TrainDefaults.MnistScatterNetLinear.LearningRate)} for scatternet-linear on MNIST; {Format(d.LearningRate)} for the CNN on MNIST; {Format(TrainDefaults.FashionMnistScatterNetLinear.LearningRate)} for scatternet-linear on Fashion-MNIST; {Format(TrainDefaults.FashionMnist.LearningRate)} for the CNN on Fashion-MNIST; {Format(TrainDefaults.MnistFtrl.LearningRate)} with dp-ftrl; {Format(d.NoDpLearningRate)} with --no-dp)." };
         var optimizer = new Option<string?>("--optimizer") { Description = $"sgd or adam (default {d.Optimizer.ToString().ToLowerInvariant()})." };
         var schedule = new Option<string?>("--lr-schedule") { Description = $"constant or cosine (lr·½(1 + cos(π·t/T)) over the run) (default {d.Schedule.ToString().ToLowerInvariant()})." };
         var momentum = new Option<double?>("--momentum") { Description = $"SGD momentum in [0, 1) (default {Format(d.Momentum)})." };
@@ -86,8 +86,20 @@ internal static class TrainCommand
                 "The two ε are not the same unit; reports name the relation.",
         };
 
+        var model = new Option<string?>("--model")
+        {
+            Description = "cnn (the end-to-end CNN on pixels), scatternet-linear or scatternet-cnn (Tramèr & Boneh 2021: fixed ScatterNet features, the " +
+                "scattering transform with J = 2, L = 8, computed once per image, then GroupNorm per example and a linear model or a small CNN; " +
+                $"each has its own default batch size, learning rate and epochs) (default for DP-SGD: {TrainSettings.IdOf(TrainDefaults.DefaultModel(DatasetName.Mnist, MechanismKind.DpSgd, false))} on MNIST, " +
+                $"{TrainSettings.IdOf(TrainDefaults.DefaultModel(DatasetName.FashionMnist, MechanismKind.DpSgd, false))} on Fashion-MNIST; cnn with --no-dp or --mechanism dp-ftrl).",
+        };
+        var ema = new Option<double?>("--ema")
+        {
+            Description = "β in [0, 1): release (and test) the exponential moving average of the parameters over the DP steps, θ̄ ← β·θ̄ + (1 − β)·θ " +
+                "(post-processing: no privacy cost; DP-SGD only) (default: none).",
+        };
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json, resume, checkpointEvery })
+        foreach (var option in new Option[] { model, ema, noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json, resume, checkpointEvery })
         {
             command.Options.Add(option);
         }
@@ -151,7 +163,15 @@ internal static class TrainCommand
                 "dp-ftrl" => MechanismKind.DpFtrl,
                 _ => throw new UsageException($"--mechanism must be dp-sgd or dp-ftrl (got '{mechanismText}')"),
             };
-            var defaults = TrainDefaults.For(name, mechanismValue);
+            var modelText = result.GetValue(model);
+            var modelValue = modelText is null ? TrainDefaults.DefaultModel(name, mechanismValue, isNoDp) : modelText.ToLowerInvariant() switch
+            {
+                "cnn" => ImageModel.Cnn,
+                "scatternet-linear" => ImageModel.ScatterNetLinear,
+                "scatternet-cnn" => ImageModel.ScatterNetCnn,
+                _ => throw new UsageException($"--model must be cnn, scatternet-linear or scatternet-cnn (got '{modelText}')"),
+            };
+            var defaults = TrainDefaults.For(name, mechanismValue, modelValue);
             if (auditOneRun && mechanismValue != MechanismKind.DpSgd)
             {
                 throw new UsageException("--audit one-run inserts its canaries into the DP-SGD step (Poisson-sampled like examples); it does not apply to --mechanism dp-ftrl");
@@ -254,6 +274,11 @@ internal static class TrainCommand
             }
 
             var activationText = result.GetValue(activation);
+            if (activationText is not null && modelValue != ImageModel.Cnn)
+            {
+                throw new UsageException("--activation applies to --model cnn only (the ScatterNet models use tanh)");
+            }
+
             var activationValue = activationText is null ? defaults.Activation : activationText.ToLowerInvariant() switch
             {
                 "relu" => Activation.Relu,
@@ -313,6 +338,7 @@ internal static class TrainCommand
                 ClipQuantile = quantile ?? 0.5,
                 Mechanism = mechanismValue,
                 Device = result.GetValue(device) is { } deviceText ? Normalized(deviceText) : "cpu",
+                Model = modelValue,
             };
             var every = result.GetValue(checkpointEvery) ?? 1;
             if (every < 1)
@@ -321,6 +347,19 @@ internal static class TrainCommand
             }
 
             settings = settings with { CheckpointEvery = every };
+
+            var emaValue = result.GetValue(ema);
+            if (emaValue is { } beta && !(beta >= 0 && beta < 1))
+            {
+                throw new UsageException($"--ema must be in [0, 1) (got {Format(beta)})");
+            }
+
+            if (emaValue is not null && (isNoDp || mechanismValue != MechanismKind.DpSgd))
+            {
+                throw new UsageException("--ema averages the parameters over DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)");
+            }
+
+            settings = settings with { EmaDecay = emaValue ?? (isNoDp || mechanismValue != MechanismKind.DpSgd ? null : defaults.EmaDecay) };
             var asJson = result.GetValue(json);
             var log = asJson ? stderr : stdout;
             if (tune.Given(result))

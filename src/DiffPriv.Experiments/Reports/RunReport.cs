@@ -39,6 +39,8 @@ public static class RunReport
         ["epsilon_lower"] = r.EpsilonLower is { } lower ? PrivacyStatement.JsonNumber(lower) : r.Settings.NoDp ? "inf" : null,
         ["delta"] = r.Settings.NoDp ? null : r.Settings.Delta,
         ["mechanism"] = r.Settings.MechanismId,
+        ["model"] = r.Settings.ModelId,
+        ["ema"] = r.Settings.EmaDecay,
         ["neighboring_relation"] = r.Settings.NeighboringRelationId,
         ["accountant"] = r.Settings.NoDp ? null : IsFtrl(r) ? "rdp" : "pld",
         ["noise_multiplier"] = r.NoiseMultiplier,
@@ -155,7 +157,12 @@ public static class RunReport
         b.AppendLine("| setting | value |");
         b.AppendLine("|---|---|");
         Row(b, "data set", $"{s.DatasetId}: {r.TrainExamples} train / {r.TestExamples} test examples{(s.Smoke ? " (smoke subset)" : "")}");
-        Row(b, "model", $"TF Privacy's tutorial CNN (ModelZoo.MnistCnn), {s.Activation.ToString().ToLowerInvariant()} activations");
+        Row(b, "model", s.Model switch
+        {
+            ImageModel.ScatterNetLinear => "ScatterNet + linear (Tramèr & Boneh 2021): scattering transform J = 2, L = 8 (81×7×7 features per image), GroupNorm (27 groups, per example), linear",
+            ImageModel.ScatterNetCnn => "ScatterNet + CNN (Tramèr & Boneh 2021): scattering transform J = 2, L = 8 (81×7×7 features per image), GroupNorm (27 groups, per example), conv 16 → conv 32 → linear 32 → linear, tanh",
+            _ => $"TF Privacy's tutorial CNN (ModelZoo.MnistCnn), {s.Activation.ToString().ToLowerInvariant()} activations",
+        });
         Row(b, "training", s.NoDp ? "ordinary (shuffled mini-batches, mean loss)"
             : IsFtrl(r) ? "DP-FTRL (fixed batches over a fresh shuffle per pass, per-example clipping, tree-aggregated Gaussian noise, a tree per pass)"
             : "DP-SGD (Poisson sampling, per-example clipping, Gaussian noise)");
@@ -183,6 +190,11 @@ public static class RunReport
 
         Row(b, IsFtrl(r) ? "batch size B" : "expected batch size B", s.BatchSize.ToString(inv));
         Row(b, "epochs", s.Epochs.ToString(inv));
+        if (s.EmaDecay is { } ema)
+        {
+            Row(b, "parameter average", $"exponential moving average over the steps, β = {PrivacyStatement.Format(ema)} (the released and tested model; post-processing)");
+        }
+
         Row(b, "optimizer", s.Optimizer == OptimizerKind.Sgd ? $"SGD, learning rate {PrivacyStatement.Format(s.LearningRate)}, momentum {PrivacyStatement.Format(s.Momentum)}" : $"Adam, learning rate {PrivacyStatement.Format(s.LearningRate)}");
         Row(b, "learning-rate schedule", LrSchedules.Describe(s.Schedule));
         b.AppendLine();

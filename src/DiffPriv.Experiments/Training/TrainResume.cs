@@ -101,7 +101,9 @@ public static class TrainResume
     /// <summary>Whether a run with <paramref name="settings"/> writes checkpoints it can resume from.</summary>
     internal static bool Resumable(TrainSettings settings, out string why)
     {
-        why = settings.OneRunAudit ? "the one-run audit's canaries and their scores are not in the checkpoint" : "";
+        why = settings.OneRunAudit ? "the one-run audit's canaries and their scores are not in the checkpoint"
+            : settings.EmaDecay is not null ? "the parameter average (--ema) is not in the checkpoint yet"
+            : "";
         return why.Length == 0;
     }
 

@@ -6,6 +6,7 @@ using DiffPriv.Data;
 using DiffPriv.Datasets;
 using DiffPriv.Distributed;
 using DiffPriv.Experiments.Auditing;
+using DiffPriv.Experiments.Features;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Models;
 using DiffPriv.Optim;
@@ -87,26 +88,29 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         // On a GPU the whole data set moves there once (MNIST-sized data fit); batches, model and noise follow it.
         using var moved = device.type == DeviceType.CPU ? null : loaded.To(device);
         var data = moved ?? loaded;
-        var seed = settings.Seed ?? _resumed?.InitSeed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        _initSeed = seed;
-        using var split = settings.Audit ? AuditSplit.Create(data.TrainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
-        var train = (Inputs: split?.TrainInputs ?? data.TrainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
-        var n = train.Inputs.shape[0];
         var testCount = data.TestInputs.shape[0];
         if (settings.ValidationExamples < 0 || settings.ValidationExamples >= testCount)
         {
             throw new ArgumentException($"the validation split must hold between 0 and {testCount - 1} of the {testCount} test examples (got {settings.ValidationExamples})", nameof(settings));
         }
 
-        // The first ValidationExamples test examples score the run for a hyperparameter search; the test accuracy is measured
-        // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
-        _testInputs = data.TestInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
-        _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         if (settings.OneRunAudit && (settings.NoDp || settings.Mechanism != MechanismKind.DpSgd))
         {
             throw new ArgumentException("the one-run audit inserts its canaries into DP-SGD steps: it needs DP-SGD (not --no-dp or dp-ftrl)", nameof(settings));
         }
 
+        using var features = Features(data);
+        var (trainInputs, testInputs) = features is null ? (data.TrainInputs, data.TestInputs) : (features.TrainInputs, features.TestInputs);
+        var seed = settings.Seed ?? _resumed?.InitSeed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        _initSeed = seed;
+        using var split = settings.Audit ? AuditSplit.Create(trainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
+        var train = (Inputs: split?.TrainInputs ?? trainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
+        var n = train.Inputs.shape[0];
+
+        // The first ValidationExamples test examples score the run for a hyperparameter search; the test accuracy is measured
+        // on the rest, so the reported accuracy of a selected run is not the number it was selected on.
+        _testInputs = testInputs.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
+        _testTargets = data.TestTargets.narrow(0, settings.ValidationExamples, testCount - settings.ValidationExamples);
         if (settings.BatchSize > n)
         {
             throw new ArgumentException($"--batch-size must be in [1, N = {n}] (got {settings.BatchSize})", nameof(settings));
@@ -168,7 +172,9 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
 
         torch.manual_seed(seed);
-        var model = ModelZoo.MnistCnn(settings.Activation);
+        var model = settings.Model == ImageModel.Cnn
+            ? ModelZoo.MnistCnn(settings.Activation)
+            : ScatterNetModels.Create(settings.Model, trainInputs.shape[1], trainInputs.shape[2], trainInputs.shape[3]);
         model.to(device);
         using var optimizer = CreateOptimizer(model);
 
@@ -192,7 +198,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         if (settings.ValidationExamples > 0)
         {
-            using var validationInputs = data.TestInputs.narrow(0, 0, settings.ValidationExamples);
+            using var validationInputs = testInputs.narrow(0, 0, settings.ValidationExamples);
             using var validationTargets = data.TestTargets.narrow(0, 0, settings.ValidationExamples);
             result = result with { TestExamples = _testInputs.shape[0], ValidationAccuracy = Evaluate(model, validationInputs, validationTargets) };
         }
@@ -213,6 +219,23 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     }
 
     private void Say(string line) => progress?.Report(ProgressUpdate.Message(line));
+
+    /// <summary>The ScatterNet features of every image for a ScatterNet model (once per run, in memory), else null.</summary>
+    private ScatterNetFeatures? Features(ImageDataset data)
+    {
+        if (settings.Model == ImageModel.Cnn)
+        {
+            return null;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var features = ScatterNetFeatures.Compute(data, Path.Combine(DataCache.Root(), data.Info.Id), m => progress?.Report(ProgressUpdate.Detail(m)));
+        progress?.Report(ProgressUpdate.Detail(
+            $"ScatterNet features (scattering transform J = 2, L = 8, data-independent; GroupNorm per example, no private statistics): " +
+            $"[{string.Join(", ", features.TrainInputs.shape.Skip(1))}] per image, for {features.TrainInputs.shape[0] + features.TestInputs.shape[0]} images in " +
+            $"{watch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s"));
+        return features;
+    }
 
     private void Warn(string line) => progress?.Report(ProgressUpdate.Warning(line));
 
@@ -356,6 +379,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         Action<Stream> saveEngine)
     {
         var meter = new CrossEntropyMeter(model);
+        using var average = settings.EmaDecay is { } decay ? new ParameterAverage(model, decay) : null;
         _loopStart = DateTime.UtcNow;
         var (firstEpoch, step) = _resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
         _examplesProcessed = _resumed?.ExamplesProcessed ?? 0;
@@ -372,6 +396,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 {
                     LrSchedules.Set(optimizer, settings.LearningRateAt(step, totalSteps));
                     _examplesProcessed += dp.Step(batch, meter.PerExampleLoss);
+                    average?.Update();
                 }
 
                 step++;
@@ -379,7 +404,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             }
 
             // The ranks of a data-parallel job hold the same model: only rank 0 evaluates it.
-            var testAccuracy = IsRoot ? Evaluate(model, data) : double.NaN;
+            var testAccuracy = !IsRoot ? double.NaN : average is null ? Evaluate(model, data) : average.With(() => Evaluate(model, data));
             var (upper, lower) = epsilon();
             epsSoFar = upper;
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
@@ -390,6 +415,13 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed }
                     .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
             }
+        }
+
+        if (average is not null)
+        {
+            // The released model is the average (post-processing of the private iterates: no privacy cost).
+            average.CopyToModel();
+            Say($"--ema {settings.EmaDecay!.Value.ToString("G4", CultureInfo.InvariantCulture)}: the released model and the test accuracy are the exponential moving average of the parameters over the steps");
         }
 
         return step;

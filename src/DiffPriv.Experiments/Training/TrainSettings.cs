@@ -36,6 +36,28 @@ public sealed record TrainSettings(
     /// <summary>Where the model, the data and the noise live: cpu (the default), cuda or cuda:N (see <see cref="DeviceChoice"/>).</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>The model: the end-to-end CNN (the default) or a model on ScatterNet features.</summary>
+    public ImageModel Model { get; init; } = ImageModel.Cnn;
+
+    /// <summary>
+    /// β of an exponential moving average of the parameters over the DP steps (<c>--ema</c>), or null for none. With it, the
+    /// test accuracy is the average's and the released model is the average (post-processing: no privacy cost).
+    /// </summary>
+    public double? EmaDecay { get; init; }
+
+    /// <summary>The model's <c>--model</c> name in reports and JSON: <c>cnn</c>, <c>scatternet-linear</c> or <c>scatternet-cnn</c>.</summary>
+    public string ModelId => IdOf(Model);
+
+    /// <summary>The <c>--model</c> name of <paramref name="model"/>.</summary>
+    /// <param name="model">A model.</param>
+    /// <returns><c>cnn</c>, <c>scatternet-linear</c> or <c>scatternet-cnn</c>.</returns>
+    public static string IdOf(ImageModel model) => model switch
+    {
+        ImageModel.ScatterNetLinear => "scatternet-linear",
+        ImageModel.ScatterNetCnn => "scatternet-cnn",
+        _ => "cnn",
+    };
+
     /// <summary>
     /// <c>--audit one-run</c> (or <c>all</c>): insert white-box gradient canaries into this DP-SGD run (1000, or 1/4 of the
     /// parameters if fewer, each included with probability ½) and bound ε from below with the one-run audit of Steinke,
