@@ -85,9 +85,9 @@ public sealed class DistributedTrainTests : IDisposable
     {
         var single = Path.Combine(_dir, "single");
         var parallel = Path.Combine(_dir, "parallel");
-        var one = Run(TimeSpan.FromMinutes(3), "dotnet", Cli, "train", "mnist", "--smoke", "--seed", "7", "--json", "--out", single);
+        var one = Run(TimeSpan.FromMinutes(3), "dotnet", Cli, "train", "mnist", "--model", "cnn", "--smoke", "--seed", "7", "--json", "--out", single);
         Assert.True(one.Code == 0, one.Stderr);
-        var two = Run(TimeSpan.FromMinutes(3), Mpiexec, "-n", "2", "dotnet", Cli, "train", "mnist", "--smoke", "--seed", "7", "--json", "--out", parallel);
+        var two = Run(TimeSpan.FromMinutes(3), Mpiexec, "-n", "2", "dotnet", Cli, "train", "mnist", "--model", "cnn", "--smoke", "--seed", "7", "--json", "--out", parallel);
         Assert.True(two.Code == 0, two.Stdout + two.Stderr);
 
         // One JSON line from the job (rank 0's), not one per rank.
@@ -153,7 +153,7 @@ public sealed class DistributedTrainTests : IDisposable
     public void KillingRankOneEndsTheJobWithAMessage()
     {
         var runDir = Path.Combine(_dir, "killed");
-        using var job = Start(Mpiexec, "-n", "2", "dotnet", Cli, "train", "mnist", "--train-examples", "3000", "--epochs", "200", "--seed", "7", "--out", runDir);
+        using var job = Start(Mpiexec, "-n", "2", "dotnet", Cli, "train", "mnist", "--model", "cnn", "--train-examples", "3000", "--epochs", "200", "--seed", "7", "--out", runDir);
         var output = new System.Text.StringBuilder();
         job.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         job.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

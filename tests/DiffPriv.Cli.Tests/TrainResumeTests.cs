@@ -12,7 +12,7 @@ namespace DiffPriv.Cli.Tests;
 public sealed partial class TrainCommandTests
 {
     // A cosine schedule, so that the resumed run must also pick up the learning rate where the checkpoint left it.
-    private static readonly string[] ResumableRun = ["train", "mnist", "--smoke", "--epochs", "3", "--batch-size", "100", "--lr-schedule", "cosine"];
+    private static readonly string[] ResumableRun = ["train", "mnist", "--model", "cnn", "--smoke", "--epochs", "3", "--batch-size", "100", "--lr-schedule", "cosine"];
 
     /// <summary>
     /// The real CLI in its own process, SIGKILLed once its first checkpoint is in place, then resumed with --resume alone,

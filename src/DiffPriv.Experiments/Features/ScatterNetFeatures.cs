@@ -106,7 +106,7 @@ internal sealed class ScatterNetFeatures : IDisposable
     private static void Write(string file, Tensor features)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var temporary = file + ".tmp";
+        var temporary = $"{file}.{Environment.ProcessId}.tmp"; // one per process: the ranks of a data-parallel job may write at once
         using (var stream = File.Create(temporary))
         {
             Span<byte> header = stackalloc byte[40];
