@@ -23,9 +23,15 @@ public sealed partial class TrainCommandTests
     [MnistTheory]
     [InlineData("dp-sgd")]
     [InlineData("no-dp")]
+    [InlineData("ema")] // the parameter average continues from the checkpoint's
     public void ASeededRunKilledAfterACheckpointResumesIntoTheUninterruptedRun(string mechanism)
     {
-        string[] run = mechanism == "no-dp" ? [.. ResumableRun, "--no-dp", "--seed", "11"] : [.. ResumableRun, "--seed", "11"];
+        string[] run = mechanism switch
+        {
+            "no-dp" => [.. ResumableRun, "--no-dp", "--seed", "11"],
+            "ema" => [.. ResumableRun, "--ema", "0.9", "--seed", "11"],
+            _ => [.. ResumableRun, "--seed", "11"],
+        };
         var final = mechanism == "no-dp" ? "model.bin" : "checkpoint.bin";
         var straightDir = Path.Combine(_dir, "straight");
         var straight = RunCliProcess([.. run, "--json", "--out", straightDir]);

@@ -70,6 +70,31 @@ internal sealed class ParameterAverage : IDisposable
         }
     }
 
+    /// <summary>The average's values, one array per trainable parameter, for a checkpoint.</summary>
+    /// <exception cref="NotSupportedException">A parameter is not float32.</exception>
+    public float[][] State() => [.. _average.Select(a => a.dtype == ScalarType.Float32
+        ? a.cpu().data<float>().ToArray()
+        : throw new NotSupportedException($"the parameter average of {a.dtype} parameters cannot be checkpointed"))];
+
+    /// <summary>Sets the average to values from <see cref="State"/> (a resumed run continues the same average).</summary>
+    /// <param name="state">One array per trainable parameter, in the model's order.</param>
+    /// <exception cref="InvalidDataException">The arrays do not fit this model's parameters.</exception>
+    public void Restore(IReadOnlyList<float[]> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Count != _average.Length || state.Where((values, i) => values.LongLength != _average[i].numel()).Any())
+        {
+            throw new InvalidDataException("The checkpoint's parameter average does not fit this model's parameters.");
+        }
+
+        using var noGrad = torch.no_grad();
+        for (var i = 0; i < _average.Length; i++)
+        {
+            using var values = torch.tensor(state[i], dtype: ScalarType.Float32).reshape(_average[i].shape);
+            _average[i].copy_(values);
+        }
+    }
+
     /// <summary>Writes the average into the model's parameters.</summary>
     public void CopyToModel()
     {

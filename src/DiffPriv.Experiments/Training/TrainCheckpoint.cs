@@ -22,6 +22,9 @@ internal sealed record TrainCheckpoint(int CompletedEpochs, long Steps, long Ini
     /// <summary>Examples the private steps processed so far (the run's <c>examples_per_rank</c> on one process).</summary>
     public long ExamplesProcessed { get; init; }
 
+    /// <summary>With <c>--ema</c>: the parameter average so far, one array per trainable parameter (float32); else null.</summary>
+    public IReadOnlyList<float[]>? Average { get; init; }
+
     /// <summary>Writes the header and then, through <paramref name="writeEngine"/>, the engine's checkpoint, atomically.</summary>
     /// <exception cref="IOException">The write failed; the previous checkpoint is unchanged.</exception>
     public void Write(string path, Action<Stream> writeEngine, Func<string, Stream>? open = null) =>

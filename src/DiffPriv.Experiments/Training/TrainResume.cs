@@ -102,7 +102,6 @@ public static class TrainResume
     internal static bool Resumable(TrainSettings settings, out string why)
     {
         why = settings.OneRunAudit ? "the one-run audit's canaries and their scores are not in the checkpoint"
-            : settings.EmaDecay is not null ? "the parameter average (--ema) is not in the checkpoint yet"
             : "";
         return why.Length == 0;
     }

@@ -380,6 +380,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     {
         var meter = new CrossEntropyMeter(model);
         using var average = settings.EmaDecay is { } decay ? new ParameterAverage(model, decay) : null;
+        if (_resumed?.Average is { } saved)
+        {
+            average?.Restore(saved);
+        }
+
         _loopStart = DateTime.UtcNow;
         var (firstEpoch, step) = _resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
         _examplesProcessed = _resumed?.ExamplesProcessed ?? 0;
@@ -412,7 +417,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             Say(EpochLine(metrics));
             if (WritesResumeFiles && TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
             {
-                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed }
+                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed, Average = average?.State() }
                     .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
             }
         }
