@@ -200,12 +200,11 @@ public sealed class DataParallelTraining
     /// <summary>Adds the ranks' clipped sums on rank 0, releases there once, and gives every rank the release.</summary>
     private sealed class Coordinator(IProcessGroup world) : IReleaseCoordinator
     {
+        private (List<string> Names, ScalarType Type)? _layout;
+
         public TimeSpan Time { get; private set; }
 
-        public DpQueryRelease Release(
-            DpQueryState local,
-            IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes,
-            Func<DpQueryState, DpQueryRelease> release)
+        private static (List<string> Names, ScalarType Type) Layout(IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes)
         {
             var names = shapes.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
             var type = shapes[names[0]].Type;
@@ -213,6 +212,17 @@ public sealed class DataParallelTraining
             {
                 throw new NotSupportedException("Data-parallel training needs every trainable parameter of one floating-point type.");
             }
+
+            return (names, type);
+        }
+
+        public DpQueryRelease Release(
+            DpQueryState local,
+            IReadOnlyDictionary<string, (long[] Shape, ScalarType Type, Device Device)> shapes,
+            Func<DpQueryState, DpQueryRelease> release)
+        {
+            // The parameters' order and type are the optimizer's, fixed for the run: worked out at the first step.
+            var (names, type) = _layout ??= Layout(shapes);
 
             using var sum = Flatten(names, name => local.Sums.TryGetValue(name, out var s) ? s : null, shapes, type);
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -292,7 +302,8 @@ public sealed class DataParallelTraining
             {
                 var (shape, _, device) = shapes[name];
                 var numel = shape.Aggregate(1L, (a, b) => a * b);
-                result[name] = flat.narrow(0, at, numel).reshape(shape).to(device).clone();
+                // Views of the flat buffer (they keep its storage alive): the global state copies them, the optimizer divides them.
+                result[name] = flat.narrow(0, at, numel).reshape(shape).to(device);
                 at += numel;
             }
 
