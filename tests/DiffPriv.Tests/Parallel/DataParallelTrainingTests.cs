@@ -1,5 +1,6 @@
 using DiffPriv.Models;
 using DiffPriv.Parallel;
+using DiffPriv.Tests.Training;
 using TorchSharp;
 
 namespace DiffPriv.Tests.Parallel;
@@ -35,10 +36,8 @@ public sealed class DataParallelTrainingTests
     public void ModelDigestChangesWithAnyParameterAndNotWithIdenticalCopies()
     {
         TorchRuntime.EnsureLoaded();
-        torch.manual_seed(3);
-        using var a = ModelZoo.MnistCnn();
-        torch.manual_seed(3);
-        using var b = ModelZoo.MnistCnn();
+        using var a = TrainingFixtures.Initialise(ModelZoo.MnistCnn(), 3);
+        using var b = TrainingFixtures.Initialise(ModelZoo.MnistCnn(), 3);
         Assert.Equal(DataParallelTraining.ModelDigest(a), DataParallelTraining.ModelDigest(b));
 
         using (torch.no_grad())

@@ -38,8 +38,7 @@ public sealed class OneRunSelfAuditTests(ITestOutputHelper output)
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         var (x, y) = TrainingFixtures.Blobs(16, 200, Seed);
-        torch.manual_seed(Seed);
-        var model = nn.Sequential(("fc", nn.Linear(200, 100)));
+        var model = TrainingFixtures.Initialise(nn.Sequential(("fc", nn.Linear(200, 100))), Seed);
 
         // The canaries: distinct random coordinates of fc.weight (20 000 entries), each included with probability ½.
         var rng = new Random((int)Seed);

@@ -16,10 +16,29 @@ internal static class TrainingFixtures
         return (x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
     }
 
-    public static nn.Module<Tensor, Tensor> SmallMlp(long d, long seed)
+    public static nn.Module<Tensor, Tensor> SmallMlp(long d, long seed) =>
+        Initialise(nn.Sequential(("fc1", nn.Linear(d, 16)), ("act", nn.Tanh()), ("fc2", nn.Linear(16, 2))), seed);
+
+    /// <summary>
+    /// Redraws every parameter of <paramref name="module"/> uniformly in ±1/√fan-in from a generator of its own. Two
+    /// modules initialised with one seed are equal even while tests of other collections draw from torch's global
+    /// generator in parallel (a <c>manual_seed</c> followed by construction is not: another thread's draw can fall between).
+    /// </summary>
+    public static T Initialise<T>(T module, long seed)
+        where T : nn.Module
     {
-        torch.manual_seed(seed);
-        return nn.Sequential(("fc1", nn.Linear(d, 16)), ("act", nn.Tanh()), ("fc2", nn.Linear(16, 2)));
+        using var generator = new Generator((ulong)seed, torch.CPU);
+        using var noGrad = torch.no_grad();
+        foreach (var (_, parameter) in module.named_parameters())
+        {
+            var fanIn = parameter.dim() > 1 ? parameter.numel() / parameter.shape[0] : parameter.shape[0];
+            var bound = 1.0 / Math.Sqrt(fanIn);
+            using var draw = torch.rand(parameter.shape, dtype: parameter.dtype, generator: generator);
+            using var scaled = draw.mul(2 * bound).sub_(bound);
+            parameter.copy_(scaled);
+        }
+
+        return module;
     }
 
     public static Tensor PerExampleCrossEntropy(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y) =>
