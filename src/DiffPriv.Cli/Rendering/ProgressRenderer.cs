@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DiffPriv.Experiments;
 using Spectre.Console;
 
@@ -19,15 +20,21 @@ internal static class ProgressRenderer
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         T result = default!;
+        // No refresh thread: the bar is redrawn by the training thread when it reports. A second thread that allocates
+        // can start a garbage collection while the training thread is inside libtorch, and TorchSharp passes temporary
+        // Scalar objects (Adam's betas, add_'s default alpha) that the finalizer may then free mid-call: libtorch fails
+        // with "Exception raised from toFloat" or crashes (docs/troubleshooting.md).
         console.Progress()
+            .AutoRefresh(false)
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("starting", maxValue: 1);
-                result = body(new BarProgress(console, task, stderr));
+                result = body(new BarProgress(console, ctx, task, stderr));
                 task.Value = task.MaxValue;
+                ctx.Refresh();
             });
         return result;
     }
@@ -66,9 +73,22 @@ internal sealed class LineProgress(TextWriter log, TextWriter? details = null) :
 }
 
 /// <summary>Live progress bar on a terminal.</summary>
-internal sealed class BarProgress(IAnsiConsole console, ProgressTask task, TextWriter stderr) : IProgress<ProgressUpdate>
+internal sealed class BarProgress(IAnsiConsole console, ProgressContext context, ProgressTask task, TextWriter stderr) : IProgress<ProgressUpdate>
 {
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromMilliseconds(200);
+    private readonly Stopwatch _sinceRefresh = Stopwatch.StartNew();
+
     public void Report(ProgressUpdate value)
+    {
+        Update(value);
+        if (value.Kind != ProgressKind.Step || _sinceRefresh.Elapsed >= RefreshEvery)
+        {
+            context.Refresh();
+            _sinceRefresh.Restart();
+        }
+    }
+
+    private void Update(ProgressUpdate value)
     {
         switch (value.Kind)
         {
