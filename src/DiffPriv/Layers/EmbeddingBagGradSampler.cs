@@ -20,6 +20,13 @@ internal sealed class EmbeddingBagGradSampler : IGradSampler
     {
         var bag = (DpEmbeddingBag)context.Module;
         var b = context.BatchSize;
+        // The touched rows (as AddWeightRows chooses them) of one call without microbatches: the shared-gradient form.
+        if (context.Records.Count == 1 && context.RecordCount == b &&
+            (context.Method == GradSampleMethod.Ghost || (context.Method == GradSampleMethod.Auto && context.Records[0].Input.shape[1] < bag.NumEmbeddings)))
+        {
+            return SharedGradient(bag, context.Records[0]);
+        }
+
         var ids = new List<Tensor>(context.Records.Count);
         var grads = new List<Tensor>(context.Records.Count);
         foreach (var record in context.Records)
@@ -40,6 +47,35 @@ internal sealed class EmbeddingBagGradSampler : IGradSampler
             allGrads.reshape(records, -1, bag.EmbeddingDim),
             bag.NumEmbeddings,
             context.Method);
+        return sample;
+    }
+
+    /// <summary>
+    /// One call, one example per record: every position of bag i receives the same output gradient g_i, scaled by its
+    /// factor f_it. Example i's gradient is then g_i placed on each distinct id v of the bag with weight
+    /// w_iv = Σ_{t: x_it = v} f_it, so ‖∇_i‖² = ‖g_i‖²·Σ_v w_iv² — the norms come from B·L scalars, never from the
+    /// [B·L, E] rows. The clipped sum adds c_i·w_iv·g_i to row v, one row per distinct (example, id) pair.
+    /// </summary>
+    private static CompositeLayerGradSample SharedGradient(DpEmbeddingBag bag, LayerRecord record)
+    {
+        var g = record.OutputGradient; // [B, E]
+        var b = g.shape[0];
+        var vocabulary = bag.NumEmbeddings;
+        var ids = record.Input.to(ScalarType.Int64); // [B, L]
+        var factors = bag.PositionFactors(record.Input, g.dtype).flatten(); // [B·L]
+        var keys = ids.add(torch.arange(b, dtype: ScalarType.Int64, device: ids.device).mul(vocabulary).unsqueeze(1)).flatten();
+        var (pairs, inverse, _) = torch.unique(keys, sorted: true, return_inverse: true);
+        var weights = torch.zeros(pairs.shape[0], dtype: g.dtype, device: g.device).index_add_(0, inverse!, factors, 1.0); // w per pair
+        var example = pairs.div(vocabulary, rounding_mode: RoundingMode.floor);
+        var squaredWeights = torch.zeros(b, dtype: g.dtype, device: g.device).index_add_(0, example, weights.square(), 1.0);
+        var squared = g.square().sum(1).mul_(squaredWeights);
+        var sample = new CompositeLayerGradSample();
+        sample.Add("weight", squared, c =>
+            torch.zeros(vocabulary, g.shape[1], dtype: g.dtype, device: g.device).index_add_(
+                0,
+                pairs.remainder(vocabulary),
+                g.mul(c.reshape(b, 1)).index_select(0, example).mul_(weights.unsqueeze(1)),
+                1.0));
         return sample;
     }
 }
