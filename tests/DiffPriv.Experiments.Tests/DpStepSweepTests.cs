@@ -117,6 +117,7 @@ public sealed class DpStepSweepTests : IDisposable
     [InlineData(SweepKind.Width, "transformer", "30,60", null, null, null, "multiple")]
     [InlineData(SweepKind.Batch, "char-lstm,transformer", null, null, null, 64, "single --model")]
     [InlineData(SweepKind.Batch, "char-lstm,char-lstm", null, null, null, null, "twice")]
+    [InlineData(SweepKind.Width, "mnist-cnn", null, null, 40, null, "--sequence-length does not apply to mnist-cnn")]
     public void BadOptionsAreRefused(SweepKind kind, string models, string? points, int? batch, int? sequence, int? width, string message)
     {
         var options = Options(kind, models.Split(','), points?.Split(',').Select(int.Parse).ToList()) with

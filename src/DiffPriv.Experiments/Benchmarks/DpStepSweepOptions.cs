@@ -76,6 +76,11 @@ public sealed record DpStepSweepOptions
         Fixed(BatchSize, SweepKind.Batch, "--batch-size");
         Fixed(SequenceLength, SweepKind.Sequence, "--sequence-length");
         Fixed(Width, SweepKind.Width, "--width");
+        if (SequenceLength is not null && Models.All(m => DpStepBenchmark.DefaultSequenceLength(m) is null))
+        {
+            throw new ArgumentException($"--sequence-length does not apply to {string.Join(", ", Models)}");
+        }
+
         if (Width is not null && Models.Count != 1)
         {
             throw new ArgumentException("--width needs a single --model (a width means something different in each model)");
