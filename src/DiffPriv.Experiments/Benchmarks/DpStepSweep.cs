@@ -27,7 +27,7 @@ public static class DpStepSweep
     /// <summary>
     /// The default grid, doubling: batch 64…4096 (mnist-cnn, embedding-bag) or 16…1024 (char-lstm, transformers);
     /// sequence 32…512; width: CNN channel multiplier 1…8, LSTM hidden 64…1024, d_model 64…512, embedding dimension 16…256.
-    /// The largest points stay within about 24 GiB.
+    /// The grids were chosen for about 24 GiB of memory; the DP step of transformer at batch 1024 alone may need about 16 GB.
     /// </summary>
     /// <param name="kind">The swept quantity.</param>
     /// <param name="model">A model name.</param>
