@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using DiffPriv.Cli.Commands;
+using DiffPriv.Experiments.Benchmarks;
 
 namespace DiffPriv.Cli.Tests;
 
@@ -70,6 +73,107 @@ public sealed class BenchCommandTests
         var (code, _, stderr) = CliRunner.Run(["bench", "dp-sgd", .. model, option, value, "--steps", "3"]);
         Assert.Equal(2, code);
         Assert.Contains(option, stderr);
+    }
+
+    [Fact]
+    public void ASingleRunTakesTheSequenceLengthAndWidthAndPassesThemToItsMemoryProcesses()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "dp-sgd", "--model", "embedding-bag", "--batch-size", "2", "--sequence-length", "5", "--width", "8", "--steps", "3", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        Assert.Equal(5, json["sequence_length"]!.GetValue<int>());
+        Assert.Equal(8, json["width"]!.GetValue<int>());
+
+        // The child processes that measure memory rebuild the same setup from these arguments.
+        var arguments = BenchCommand.SetupArguments(new BenchSetup("transformer", 3, 12) { SequenceLength = 5, Width = 16 });
+        Assert.Equal(
+            ["bench", "dp-sgd", "--model", "transformer", "--batch-size", "3", "--vocabulary-size", "12", "--sequence-length", "5", "--width", "16"],
+            arguments);
+        Assert.DoesNotContain("--width", BenchCommand.SetupArguments(new BenchSetup("mnist-cnn", 3)));
+    }
+
+    [Fact]
+    public void ATinySweepWritesTheCsvAndThePlot()
+    {
+        var dir = Directory.CreateTempSubdirectory("diffpriv-sweep-cli-").FullName;
+        try
+        {
+            var (code, stdout, stderr) = CliRunner.Run(
+                "bench", "dp-sgd", "--sweep", "batch", "--model", "mnist-cnn,embedding-bag", "--points", "2", "--steps", "3", "--out", dir);
+            Assert.True(code == 0, stderr);
+            // One point per model keeps the test short (each point is three processes); DpStepSweepTests checks longer series.
+            Assert.Contains("[1/2] mnist-cnn, batch 2", stderr);
+            Assert.Contains("[2/2] embedding-bag, batch 2", stderr);
+            Assert.Contains("sweep batch", stdout);
+
+            var rows = File.ReadAllLines(Path.Combine(dir, "sweep-batch.csv"));
+            Assert.Equal(DpStepSweep.CsvHeader, rows[0]);
+            Assert.Equal(["mnist-cnn,2,,1,", "embedding-bag,2,128,64,"], rows[1..].Select(r => string.Join(',', r.Split(',')[..4]) + ","));
+            foreach (var row in rows[1..])
+            {
+                var cells = row.Split(',');
+                Assert.Equal(12, cells.Length);
+                Assert.Equal("", cells[^1]); // no error
+                var plain = double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture);
+                var dp = double.Parse(cells[5], System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(plain > 0 && dp > 0, row);
+                AssertRatioOf(dp, plain, double.Parse(cells[6], System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            var svg = XDocument.Load(Path.Combine(dir, "sweep-batch.svg"));
+            var models = svg.Descendants(XName.Get("polyline", "http://www.w3.org/2000/svg"))
+                .Where(e => e.Attribute("data-panel")?.Value == "time")
+                .Select(e => e.Attribute("data-model")!.Value);
+            Assert.Equal(["mnist-cnn", "embedding-bag"], models);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--sweep", "depth")]
+    [InlineData("--points", "0,2")]
+    [InlineData("--points", "2,x")]
+    [InlineData("--batch-size", "64")]
+    [InlineData("--out", "")]
+    [InlineData("--json", "")]
+    [InlineData("--steps", "2")]
+    [InlineData("--model", "mnist-cnn,char-rnn")]
+    [InlineData("--width", "64")]
+    public void BadSweepOptionsAreUsageErrors(string option, string value)
+    {
+        string[] args = option switch
+        {
+            "--out" => ["bench", "dp-sgd", "--sweep", "batch"],
+            "--json" => ["bench", "dp-sgd", "--sweep", "batch", "--out", "x", "--json"],
+            "--sweep" => ["bench", "dp-sgd", "--sweep", value, "--out", "x"],
+            _ => ["bench", "dp-sgd", "--sweep", "batch", "--out", "x", option, value],
+        };
+        var (code, _, stderr) = CliRunner.Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(option, stderr);
+    }
+
+    [Theory]
+    [InlineData("--points", "1,2")]
+    [InlineData("--out", "x")]
+    [InlineData("--sequence-length", "0")]
+    [InlineData("--width", "30")]
+    public void SweepAndShapeOptionsAreCheckedInASingleRun(string option, string value)
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "dp-sgd", "--model", "transformer", option, value, "--steps", "3");
+        Assert.Equal(2, code);
+        Assert.Contains(option, stderr);
+    }
+
+    [Fact]
+    public void MnistCnnHasNoSequenceLength()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "dp-sgd", "--model", "mnist-cnn", "--sequence-length", "8");
+        Assert.Equal(2, code);
+        Assert.Contains("--sequence-length does not apply to mnist-cnn", stderr);
     }
 
     [Fact]

@@ -48,6 +48,63 @@ public sealed class DpStepBenchmarkTests
         }
     }
 
+    /// <summary>
+    /// The width reaches each model: parameter counts by hand from the layer shapes. mnist-cnn m = 2: 8192m² + 17 456m + 362;
+    /// embedding-bag E = 16: 10 000·16 + 16·2 + 2; char-lstm V = 12, H = 32: 12·64 + 4·32·(64 + 32) + 2·4·32 + 32·12 + 12;
+    /// transformer d = 32 (feed-forward 128): 256·32 + 2·(3·32·32 + 3·32 + 32·32 + 32 + 32·128 + 128 + 128·32 + 32 + 4·32) + 32·2 + 2.
+    /// The defaults (width null) keep today's models: 26 010, 640 130, 350 272 (V = 64) and 429 570 parameters.
+    /// </summary>
+    [Theory]
+    [InlineData("mnist-cnn", null, 26_010)]
+    [InlineData("mnist-cnn", 2, 68_042)]
+    [InlineData("embedding-bag", null, 640_130)]
+    [InlineData("embedding-bag", 16, 160_034)]
+    [InlineData("char-lstm", null, 350_272)]
+    [InlineData("char-lstm", 32, 13_708)]
+    [InlineData("transformer", null, 429_570)]
+    [InlineData("transformer", 32, 33_666)]
+    public void TheWidthSetsTheParameterCountOfBothCopies(string model, int? width, long expected)
+    {
+        using var scope = torch.NewDisposeScope();
+        var setup = new BenchSetup(model, BatchSize: 2, VocabularySize: model == "char-lstm" && width is not null ? 12 : 64) { Width = width };
+        var (plain, dp) = DpStepBenchmark.BuildPair(setup);
+        Assert.Equal(expected, TrainableCount(plain));
+        Assert.Equal(expected, TrainableCount(dp));
+    }
+
+    [Theory]
+    [InlineData("char-lstm", null, 80)]
+    [InlineData("char-lstm", 7, 7)]
+    [InlineData("transformer", null, 128)]
+    [InlineData("transformer", 9, 9)]
+    [InlineData("embedding-bag", null, 128)]
+    [InlineData("embedding-bag", 5, 5)]
+    public void TheSequenceLengthSetsTheTokensPerExample(string model, int? length, long expected)
+    {
+        using var scope = torch.NewDisposeScope();
+        var setup = new BenchSetup(model, BatchSize: 3) { SequenceLength = length };
+        Assert.Equal((int)expected, setup.EffectiveSequenceLength);
+        var (x, y) = DpStepBenchmark.SyntheticBatch(setup);
+        Assert.Equal([3, expected], x.shape);
+        Assert.Equal(model == "char-lstm" ? [3, expected] : [3L], y.shape);
+    }
+
+    [Fact]
+    public void MnistCnnHasNoSequenceLengthAndItsImagesKeepTheirShape()
+    {
+        using var scope = torch.NewDisposeScope();
+        var setup = new BenchSetup("mnist-cnn", BatchSize: 3) { SequenceLength = 50, Width = 2 };
+        Assert.Null(setup.EffectiveSequenceLength);
+        Assert.Equal([3L, 1, 28, 28], DpStepBenchmark.SyntheticBatch(setup).X.shape);
+    }
+
+    [Theory]
+    [InlineData("transformer", 30)]
+    [InlineData("transformer-lora", 2)]
+    [InlineData("char-lstm", 0)]
+    public void WidthsTheModelsCannotTakeAreRefused(string model, int width) =>
+        Assert.Throws<ArgumentException>(() => DpStepBenchmark.CheckWidth(model, width));
+
     private static long TrainableCount(nn.Module model) => model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 
     private static List<string> Trainable(nn.Module model) =>

@@ -23,7 +23,8 @@ internal static class BenchCommand
                 "128 → 2 encoder layers, 4 heads, feed-forward 512, dropout 0 → mean over positions → linear → 2; the DP step uses " +
                 "DpTransformerEncoder, the plain step the fused nn.TransformerEncoder with the same weights) or transformer-lora (the " +
                 "same DP model with rank-8 LoRA adapters on q_proj and v_proj, everything else frozen; the plain step trains the same " +
-                "adapters without DP, since LoRA cannot wrap the fused layer's packed in_proj).",
+                "adapters without DP, since LoRA cannot wrap the fused layer's packed in_proj). With --sweep: one or more, comma-separated " +
+                "(default: every model the sweep covers).",
             DefaultValueFactory = _ => "mnist-cnn",
         };
         var batch = new Option<int?>("--batch-size") { Description = "Examples per step (≥ 1; default 256, or 64 for char-lstm and the transformers)." };
@@ -32,7 +33,28 @@ internal static class BenchCommand
             Description = "char-lstm only: number of distinct characters (≥ 2).",
             DefaultValueFactory = _ => DpStepBenchmark.CharLstmVocabulary,
         };
-        var steps = new Option<int>("--steps") { Description = "Timed steps of each kind, interleaved (≥ 3).", DefaultValueFactory = _ => 20 };
+        var sequenceLength = new Option<int?>("--sequence-length")
+        {
+            Description = "Tokens per example of char-lstm (default 80), the transformers (128) and embedding-bag (ids per bag, 128) (≥ 1).",
+        };
+        var width = new Option<int?>("--width")
+        {
+            Description = "The model's width (≥ 1): mnist-cnn's channel multiplier (default 1: 16/32 channels), embedding-bag's embedding " +
+                "dimension (64), char-lstm's LSTM hidden size (256), the transformers' d_model (128, a multiple of the 4 heads; " +
+                "feed-forward 4·d_model).",
+        };
+        var steps = new Option<int?>("--steps") { Description = "Timed steps of each kind, interleaved (≥ 3; default 20, 8 with --sweep)." };
+        var sweep = new Option<string?>("--sweep")
+        {
+            Description = "Measure how the DP/plain time and memory ratios grow, one point per value, each in a fresh process: " +
+                "batch (mnist-cnn and embedding-bag at 64, 128, …, 4096 examples; char-lstm and transformer at 16, …, 1024), " +
+                "sequence (char-lstm, transformer, embedding-bag at 32, 64, …, 512 tokens), or width (mnist-cnn channel " +
+                "multiplier 1, 2, 4, 8; embedding dimension 16, …, 256; LSTM hidden 64, …, 1024; d_model 64, …, 512). " +
+                "The grids were chosen for about 24 GiB (transformer at batch 1024 may not fit). Writes sweep-<kind>.csv and sweep-<kind>.svg into --out; a point " +
+                "that fails is an error row and the larger points of its model are skipped.",
+        };
+        var points = new Option<string?>("--points") { Description = "With --sweep: the values to measure instead of the grid, e.g. 64,256,1024 (increasing, ≥ 1)." };
+        var output = new Option<string?>("--out") { Description = "With --sweep (required): the folder for sweep-<kind>.csv and sweep-<kind>.svg." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var memoryPhase = new Option<string?>("--memory-phase")
         {
@@ -43,11 +65,29 @@ internal static class BenchCommand
         dpSgd.Options.Add(model);
         dpSgd.Options.Add(batch);
         dpSgd.Options.Add(vocabulary);
+        dpSgd.Options.Add(sequenceLength);
+        dpSgd.Options.Add(width);
         dpSgd.Options.Add(steps);
         dpSgd.Options.Add(json);
+        dpSgd.Options.Add(sweep);
+        dpSgd.Options.Add(points);
+        dpSgd.Options.Add(output);
         dpSgd.Options.Add(memoryPhase);
         dpSgd.SetAction(result =>
         {
+            if (result.GetValue(sweep) is { } sweepName)
+            {
+                return RunSweep(result, sweepName, stdout, stderr, new SweepInputs(model, batch, vocabulary, sequenceLength, width, steps, json, points, output));
+            }
+
+            foreach (var option in new Option[] { points, output })
+            {
+                if (AccountingOptions.Given(result, option))
+                {
+                    throw new UsageException($"{option.Name} applies to --sweep only");
+                }
+            }
+
             var name = result.GetValue(model) ?? "";
             if (name is not ("mnist-cnn" or "embedding-bag" or "char-lstm" or "transformer" or "transformer-lora"))
             {
@@ -67,8 +107,25 @@ internal static class BenchCommand
                 throw new UsageException($"--vocabulary-size must be ≥ 2 (got {v})");
             }
 
-            var setup = new BenchSetup(name, b, v);
-            var n = result.GetValue(steps);
+            var t = result.GetValue(sequenceLength);
+            if (t is not null && DpStepBenchmark.DefaultSequenceLength(name) is null)
+            {
+                throw new UsageException($"--sequence-length does not apply to {name}");
+            }
+
+            if (t < 1)
+            {
+                throw new UsageException($"--sequence-length must be ≥ 1 (got {t})");
+            }
+
+            var w = result.GetValue(width);
+            if (w is { } givenWidth)
+            {
+                Usage(() => DpStepBenchmark.CheckWidth(name, givenWidth), "--width");
+            }
+
+            var setup = new BenchSetup(name, b, v) { SequenceLength = t, Width = w };
+            var n = result.GetValue(steps) ?? 20;
             if (n < 3)
             {
                 throw new UsageException($"--steps must be ≥ 3 (got {n})");
@@ -84,7 +141,7 @@ internal static class BenchCommand
             var report = DpStepBenchmark.Run(setup, n, MeasureInChild, asJson ? null : new LineProgress(stderr));
             if (asJson)
             {
-                var output = new JsonObject
+                var jsonOut = new JsonObject
                 {
                     ["model"] = report.Model,
                     ["batch_size"] = report.BatchSize,
@@ -94,38 +151,44 @@ internal static class BenchCommand
                     ["plain_peak_mb"] = Math.Round(report.PlainPeakMb, 1),
                     ["dp_peak_mb"] = Math.Round(report.DpPeakMb, 1),
                     ["threads"] = report.Threads,
+                    ["width"] = setup.EffectiveWidth,
                 };
+                if (setup.EffectiveSequenceLength is { } length)
+                {
+                    jsonOut["sequence_length"] = length;
+                }
+
                 if (name == "char-lstm")
                 {
-                    output["vocabulary_size"] = v;
-                    output["sequence_length"] = DpStepBenchmark.CharLstmSequenceLength;
+                    jsonOut["vocabulary_size"] = v;
                 }
 
                 if (transformer)
                 {
-                    output["vocabulary_size"] = DpStepBenchmark.TransformerVocabulary;
-                    output["sequence_length"] = DpStepBenchmark.TransformerSequenceLength;
+                    jsonOut["vocabulary_size"] = DpStepBenchmark.TransformerVocabulary;
                 }
 
                 if (name == "transformer-lora")
                 {
-                    output["lora_rank"] = DpStepBenchmark.TransformerLoraRank;
-                    output["plain_step"] = "lora-without-dp";
+                    jsonOut["lora_rank"] = DpStepBenchmark.TransformerLoraRank;
+                    jsonOut["plain_step"] = "lora-without-dp";
                 }
 
-                stdout.WriteLine(output.ToJsonString());
+                stdout.WriteLine(jsonOut.ToJsonString());
             }
             else
             {
                 var inv = CultureInfo.InvariantCulture;
+                var length = setup.EffectiveSequenceLength;
                 var shape = name switch
                 {
-                    "char-lstm" => $", vocabulary {v}, {DpStepBenchmark.CharLstmSequenceLength} characters per example",
-                    "transformer" => $", {DpStepBenchmark.TransformerSequenceLength} bytes per example; plain = fused nn.TransformerEncoder",
-                    "transformer-lora" => $", {DpStepBenchmark.TransformerSequenceLength} bytes per example, LoRA rank {DpStepBenchmark.TransformerLoraRank} " +
+                    "char-lstm" => $", vocabulary {v}, {length} characters per example",
+                    "transformer" => $", {length} bytes per example; plain = fused nn.TransformerEncoder",
+                    "transformer-lora" => $", {length} bytes per example, LoRA rank {DpStepBenchmark.TransformerLoraRank} " +
                         "on q_proj and v_proj; plain = the same LoRA model without DP (LoRA cannot wrap the fused in_proj)",
+                    "embedding-bag" => $", {length} ids per bag",
                     _ => "",
-                };
+                } + (w is null ? "" : $", width {w}");
                 stdout.WriteLine($"{report.Model}, batch {report.BatchSize}{shape}, {n} interleaved steps each, {report.Threads} threads");
                 stdout.WriteLine($"  plain step  {report.PlainMs.ToString("F1", inv),8} ms   peak memory +{report.PlainPeakMb.ToString("F0", inv)} MB");
                 stdout.WriteLine($"  DP step     {report.DpMs.ToString("F1", inv),8} ms   peak memory +{report.DpPeakMb.ToString("F0", inv)} MB");
@@ -231,7 +294,166 @@ internal static class BenchCommand
         return noise;
     }
 
+    // diffpriv bench dp-sgd --sweep KIND: parse, run DpStepSweep with one child process per point, print the summary.
+    private static int RunSweep(ParseResult result, string sweepName, TextWriter stdout, TextWriter stderr, SweepInputs o)
+    {
+        var kind = sweepName switch
+        {
+            "batch" => SweepKind.Batch,
+            "sequence" => SweepKind.Sequence,
+            "width" => SweepKind.Width,
+            _ => throw new UsageException($"--sweep must be batch, sequence or width (got '{sweepName}')"),
+        };
+        if (result.GetValue(o.Json))
+        {
+            throw new UsageException("--json does not apply to --sweep (the CSV is its machine-readable output)");
+        }
+
+        var dir = result.GetValue(o.Output);
+        if (string.IsNullOrWhiteSpace(dir))
+        {
+            throw new UsageException("--out DIR is required with --sweep");
+        }
+
+        var steps = result.GetValue(o.Steps) ?? SweepSteps;
+        if (steps < 3)
+        {
+            throw new UsageException($"--steps must be ≥ 3 (got {steps})");
+        }
+
+        var models = AccountingOptions.Given(result, o.Model)
+            ? (result.GetValue(o.Model) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : DpStepSweep.Models(kind);
+        var options = new DpStepSweepOptions
+        {
+            Kind = kind,
+            Models = models,
+            Steps = steps,
+            OutputDirectory = dir,
+            Points = result.GetValue(o.Points) is { } text ? ParsePoints(text) : null,
+            BatchSize = result.GetValue(o.Batch),
+            SequenceLength = result.GetValue(o.SequenceLength),
+            Width = result.GetValue(o.Width),
+            VocabularySize = result.GetValue(o.Vocabulary),
+        };
+        Usage(options.Validate, "--sweep");
+
+        var measured = DpStepSweep.Run(options, MeasurePointInChild, new LineProgress(stderr));
+        var inv = CultureInfo.InvariantCulture;
+        stdout.WriteLine($"sweep {DpStepSweep.Name(kind)}: DP-SGD step against the plain step, median of {steps} interleaved steps per point");
+        stdout.WriteLine($"  {"model",-16} {"batch",6} {"seq",5} {"width",6} {"plain ms",10} {"DP ms",10} {"time ×",7} {"plain MB",9} {"DP MB",9} {"memory ×",9}");
+        foreach (var p in measured)
+        {
+            var s = p.Setup;
+            var head = $"  {s.Model,-16} {s.BatchSize,6} {(s.EffectiveSequenceLength is { } t ? t.ToString(inv) : "-"),5} {s.EffectiveWidth,6}";
+            stdout.WriteLine(p.Report is { } r
+                ? $"{head} {r.PlainMs.ToString("F1", inv),10} {r.DpMs.ToString("F1", inv),10} {p.TimeRatio.ToString("F2", inv),7} " +
+                  $"{r.PlainPeakMb.ToString("F0", inv),9} {r.DpPeakMb.ToString("F0", inv),9} {p.MemoryRatio.ToString("F2", inv),9}"
+                : $"{head}   failed: {p.Error}");
+        }
+
+        stdout.WriteLine($"wrote {Path.Combine(dir, DpStepSweep.CsvFileName(kind))} and {Path.Combine(dir, DpStepSweep.SvgFileName(kind))}");
+        return measured.Any(p => p.Report is not null) ? CliApp.ExitOk : CliApp.ExitFailure;
+    }
+
+    /// <summary>Timed steps per point of a sweep unless --steps says otherwise (fewer than a single run's 20: a sweep has many points).</summary>
+    private const int SweepSteps = 8;
+
+    private static List<int> ParsePoints(string text)
+    {
+        var values = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < 1)
+            {
+                throw new UsageException($"--points must be comma-separated integers ≥ 1 (got '{text}')");
+            }
+
+            values.Add(value);
+        }
+
+        return values;
+    }
+
+    // A library's ArgumentException becomes a usage error; the option is named when the message does not say it.
+    private static void Usage(Action check, string option)
+    {
+        try
+        {
+            check();
+        }
+        catch (ArgumentException e)
+        {
+            var usage = UsageException.From(e);
+            throw usage.Message.Contains("--", StringComparison.Ordinal) ? usage : new UsageException($"{option}: {usage.Message}");
+        }
+    }
+
+    // One point of a sweep: `bench dp-sgd --json` for that setup in a fresh process (which measures each kind of step's
+    // memory in one more), so that no point inherits another's allocator pool and a point that runs out of memory only
+    // ends its own process.
+    private static BenchReport MeasurePointInChild(BenchSetup setup, int steps)
+    {
+        var (code, output, error) = RunSelf([.. SetupArguments(setup), "--steps", steps.ToString(CultureInfo.InvariantCulture), "--json"]);
+        if (code != 0)
+        {
+            throw new InvalidOperationException(Failure("measurement", code, error));
+        }
+
+        var json = JsonNode.Parse(output.TrimEnd().Split('\n')[^1])!.AsObject();
+        return new BenchReport(
+            setup.Model,
+            setup.BatchSize,
+            json["plain_ms"]!.GetValue<double>(),
+            json["dp_ms"]!.GetValue<double>(),
+            json["plain_peak_mb"]!.GetValue<double>(),
+            json["dp_peak_mb"]!.GetValue<double>(),
+            json["threads"]!.GetValue<int>());
+    }
+
     private static double MeasureInChild(BenchSetup setup, string phase)
+    {
+        var (code, output, error) = RunSelf([.. SetupArguments(setup), "--memory-phase", phase]);
+        if (code != 0)
+        {
+            throw new InvalidOperationException(Failure($"{phase} memory measurement", code, error));
+        }
+
+        return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    // The options that rebuild the setup in a child process.
+    internal static List<string> SetupArguments(BenchSetup setup)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var args = new List<string>
+        {
+            "bench", "dp-sgd", "--model", setup.Model, "--batch-size", setup.BatchSize.ToString(inv),
+            "--vocabulary-size", setup.VocabularySize.ToString(inv),
+        };
+        if (setup.SequenceLength is { } t)
+        {
+            args.AddRange(["--sequence-length", t.ToString(inv)]);
+        }
+
+        if (setup.Width is { } w)
+        {
+            args.AddRange(["--width", w.ToString(inv)]);
+        }
+
+        return args;
+    }
+
+    // 137 = 128 + SIGKILL, what the kernel's out-of-memory killer sends.
+    private static string Failure(string what, int code, string error)
+    {
+        var last = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+        return code == 137
+            ? $"the {what} process was killed (exit 137, SIGKILL: out of memory?) {last}".TrimEnd()
+            : $"the {what} process failed (exit {code}): {last}";
+    }
+
+    private static (int Code, string Stdout, string Stderr) RunSelf(IEnumerable<string> arguments)
     {
         // Runs this same CLI assembly: through its apphost when that is this process, otherwise through the dotnet host
         // (`dotnet DiffPriv.Cli.dll …`, which also works when the command runs inside a test host).
@@ -251,25 +473,19 @@ internal static class BenchCommand
             start.ArgumentList.Add(cli);
         }
 
-        var inv = CultureInfo.InvariantCulture;
-        foreach (var arg in new[]
-        {
-            "bench", "dp-sgd", "--model", setup.Model, "--batch-size", setup.BatchSize.ToString(inv),
-            "--vocabulary-size", setup.VocabularySize.ToString(inv), "--memory-phase", phase,
-        })
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }
 
-        using var child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the memory measurement process.");
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("Could not start a measurement process.");
         var output = child.StandardOutput.ReadToEndAsync();
         var error = child.StandardError.ReadToEnd();
         child.WaitForExit();
-        if (child.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"The {phase} memory measurement failed: {error.Trim()}");
-        }
-
-        return double.Parse(output.Result.Trim(), CultureInfo.InvariantCulture);
+        return (child.ExitCode, output.Result, error);
     }
+
+    private sealed record SweepInputs(
+        Option<string> Model, Option<int?> Batch, Option<int> Vocabulary, Option<int?> SequenceLength, Option<int?> Width,
+        Option<int?> Steps, Option<bool> Json, Option<string?> Points, Option<string?> Output);
 }

@@ -29,6 +29,21 @@ public static class DpStepBenchmark
     /// <summary>Tokens per example of <c>transformer</c> and <c>transformer-lora</c>.</summary>
     public const int TransformerSequenceLength = 128;
 
+    /// <summary>Ids per bag of <c>embedding-bag</c> (its default sequence length).</summary>
+    public const int EmbeddingBagSequenceLength = 128;
+
+    /// <summary>LSTM hidden size of <c>char-lstm</c> (TF Privacy's language-model tutorial; its default width).</summary>
+    public const int CharLstmHiddenSize = 256;
+
+    /// <summary>d_model of <c>transformer</c> and <c>transformer-lora</c> (their default width; 4 heads, feed-forward 4·d_model).</summary>
+    public const int TransformerModelDimension = 128;
+
+    /// <summary>Attention heads of <c>transformer</c> and <c>transformer-lora</c>: their width must be a multiple of it.</summary>
+    public const int TransformerHeads = 4;
+
+    /// <summary>Embedding dimension of <c>embedding-bag</c> (its default width).</summary>
+    public const int EmbeddingBagDimension = 64;
+
     /// <summary>Rank r of the LoRA adapters of <c>transformer-lora</c> (on every layer's <c>q_proj</c> and <c>v_proj</c>).</summary>
     public const int TransformerLoraRank = 8;
 
@@ -37,6 +52,45 @@ public static class DpStepBenchmark
 
     /// <summary>Warm-up stops early after this long (and at least 3 pairs).</summary>
     public static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default tokens per example of a model: 80 (char-lstm), 128 (transformers, embedding-bag); null for mnist-cnn.</summary>
+    /// <param name="model">A model name of <see cref="BenchSetup.Model"/>.</param>
+    /// <returns>The length, or null when the model reads no sequence.</returns>
+    public static int? DefaultSequenceLength(string model) => model switch
+    {
+        "char-lstm" => CharLstmSequenceLength,
+        "transformer" or "transformer-lora" => TransformerSequenceLength,
+        "embedding-bag" => EmbeddingBagSequenceLength,
+        _ => null,
+    };
+
+    /// <summary>The default width of a model: 256 (char-lstm), 128 (transformers), 64 (embedding-bag), 1 (mnist-cnn).</summary>
+    /// <param name="model">A model name of <see cref="BenchSetup.Model"/>.</param>
+    /// <returns>The width (see <see cref="BenchSetup.Width"/>).</returns>
+    public static int DefaultWidth(string model) => model switch
+    {
+        "char-lstm" => CharLstmHiddenSize,
+        "transformer" or "transformer-lora" => TransformerModelDimension,
+        "embedding-bag" => EmbeddingBagDimension,
+        _ => 1,
+    };
+
+    /// <summary>Checks that a model can be built with a width (<see cref="BenchSetup.Width"/>): ≥ 1, and for the transformers a multiple of <see cref="TransformerHeads"/>.</summary>
+    /// <param name="model">A model name of <see cref="BenchSetup.Model"/>.</param>
+    /// <param name="width">The width.</param>
+    /// <exception cref="ArgumentException">It cannot.</exception>
+    public static void CheckWidth(string model, int width)
+    {
+        if (width < 1)
+        {
+            throw new ArgumentException($"the width must be ≥ 1 (got {width})");
+        }
+
+        if (model is "transformer" or "transformer-lora" && width % DpStepBenchmark.TransformerHeads != 0)
+        {
+            throw new ArgumentException($"the width of {model} (d_model) must be a multiple of its {DpStepBenchmark.TransformerHeads} heads (got {width})");
+        }
+    }
 
     /// <summary>Measures the two kinds of step.</summary>
     /// <param name="setup">The model and batch.</param>
@@ -159,14 +213,23 @@ public static class DpStepBenchmark
     // DpTransformerEncoder), so both compute the same function. transformer-lora: LoRA cannot wrap the fused encoder's
     // packed query/key/value projection (one in_proj_weight), so both copies are the fixed model with the same adapters on
     // q_proj and v_proj and everything else frozen: the plain step is the same LoRA fine-tuning without DP.
-    internal static (nn.Module<Tensor, Tensor> Plain, nn.Module<Tensor, Tensor> Dp) BuildPair(BenchSetup setup) => setup.Model switch
+    // The width (BenchSetup.Width) sets the CNN's channel multiplier, the LSTM's hidden size, the transformer's d_model (with
+    // the feed-forward width 4·d_model, as the default 512 = 4·128) and the embedding dimension.
+    internal static (nn.Module<Tensor, Tensor> Plain, nn.Module<Tensor, Tensor> Dp) BuildPair(BenchSetup setup)
     {
-        "mnist-cnn" => (ModelZoo.MnistCnn(), ModelZoo.MnistCnn()),
-        "char-lstm" => FusedAndFixed(() => ModelZoo.CharLstmFused(setup.VocabularySize), new ModuleFixOptions()),
-        "transformer" => FusedAndFixed(() => ModelZoo.TransformerClassifierFused(TransformerVocabulary), NoDropout),
-        "transformer-lora" => BothWithLora(FusedAndFixed(() => ModelZoo.TransformerClassifierFused(TransformerVocabulary), NoDropout)),
-        _ => (ModelZoo.EmbeddingBag(), ModelZoo.EmbeddingBag()),
-    };
+        var w = setup.EffectiveWidth;
+        return setup.Model switch
+        {
+            "mnist-cnn" => (ModelZoo.WideMnistCnn(w), ModelZoo.WideMnistCnn(w)),
+            "char-lstm" => FusedAndFixed(() => ModelZoo.CharLstmFused(setup.VocabularySize, hiddenSize: w), new ModuleFixOptions()),
+            "transformer" => FusedAndFixed(() => Transformer(w), NoDropout),
+            "transformer-lora" => BothWithLora(FusedAndFixed(() => Transformer(w), NoDropout), w),
+            _ => (ModelZoo.EmbeddingBag(embeddingDimension: w), ModelZoo.EmbeddingBag(embeddingDimension: w)),
+        };
+    }
+
+    private static nn.Module<Tensor, Tensor> Transformer(int modelDimension) =>
+        ModelZoo.TransformerClassifierFused(TransformerVocabulary, modelDimension, TransformerHeads, 4 * modelDimension);
 
     // (the fused model, a second one with its weights after ModuleValidator.Fix).
     private static (nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Fixed) FusedAndFixed(Func<nn.Module<Tensor, Tensor>> build, ModuleFixOptions options)
@@ -179,10 +242,10 @@ public static class DpStepBenchmark
     }
 
     // Two copies of the fixed model with the same LoRA adapters (the fused one is not used: its in_proj cannot be wrapped).
-    private static (nn.Module<Tensor, Tensor> Plain, nn.Module<Tensor, Tensor> Dp) BothWithLora((nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Fixed) pair)
+    private static (nn.Module<Tensor, Tensor> Plain, nn.Module<Tensor, Tensor> Dp) BothWithLora((nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Fixed) pair, int modelDimension)
     {
         var plain = pair.Fixed;
-        var dp = ModelZoo.TransformerClassifierFused(TransformerVocabulary);
+        var dp = Transformer(modelDimension);
         dp.load_state_dict(pair.Fused.state_dict());
         ModuleValidator.Fix(dp, NoDropout);
         pair.Fused.Dispose();
@@ -196,19 +259,20 @@ public static class DpStepBenchmark
     // The benchmark's transformers have no dropout (TorchSharp's fused layers default to 0.1, which Fix would otherwise assume).
     private static ModuleFixOptions NoDropout => new() { TransformerDropout = 0.0 };
 
-    private static (Tensor X, Tensor Y) SyntheticBatch(BenchSetup setup)
+    internal static (Tensor X, Tensor Y) SyntheticBatch(BenchSetup setup)
     {
         var b = setup.BatchSize;
+        var t = setup.EffectiveSequenceLength ?? 0;
         return setup.Model switch
         {
             "mnist-cnn" => (torch.rand([b, 1, 28, 28]), torch.randint(0, 10, [b], dtype: ScalarType.Int64)),
             "char-lstm" => (
-                torch.randint(0, setup.VocabularySize, [b, CharLstmSequenceLength], dtype: ScalarType.Int64),
-                torch.randint(0, setup.VocabularySize, [b, CharLstmSequenceLength], dtype: ScalarType.Int64)),
+                torch.randint(0, setup.VocabularySize, [b, t], dtype: ScalarType.Int64),
+                torch.randint(0, setup.VocabularySize, [b, t], dtype: ScalarType.Int64)),
             "transformer" or "transformer-lora" => (
-                torch.randint(0, TransformerVocabulary, [b, TransformerSequenceLength], dtype: ScalarType.Int64),
+                torch.randint(0, TransformerVocabulary, [b, t], dtype: ScalarType.Int64),
                 torch.randint(0, 2, [b], dtype: ScalarType.Int64)),
-            _ => (torch.randint(0, 10_000, [b, 128], dtype: ScalarType.Int64), torch.randint(0, 2, [b], dtype: ScalarType.Int64)),
+            _ => (torch.randint(0, 10_000, [b, t], dtype: ScalarType.Int64), torch.randint(0, 2, [b], dtype: ScalarType.Int64)),
         };
     }
 
