@@ -15,6 +15,7 @@ public sealed class DpStepBenchmarkTests
 
     [Theory]
     [InlineData("char-lstm", 80)]
+    [InlineData("embedding-bag", DpStepBenchmark.EmbeddingBagSequenceLength)]
     [InlineData("transformer", DpStepBenchmark.TransformerSequenceLength)]
     [InlineData("transformer-lora", DpStepBenchmark.TransformerSequenceLength)]
     public void ThePlainAndDpCopiesComputeTheSameFunctionWithTheSameTrainableParameters(string model, long length)
@@ -23,14 +24,19 @@ public sealed class DpStepBenchmarkTests
         torch.manual_seed(3);
         var setup = new BenchSetup(model, BatchSize: 2, VocabularySize: 12);
         var (plain, dp) = DpStepBenchmark.BuildPair(setup);
-        var vocabulary = model == "char-lstm" ? setup.VocabularySize : DpStepBenchmark.TransformerVocabulary;
+        var vocabulary = model switch
+        {
+            "char-lstm" => setup.VocabularySize,
+            "embedding-bag" => 10_000,
+            _ => DpStepBenchmark.TransformerVocabulary,
+        };
         var x = torch.randint(0, vocabulary, [2, length], dtype: ScalarType.Int64);
         var difference = plain.call(x).sub(dp.call(x)).abs().max().item<float>();
         Assert.True(difference <= 1e-5, $"the copies differ by {difference:G3}");
         Assert.Equal(TrainableCount(plain), TrainableCount(dp)); // names differ where Fix split a fused layer's packed weights
 
         var modules = dp.modules().ToList();
-        Assert.DoesNotContain(modules, m => m is LSTM or TransformerEncoder or MultiheadAttention);
+        Assert.DoesNotContain(modules, m => m is LSTM or TransformerEncoder or MultiheadAttention or EmbeddingBag);
         if (model == "transformer-lora")
         {
             // Both copies train exactly the adapters of q_proj and v_proj, with the same (random) A.
@@ -44,7 +50,7 @@ public sealed class DpStepBenchmarkTests
         {
             // The plain copy keeps TorchSharp's fused layer (the baseline is what a non-private model would use); all trained.
             Assert.Equal(plain.parameters().Sum(p => p.numel()), TrainableCount(plain));
-            Assert.Contains(plain.modules(), m => m is LSTM or TransformerEncoder);
+            Assert.Contains(plain.modules(), m => m is LSTM or TransformerEncoder or EmbeddingBag);
         }
     }
 

@@ -224,12 +224,21 @@ public static class DpStepBenchmark
             "char-lstm" => FusedAndFixed(() => ModelZoo.CharLstmFused(setup.VocabularySize, hiddenSize: w), new ModuleFixOptions()),
             "transformer" => FusedAndFixed(() => Transformer(w), NoDropout),
             "transformer-lora" => BothWithLora(FusedAndFixed(() => Transformer(w), NoDropout), w),
-            _ => (ModelZoo.EmbeddingBag(embeddingDimension: w), ModelZoo.EmbeddingBag(embeddingDimension: w)),
+            _ => FusedAndCopy(() => ModelZoo.EmbeddingBagFused(embeddingDimension: w), () => ModelZoo.EmbeddingBag(embeddingDimension: w)),
         };
     }
 
     private static nn.Module<Tensor, Tensor> Transformer(int modelDimension) =>
         ModelZoo.TransformerClassifierFused(TransformerVocabulary, modelDimension, TransformerHeads, 4 * modelDimension);
+
+    // (the fused model, the private model with its weights): the same function and parameter names.
+    private static (nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Private) FusedAndCopy(Func<nn.Module<Tensor, Tensor>> fused, Func<nn.Module<Tensor, Tensor>> copy)
+    {
+        var plain = fused();
+        var dp = copy();
+        dp.load_state_dict(plain.state_dict());
+        return (plain, dp);
+    }
 
     // (the fused model, a second one with its weights after ModuleValidator.Fix).
     private static (nn.Module<Tensor, Tensor> Fused, nn.Module<Tensor, Tensor> Fixed) FusedAndFixed(Func<nn.Module<Tensor, Tensor>> build, ModuleFixOptions options)

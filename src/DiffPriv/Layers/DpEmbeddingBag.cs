@@ -102,9 +102,10 @@ public sealed class DpEmbeddingBag : nn.Module<Tensor, Tensor>
         var weight = Weight;
         var (b, l) = (input.shape[0], input.shape[1]);
         var rows = weight.index_select(0, input.flatten().to(ScalarType.Int64)).reshape(b, l, EmbeddingDim);
-        if (PaddingIndex is null && Mode == EmbeddingBagMode.Sum)
+        if (PaddingIndex is null)
         {
-            return rows.sum(1);
+            // Every position counts: the sum, or the mean over L (an empty bag, L = 0, gives zeros either way).
+            return Mode == EmbeddingBagMode.Sum || l <= 1 ? rows.sum(1) : rows.mean([1L]);
         }
 
         var (mask, count) = MaskAndCount(input, weight.dtype);

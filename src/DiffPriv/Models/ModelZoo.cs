@@ -43,15 +43,29 @@ public static class ModelZoo
     }
 
     /// <summary>
-    /// A bag-of-embeddings text classifier for [B, T] token ids: embedding (vocabulary × dimension) → mean over the T
-    /// tokens → linear to the classes.
+    /// A bag-of-embeddings text classifier for [B, T] token ids, trainable privately: a <see cref="DpEmbeddingBag"/>
+    /// (vocabulary × dimension, the mean of each example's T rows) → linear to the classes. Children: <c>embedding</c>
+    /// (parameter <c>weight</c>), <c>output</c>.
     /// </summary>
     /// <param name="vocabularySize">Number of token ids, ≥ 1.</param>
     /// <param name="embeddingDimension">Embedding width, ≥ 1.</param>
     /// <param name="classes">Output classes, ≥ 2.</param>
     /// <returns>A new model.</returns>
     public static nn.Module<Tensor, Tensor> EmbeddingBag(long vocabularySize = 10_000, long embeddingDimension = 64, long classes = 2) =>
-        new EmbeddingBagClassifier(vocabularySize, embeddingDimension, classes);
+        new EmbeddingBagClassifier(vocabularySize, embeddingDimension, classes, fused: false);
+
+    /// <summary>
+    /// The non-private twin of <see cref="EmbeddingBag"/>: the same function, parameter names and shapes with TorchSharp's
+    /// fused <c>nn.EmbeddingBag</c> (faster, but its three-argument call has no per-example gradients). It is the baseline of
+    /// <c>bench dp-sgd --model embedding-bag</c>; load its state into <see cref="EmbeddingBag"/> to train the same weights
+    /// privately.
+    /// </summary>
+    /// <param name="vocabularySize">Number of token ids, ≥ 1.</param>
+    /// <param name="embeddingDimension">Embedding width, ≥ 1.</param>
+    /// <param name="classes">Output classes, ≥ 2.</param>
+    /// <returns>A new model.</returns>
+    public static nn.Module<Tensor, Tensor> EmbeddingBagFused(long vocabularySize = 10_000, long embeddingDimension = 64, long classes = 2) =>
+        new EmbeddingBagClassifier(vocabularySize, embeddingDimension, classes, fused: true);
 
     /// <summary>
     /// The character-level language model of TF Privacy's language-model tutorial, trainable privately: for [B, T] token
@@ -214,23 +228,30 @@ public static class ModelZoo
     private sealed class EmbeddingBagClassifier : nn.Module<Tensor, Tensor>
     {
         [ComponentName(Name = "embedding")]
-        private readonly nn.Module<Tensor, Tensor> _embedding;
+        private readonly nn.Module _embedding;
         [ComponentName(Name = "output")]
         private readonly nn.Module<Tensor, Tensor> _output;
 
-        public EmbeddingBagClassifier(long vocabularySize, long embeddingDimension, long classes)
+        public EmbeddingBagClassifier(long vocabularySize, long embeddingDimension, long classes, bool fused)
             : base(nameof(EmbeddingBagClassifier))
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
             ArgumentOutOfRangeException.ThrowIfLessThan(embeddingDimension, 1);
             ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
-            _embedding = nn.Embedding(vocabularySize, embeddingDimension);
+            _embedding = fused
+                ? nn.EmbeddingBag(vocabularySize, embeddingDimension, mode: EmbeddingBagMode.Mean)
+                : new DpEmbeddingBag(vocabularySize, embeddingDimension, EmbeddingBagMode.Mean);
             _output = nn.Linear(embeddingDimension, classes);
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor input) =>
-            _output.call(_embedding.call(input).mean([1L])); // [B, T, E] → [B, E] → [B, classes]
+        // [B, T] → the mean of each row's embeddings [B, E] → [B, classes].
+        public override Tensor forward(Tensor input) => _output.call(_embedding switch
+        {
+            DpEmbeddingBag bag => bag.call(input),
+            TorchSharp.Modules.EmbeddingBag fused => fused.call(input, null, null),
+            _ => throw new InvalidOperationException("unreachable"),
+        });
     }
 
     private sealed class SequenceClassifier : nn.Module<Tensor, Tensor>
