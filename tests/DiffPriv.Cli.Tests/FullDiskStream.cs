@@ -15,13 +15,6 @@ internal sealed class FullDiskStream(Stream inner) : Stream
 
     public override long Position { get => _written; set => throw new NotSupportedException(); }
 
-    /// <summary>Opens the first <paramref name="good"/> checkpoints as files and every later one as a full disk.</summary>
-    public static Func<string, Stream> After(int good)
-    {
-        var opened = 0;
-        return path => ++opened <= good ? File.Create(path) : new FullDiskStream(File.Create(path));
-    }
-
     public override void Flush() => inner.Flush();
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using DiffPriv.Accounting;
 using DiffPriv.Accounting.Events;
 using DiffPriv.Experiments.Tabular;
 using DiffPriv.Experiments.Training;
@@ -48,14 +47,8 @@ public sealed partial class TrainCsvCommandTests
         Assert.Matches(@"--resume: continuing after epoch \d+ of 20 \(step \d+\)", resumed.Stderr);
         Assert.Contains("nothing is computed again", resumed.Stderr, StringComparison.Ordinal);
 
-        Assert.Equal(System.IO.File.ReadAllBytes(Path.Combine(straightDir, "model.bin")), System.IO.File.ReadAllBytes(Path.Combine(killedDir, "model.bin")));
-        Assert.Equal(EngineState(straightDir), EngineState(killedDir));
-        var a = JsonNode.Parse(straight.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        var b = JsonNode.Parse(resumed.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        foreach (var (key, value) in a.Where(p => p.Key is not ("wall_seconds" or "run_dir")))
-        {
-            Assert.Equal(value?.ToJsonString(), b[key]?.ToJsonString());
-        }
+        ResumeChecks.AssertSameRun(straightDir, straight.Stdout, killedDir, resumed.Stdout, "model.bin");
+        Assert.Equal(ResumeChecks.EngineState(straightDir), ResumeChecks.EngineState(killedDir));
 
         var again = CliRunner.Run("train", "csv", "--resume", killedDir);
         Assert.Equal(2, again.ExitCode);
@@ -73,24 +66,9 @@ public sealed partial class TrainCsvCommandTests
     {
         var runDir = Path.Combine(_dir, "full-disk");
         var settings = new TabularTrainSettings { DataFile = Table(400), TargetColumn = "y", Epochs = 3, OutDir = runDir };
-        var checkpoint = Path.Combine(runDir, TrainResume.CheckpointFile);
-        byte[]? afterFirstEpoch = null;
-        var opened = 0;
-        var error = Assert.Throws<IOException>(() => TabularTrainRunner.Run(settings, null, resume: false, openCheckpoint: path =>
-        {
-            if (++opened == 1)
-            {
-                return System.IO.File.Create(path);
-            }
-
-            afterFirstEpoch = System.IO.File.ReadAllBytes(checkpoint);
-            return new FullDiskStream(System.IO.File.Create(path));
-        }));
-        Assert.Contains(checkpoint, error.Message, StringComparison.Ordinal);
-        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Contains("previous version of it is unchanged", error.Message, StringComparison.Ordinal);
-        Assert.Equal(afterFirstEpoch, System.IO.File.ReadAllBytes(checkpoint));
-        Assert.False(System.IO.File.Exists(checkpoint + ".tmp"));
+        var failing = new FailingCheckpoints(runDir);
+        failing.AssertStoppedKeepingTheLastGood(Assert.Throws<IOException>(() => TabularTrainRunner.Run(settings, null, resume: false, openCheckpoint: failing.Open)));
+        var afterFirstEpoch = failing.LastGood;
         var releaseFile = Path.Combine(runDir, TabularTrainRunner.PreprocessingFile);
         var release = System.IO.File.ReadAllText(releaseFile);
 
@@ -98,7 +76,7 @@ public sealed partial class TrainCsvCommandTests
         Assert.True(code == 0, stderr);
         Assert.Contains("continuing after epoch 1 of 3", stderr, StringComparison.Ordinal);
         Assert.Contains("the noise from here on is fresh (secure)", stderr, StringComparison.Ordinal);
-        Assert.NotEqual(afterFirstEpoch, System.IO.File.ReadAllBytes(checkpoint));
+        Assert.NotEqual(afterFirstEpoch, System.IO.File.ReadAllBytes(failing.Checkpoint));
         Assert.Equal(release, System.IO.File.ReadAllText(releaseFile));
 
         // What the run publishes is the saved release.
@@ -113,7 +91,7 @@ public sealed partial class TrainCsvCommandTests
         // The ledger: the preprocessing's events once, then one DP-SGD event per step.
         var events = ((ComposedDpEvent)DpEventJson.Deserialize(saved["Events"]!.GetValue<string>())).Events;
         Assert.NotEmpty(events);
-        var ledger = Ledger(runDir);
+        var ledger = ResumeChecks.Ledger(runDir);
         var steps = json["steps"]!.GetValue<long>();
         Assert.Equal(events.Count + steps, ledger.TotalCount);
         Assert.Equal(events, ledger.Entries.SelectMany(e => Enumerable.Repeat(e.Event, (int)Math.Min(e.Count, events.Count))).Take(events.Count));
@@ -147,27 +125,5 @@ public sealed partial class TrainCsvCommandTests
 
         Assert.Contains("--data is required", Fails("--target", "y"), StringComparison.Ordinal);
         Assert.Contains("--checkpoint-every must be ≥ 1", Fails("--data", data, "--target", "y", "--checkpoint-every", "0"), StringComparison.Ordinal);
-    }
-
-    /// <summary>The final checkpoint's engine part (model, optimizer state, ledger, counters, generator): resume.bin after its header.</summary>
-    internal static byte[] EngineState(string runDir)
-    {
-        byte[]? rest = null;
-        TrainCheckpoint.Read(Path.Combine(runDir, TrainResume.CheckpointFile), s =>
-        {
-            using var copy = new MemoryStream();
-            s.CopyTo(copy);
-            rest = copy.ToArray();
-        });
-        return rest!;
-    }
-
-    /// <summary>The privacy ledger of the run's final checkpoint.</summary>
-    internal static PrivacyLedger Ledger(string runDir)
-    {
-        using var engine = new MemoryStream(EngineState(runDir));
-        using var reader = new BinaryReader(engine);
-        _ = reader.ReadString(); // the engine checkpoint's format
-        return PrivacyLedger.FromJson(reader.ReadString());
     }
 }

@@ -46,14 +46,8 @@ public sealed partial class TrainCommandTests
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Matches(@"--resume: continuing after epoch [12] of 3 \(step [24]0\)", resumed.Stderr);
 
-        Assert.Equal(File.ReadAllBytes(Path.Combine(straightDir, final)), File.ReadAllBytes(Path.Combine(killedDir, final)));
-        var a = JsonNode.Parse(straight.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        ResumeChecks.AssertSameRun(straightDir, straight.Stdout, killedDir, resumed.Stdout, final);
         var b = JsonNode.Parse(resumed.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        foreach (var (key, value) in a.Where(p => p.Key is not ("wall_seconds" or "run_dir")))
-        {
-            Assert.Equal(value?.ToJsonString(), b[key]?.ToJsonString());
-        }
-
         Assert.Equal(60, b["steps"]!.GetValue<long>()); // 3 epochs of ⌈2000/100⌉ = 20 steps: the plan σ was calibrated for
         var perEpoch = (string dir) => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))!["per_epoch"]!.AsArray()
             .Select(e => (e!["epoch"]!.GetValue<int>(), e["epsilon"]?.ToJsonString(), e["test_accuracy"]!.GetValue<double>(), e["train_loss"]?.ToJsonString())).ToList();
@@ -95,28 +89,9 @@ public sealed partial class TrainCommandTests
         var runDir = Path.Combine(_dir, "full-disk");
         var settings = new TrainSettings(
             DatasetName.Mnist, false, null, 4.0, 1e-5, 0.1, 100, 2, 0.5, OptimizerKind.Sgd, 0.9, Activation.Tanh, LrSchedule.Cosine, null, runDir, true, null, false, "test");
-        var checkpoint = Path.Combine(runDir, TrainResume.CheckpointFile);
-        byte[]? afterFirstEpoch = null;
-        var opened = 0;
-        var runner = new TrainRunner(settings)
-        {
-            OpenCheckpoint = path =>
-            {
-                if (++opened == 1)
-                {
-                    return File.Create(path);
-                }
-
-                afterFirstEpoch = File.ReadAllBytes(checkpoint);
-                return new FullDiskStream(File.Create(path));
-            },
-        };
-        var error = Assert.Throws<IOException>(runner.Run);
-        Assert.Contains(checkpoint, error.Message, StringComparison.Ordinal);
-        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Contains("previous version of it is unchanged", error.Message, StringComparison.Ordinal);
-        Assert.Equal(afterFirstEpoch, File.ReadAllBytes(checkpoint));
-        Assert.False(File.Exists(checkpoint + ".tmp"));
+        var failing = new FailingCheckpoints(runDir);
+        var runner = new TrainRunner(settings) { OpenCheckpoint = failing.Open };
+        failing.AssertStoppedKeepingTheLastGood(Assert.Throws<IOException>(runner.Run));
 
         var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--resume", runDir, "--json");
         Assert.True(code == 0, stderr);
@@ -147,7 +122,7 @@ public sealed partial class TrainCommandTests
         var stoppedDir = Path.Combine(_dir, "ftrl-stopped");
         Directory.CreateDirectory(stoppedDir);
         File.Copy(Path.Combine(straightDir, TrainResume.SettingsFile), Path.Combine(stoppedDir, TrainResume.SettingsFile));
-        var runner = new TrainRunner(TrainResume.Load(stoppedDir)) { OpenCheckpoint = FullDiskStream.After(1) };
+        var runner = new TrainRunner(TrainResume.Load(stoppedDir)) { OpenCheckpoint = new FailingCheckpoints(stoppedDir).Open };
         Assert.Throws<IOException>(runner.Run);
 
         var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--resume", stoppedDir, "--json");

@@ -70,28 +70,22 @@ public sealed partial class TrainTextCommandTests
     [BrownFact]
     public void ASeededRunKilledAfterACheckpointResumesIntoTheUninterruptedRun()
     {
-        var straightDir = Folder(TinyRun("straight", seed: 7, epochs: 5));
+        var straightDir = Folder(TinyRun("straight", seed: 7, epochs: 4));
         var straight = CliProcess.Run(["train", "text", "--resume", straightDir, "--json"], _dir);
         Assert.True(straight.ExitCode == 0, straight.Stderr);
         Assert.Contains("--resume: the run stopped before its first checkpoint; it starts again from the beginning with its settings", straight.Stderr, StringComparison.Ordinal);
 
-        var killedDir = Folder(TinyRun("killed", seed: 7, epochs: 5));
+        var killedDir = Folder(TinyRun("killed", seed: 7, epochs: 4));
         var output = CliProcess.KillOnceWritten(["train", "text", "--resume", killedDir], Path.Combine(killedDir, TrainResume.CheckpointFile), _dir);
         Assert.False(File.Exists(Path.Combine(killedDir, "report.md")), "the kill came after the run had finished: nothing was tested");
         Assert.Contains($"run folder {killedDir}", output, StringComparison.Ordinal);
 
         var resumed = CliProcess.Run(["train", "text", "--resume", killedDir, "--json"], _dir);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
-        Assert.Matches(@"--resume: continuing after epoch \d of 5 \(step \d+\)", resumed.Stderr);
+        Assert.Matches(@"--resume: continuing after epoch \d of 4 \(step \d+\)", resumed.Stderr);
 
-        Assert.Equal(File.ReadAllBytes(Path.Combine(straightDir, "model.bin")), File.ReadAllBytes(Path.Combine(killedDir, "model.bin")));
-        Assert.Equal(TrainCsvCommandTests.EngineState(straightDir), TrainCsvCommandTests.EngineState(killedDir));
-        var a = JsonNode.Parse(straight.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        var b = JsonNode.Parse(resumed.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        foreach (var (key, value) in a.Where(p => p.Key is not ("wall_seconds" or "run_dir")))
-        {
-            Assert.Equal(value?.ToJsonString(), b[key]?.ToJsonString());
-        }
+        ResumeChecks.AssertSameRun(straightDir, straight.Stdout, killedDir, resumed.Stdout, "model.bin");
+        Assert.Equal(ResumeChecks.EngineState(straightDir), ResumeChecks.EngineState(killedDir));
 
         var again = CliRunner.Run("train", "text", "--resume", killedDir);
         Assert.Equal(2, again.ExitCode);
@@ -108,26 +102,10 @@ public sealed partial class TrainTextCommandTests
     {
         var settings = TinyRun("full-disk", seed: null, epochs: 2);
         var runDir = settings.OutDir!;
-        var checkpoint = Path.Combine(runDir, TrainResume.CheckpointFile);
-        byte[]? afterFirstEpoch = null;
-        var opened = 0;
+        var failing = new FailingCheckpoints(runDir);
         var (train, test, labels, declared) = TextTrainRunner.ReadData(settings);
-        var error = Assert.Throws<IOException>(() => TextTrainRunner.Run(
-            settings, train, test, labels, declared, () => PublicTextPretraining.LoadOrTrain(settings.Pretraining), null, resume: false, openCheckpoint: path =>
-            {
-                if (++opened == 1)
-                {
-                    return File.Create(path);
-                }
-
-                afterFirstEpoch = File.ReadAllBytes(checkpoint);
-                return new FullDiskStream(File.Create(path));
-            }));
-        Assert.Contains(checkpoint, error.Message, StringComparison.Ordinal);
-        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Contains("previous version of it is unchanged", error.Message, StringComparison.Ordinal);
-        Assert.Equal(afterFirstEpoch, File.ReadAllBytes(checkpoint));
-        Assert.False(File.Exists(checkpoint + ".tmp"));
+        failing.AssertStoppedKeepingTheLastGood(Assert.Throws<IOException>(() => TextTrainRunner.Run(
+            settings, train, test, labels, declared, () => PublicTextPretraining.LoadOrTrain(settings.Pretraining), null, resume: false, openCheckpoint: failing.Open)));
 
         var (code, stdout, stderr) = CliRunner.Run("train", "text", "--resume", runDir, "--json");
         Assert.True(code == 0, stderr);
@@ -137,7 +115,7 @@ public sealed partial class TrainTextCommandTests
         Assert.Equal(8, json["steps"]!.GetValue<long>()); // ⌈2 · 160 / 40⌉
         var planned = DiffPriv.Accounting.Calibration.DpSgdCalibration.NoiseMultiplier(40.0 / 160, 8, 3.0, 1e-3, DiffPriv.Accounting.AccountantKind.Pld);
         Assert.Equal(planned.NoiseMultiplier, json["noise_multiplier"]!.GetValue<double>());
-        var ledger = TrainCsvCommandTests.Ledger(runDir);
+        var ledger = ResumeChecks.Ledger(runDir);
         Assert.Equal(8, ledger.TotalCount);
         Assert.Equal(ledger.GetEpsilon(1e-3), json["epsilon"]!.GetValue<double>(), 9);
         Assert.True(File.Exists(Path.Combine(runDir, "report.md")));

@@ -73,23 +73,17 @@ public static class TabularTrainRunner
 
         TorchRuntime.EnsureLoaded();
         var runDir = RunFolder.Resolve(settings.OutDir, "csv");
-        Directory.CreateDirectory(runDir);
         var preprocessingPath = Path.Combine(runDir, PreprocessingFile);
         if (!resume)
         {
-            // A new run in a used folder: nothing of the earlier run may be taken for this one's.
-            foreach (var stale in new[] { TrainResume.CheckpointFile, TrainResume.ReportFile, PreprocessingFile })
-            {
-                File.Delete(Path.Combine(runDir, stale));
-            }
-
             // Full paths, so that the run resumes from any folder; the files' SHA-256, so that it resumes on the same data.
-            TrainResume.Save(
+            TrainResume.StartNew(
                 TrainResume.CsvCommand,
                 settings with { OutDir = runDir, DataFile = Path.GetFullPath(settings.DataFile), TestFile = FullPath(settings.TestFile), SchemaFile = FullPath(settings.SchemaFile) },
                 runDir,
-                [settings.DataFile, settings.TestFile, settings.SchemaFile]);
-            File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+                [settings.DataFile, settings.TestFile, settings.SchemaFile],
+                settings.CommandLine,
+                PreprocessingFile);
         }
 
         var checkpoints = new RunCheckpoints(runDir, settings.CheckpointEvery, resume, openCheckpoint);

@@ -128,14 +128,13 @@ public static class TextTrainRunner
         Directory.CreateDirectory(runDir);
         if (!resume)
         {
-            // A new run in a used folder: nothing of the earlier run may be taken for this one's.
-            File.Delete(Path.Combine(runDir, TrainResume.CheckpointFile));
-            File.Delete(Path.Combine(runDir, TrainResume.ReportFile));
             // Full paths, so that the run resumes from any folder; the files' SHA-256, so that it resumes on the same data.
-            var testFile = settings.TestFile is { } tf ? Path.GetFullPath(tf) : null;
-            TrainResume.Save(
-                TrainResume.TextCommand, settings with { OutDir = runDir, DataFile = Path.GetFullPath(settings.DataFile), TestFile = testFile }, runDir, [settings.DataFile, settings.TestFile]);
-            File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+            TrainResume.StartNew(
+                TrainResume.TextCommand,
+                settings with { OutDir = runDir, DataFile = Path.GetFullPath(settings.DataFile), TestFile = settings.TestFile is { } tf ? Path.GetFullPath(tf) : null },
+                runDir,
+                [settings.DataFile, settings.TestFile],
+                settings.CommandLine);
         }
 
         var checkpoints = new RunCheckpoints(runDir, settings.CheckpointEvery, resume, openCheckpoint);

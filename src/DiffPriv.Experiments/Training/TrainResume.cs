@@ -93,6 +93,23 @@ public static class TrainResume
     }
 
     /// <summary>
+    /// Starts a new run of <paramref name="command"/> in <paramref name="runDir"/>: removes what an earlier run in the folder
+    /// left that this one could be taken for (its checkpoint, its report and <paramref name="staleFiles"/>), then writes
+    /// the settings (<see cref="Save{T}"/>) and <c>command.txt</c>.
+    /// </summary>
+    internal static void StartNew<T>(string command, T settings, string runDir, IEnumerable<string?> inputs, string commandLine, params string[] staleFiles)
+    {
+        Directory.CreateDirectory(runDir);
+        foreach (var stale in staleFiles.Append(CheckpointFile).Append(ReportFile))
+        {
+            File.Delete(Path.Combine(runDir, stale));
+        }
+
+        Save(command, settings, runDir, inputs);
+        File.WriteAllText(Path.Combine(runDir, "command.txt"), commandLine + "\n");
+    }
+
+    /// <summary>
     /// Reads the settings of the run in <paramref name="runDir"/> for a command that accepts the folder's command
     /// (<paramref name="accepts"/>; a folder of another command is refused with the command that resumes it), after
     /// checking that the run has not finished and that every input file it recorded is unchanged.
