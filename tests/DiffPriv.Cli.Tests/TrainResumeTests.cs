@@ -59,6 +59,23 @@ public sealed partial class TrainCommandTests
         Assert.Contains("has already finished", again.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Without --out the run folder is named after the time, once: the checkpoints go to the folder the run printed (a
+    /// second lookup used to find that folder taken and name the next one, where the first checkpoint write failed).
+    /// </summary>
+    [MnistFact]
+    public void WithoutOutTheCheckpointsGoToTheFolderTheRunPrinted()
+    {
+        var cwd = Path.Combine(_dir, "default-folder");
+        Directory.CreateDirectory(cwd);
+        var (code, stdout, stderr) = CliProcess.Run(["train", "mnist", "--model", "cnn", "--smoke", "--epochs", "2", "--batch-size", "1000", "--seed", "1"], cwd);
+        Assert.True(code == 0, stderr);
+        var folder = Assert.Single(Directory.GetDirectories(Path.Combine(cwd, "runs")));
+        Assert.Contains($"run folder {folder}", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, TrainResume.CheckpointFile)));
+        Assert.True(File.Exists(Path.Combine(folder, "report.md")));
+    }
+
     [Fact]
     public void ResumeTakesNoOtherSettingAndNeedsARunFolder()
     {
