@@ -20,7 +20,8 @@ namespace DiffPriv.Experiments.Tabular;
 /// table), computes with DP whatever the schema leaves open (ranges, categories, the target's classes), encodes the rows,
 /// trains logistic regression or an MLP with DP-SGD whose σ is calibrated so that preprocessing and training together stay
 /// within the target ε (one PLD ledger), evaluates, and writes the run folder (report.md, metrics.json, schema.json,
-/// model.bin, command.txt, and test-lines.txt for a split).
+/// model.bin, command.txt, and test-lines.txt for a split; settings.json, preprocessing.json and resume.bin, which
+/// <see cref="Resume"/> continues from after a kill).
 /// </summary>
 public static class TabularTrainRunner
 {

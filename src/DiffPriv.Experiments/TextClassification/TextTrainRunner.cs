@@ -16,7 +16,8 @@ namespace DiffPriv.Experiments.TextClassification;
 /// <summary>
 /// Runs <c>diffpriv train text</c>: reads the user's CSV, splits it (or reads the test CSV), encodes the texts with the
 /// public vocabulary, fine-tunes the public pretrained model with DP-SGD (LoRA adapters and the head by default), evaluates,
-/// and writes the run folder (report.md, metrics.json, model.bin, labels.txt, command.txt).
+/// and writes the run folder (report.md, metrics.json, model.bin, labels.txt, command.txt; settings.json and resume.bin,
+/// which <see cref="Resume"/> continues from after a kill).
 /// </summary>
 /// <remarks>
 /// The label set is part of what is published with the model. Declared with <see cref="TextTrainSettings.Labels"/> it is
