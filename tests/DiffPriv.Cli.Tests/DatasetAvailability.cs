@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DiffPriv.Datasets;
+using DiffPriv.Datasets.Text;
 
 namespace DiffPriv.Cli.Tests;
 
@@ -21,4 +22,20 @@ internal static class DatasetAvailability
             return e.Message;
         }
     })).Value;
+
+    private static readonly Lazy<string?> BrownAnswer = new(() =>
+    {
+        try
+        {
+            _ = BrownCorpus.LoadAllGenres();
+            return null;
+        }
+        catch (DataFetchException e)
+        {
+            return e.Message;
+        }
+    });
+
+    /// <summary>Null when the Brown corpus (the public text of the small pretrained models) is in the cache or could be fetched; otherwise why not.</summary>
+    public static string? BrownUnavailable => BrownAnswer.Value;
 }

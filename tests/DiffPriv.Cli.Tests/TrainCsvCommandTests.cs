@@ -8,7 +8,7 @@ namespace DiffPriv.Cli.Tests;
 /// offending record starts (the header is line 1), before anything is trained; a good table trains and prints the JSON
 /// fields of <c>train mnist</c> plus the majority baseline and the preprocessing's ε.
 /// </summary>
-public sealed class TrainCsvCommandTests : IDisposable
+public sealed partial class TrainCsvCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-train-csv-").FullName;
 

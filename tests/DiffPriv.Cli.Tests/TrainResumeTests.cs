@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
 using DiffPriv.Datasets;
 using DiffPriv.Experiments.Training;
@@ -38,42 +36,18 @@ public sealed partial class TrainCommandTests
         Assert.True(straight.ExitCode == 0, straight.Stderr);
 
         var killedDir = Path.Combine(_dir, "killed");
-        var checkpoint = Path.Combine(killedDir, TrainResume.CheckpointFile);
-        var output = new StringBuilder();
-        using (var process = StartCliProcess([.. run, "--out", killedDir], output))
-        {
-            var clock = Stopwatch.StartNew();
-            while (!File.Exists(checkpoint))
-            {
-                Assert.False(process.HasExited, $"the run ended before its first checkpoint: {output}");
-                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no checkpoint after two minutes");
-                Thread.Sleep(2);
-            }
-
-            process.Kill(); // SIGKILL
-            process.WaitForExit();
-        }
-
+        var output = CliProcess.KillOnceWritten([.. run, "--out", killedDir], Path.Combine(killedDir, TrainResume.CheckpointFile), _dir);
         Assert.False(File.Exists(Path.Combine(killedDir, "report.md")), "the kill came after the run had finished: nothing was tested");
         Assert.False(File.Exists(Path.Combine(killedDir, final)));
-        lock (output)
-        {
-            // The run folder is printed before training starts.
-            Assert.Contains($"run folder {killedDir}", output.ToString(), StringComparison.Ordinal);
-        }
+        // The run folder is printed before training starts.
+        Assert.Contains($"run folder {killedDir}", output, StringComparison.Ordinal);
 
         var resumed = RunCliProcess(["train", "mnist", "--resume", killedDir, "--json"]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Matches(@"--resume: continuing after epoch [12] of 3 \(step [24]0\)", resumed.Stderr);
 
-        Assert.Equal(File.ReadAllBytes(Path.Combine(straightDir, final)), File.ReadAllBytes(Path.Combine(killedDir, final)));
-        var a = JsonNode.Parse(straight.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+        ResumeChecks.AssertSameRun(straightDir, straight.Stdout, killedDir, resumed.Stdout, final);
         var b = JsonNode.Parse(resumed.Stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        foreach (var (key, value) in a.Where(p => p.Key is not ("wall_seconds" or "run_dir")))
-        {
-            Assert.Equal(value?.ToJsonString(), b[key]?.ToJsonString());
-        }
-
         Assert.Equal(60, b["steps"]!.GetValue<long>()); // 3 epochs of ⌈2000/100⌉ = 20 steps: the plan σ was calibrated for
         var perEpoch = (string dir) => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))!["per_epoch"]!.AsArray()
             .Select(e => (e!["epoch"]!.GetValue<int>(), e["epsilon"]?.ToJsonString(), e["test_accuracy"]!.GetValue<double>(), e["train_loss"]?.ToJsonString())).ToList();
@@ -83,6 +57,23 @@ public sealed partial class TrainCommandTests
         var again = RunCliProcess(["train", "mnist", "--resume", killedDir]);
         Assert.Equal(2, again.ExitCode);
         Assert.Contains("has already finished", again.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Without --out the run folder is named after the time, once: the checkpoints go to the folder the run printed (a
+    /// second lookup used to find that folder taken and name the next one, where the first checkpoint write failed).
+    /// </summary>
+    [MnistFact]
+    public void WithoutOutTheCheckpointsGoToTheFolderTheRunPrinted()
+    {
+        var cwd = Path.Combine(_dir, "default-folder");
+        Directory.CreateDirectory(cwd);
+        var (code, stdout, stderr) = CliProcess.Run(["train", "mnist", "--model", "cnn", "--smoke", "--epochs", "2", "--batch-size", "1000", "--seed", "1"], cwd);
+        Assert.True(code == 0, stderr);
+        var folder = Assert.Single(Directory.GetDirectories(Path.Combine(cwd, "runs")));
+        Assert.Contains($"run folder {folder}", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, TrainResume.CheckpointFile)));
+        Assert.True(File.Exists(Path.Combine(folder, "report.md")));
     }
 
     [Fact]
@@ -115,28 +106,9 @@ public sealed partial class TrainCommandTests
         var runDir = Path.Combine(_dir, "full-disk");
         var settings = new TrainSettings(
             DatasetName.Mnist, false, null, 4.0, 1e-5, 0.1, 100, 2, 0.5, OptimizerKind.Sgd, 0.9, Activation.Tanh, LrSchedule.Cosine, null, runDir, true, null, false, "test");
-        var checkpoint = Path.Combine(runDir, TrainResume.CheckpointFile);
-        byte[]? afterFirstEpoch = null;
-        var opened = 0;
-        var runner = new TrainRunner(settings)
-        {
-            OpenCheckpoint = path =>
-            {
-                if (++opened == 1)
-                {
-                    return File.Create(path);
-                }
-
-                afterFirstEpoch = File.ReadAllBytes(checkpoint);
-                return new FullDiskStream(File.Create(path));
-            },
-        };
-        var error = Assert.Throws<IOException>(runner.Run);
-        Assert.Contains(checkpoint, error.Message, StringComparison.Ordinal);
-        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Contains("previous version of it is unchanged", error.Message, StringComparison.Ordinal);
-        Assert.Equal(afterFirstEpoch, File.ReadAllBytes(checkpoint));
-        Assert.False(File.Exists(checkpoint + ".tmp"));
+        var failing = new FailingCheckpoints(runDir);
+        var runner = new TrainRunner(settings) { OpenCheckpoint = failing.Open };
+        failing.AssertStoppedKeepingTheLastGood(Assert.Throws<IOException>(runner.Run));
 
         var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--resume", runDir, "--json");
         Assert.True(code == 0, stderr);
@@ -167,11 +139,7 @@ public sealed partial class TrainCommandTests
         var stoppedDir = Path.Combine(_dir, "ftrl-stopped");
         Directory.CreateDirectory(stoppedDir);
         File.Copy(Path.Combine(straightDir, TrainResume.SettingsFile), Path.Combine(stoppedDir, TrainResume.SettingsFile));
-        var opened = 0;
-        var runner = new TrainRunner(TrainResume.Load(stoppedDir))
-        {
-            OpenCheckpoint = path => ++opened == 1 ? File.Create(path) : new FullDiskStream(File.Create(path)),
-        };
+        var runner = new TrainRunner(TrainResume.Load(stoppedDir)) { OpenCheckpoint = new FailingCheckpoints(stoppedDir).Open };
         Assert.Throws<IOException>(runner.Run);
 
         var (code, stdout, stderr) = CliRunner.Run("train", "mnist", "--resume", stoppedDir, "--json");
@@ -187,110 +155,5 @@ public sealed partial class TrainCommandTests
         }
     }
 
-    // The host running these tests (dotnet test starts its test host with it), else the one on the PATH.
-    private static string DotnetHost =>
-        Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
-
-    /// <summary>The built CLI (DiffPriv.Cli.dll beside the tests) in its own process.</summary>
-    private Process StartCliProcess(string[] args, StringBuilder output)
-    {
-        var start = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dir,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DiffPriv.Cli.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = new Process { StartInfo = start };
-        void Append(object sender, DataReceivedEventArgs e)
-        {
-            if (e.Data is { } line)
-            {
-                lock (output)
-                {
-                    output.AppendLine(line);
-                }
-            }
-        }
-
-        process.OutputDataReceived += Append;
-        process.ErrorDataReceived += Append;
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private (int ExitCode, string Stdout, string Stderr) RunCliProcess(string[] args)
-    {
-        var start = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dir,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DiffPriv.Cli.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
-
-    /// <summary>A file stream that fails as a full disk does once 1000 bytes were written.</summary>
-    private sealed class FullDiskStream(Stream inner) : Stream
-    {
-        private long _written;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _written;
-
-        public override long Position { get => _written; set => throw new NotSupportedException(); }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (_written + count > 1000)
-            {
-                throw new IOException("No space left on device");
-            }
-
-            inner.Write(buffer, offset, count);
-            _written += count;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
+    private (int ExitCode, string Stdout, string Stderr) RunCliProcess(string[] args) => CliProcess.Run(args, _dir);
 }

@@ -4,7 +4,7 @@ namespace DiffPriv.Cli.Tests;
 /// <c>diffpriv train text</c> on malformed input: every problem exits 2 with one line naming the file and the 1-based
 /// physical line where the offending record starts (the header is line 1), before any model is loaded.
 /// </summary>
-public sealed class TrainTextCommandTests : IDisposable
+public sealed partial class TrainTextCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-train-text-").FullName;
 

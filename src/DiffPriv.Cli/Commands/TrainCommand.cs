@@ -65,19 +65,7 @@ internal static class TrainCommand
         };
         var device = new Option<string>("--device") { Description = $"Where the model, data and noise live: cpu (default), cuda or cuda:N. {DeviceChoice.CudaHint}." };
         var json = new Option<bool>("--json") { Description = "The last line of stdout is one JSON object with the results; progress goes to stderr." };
-        var resume = new Option<string?>("--resume")
-        {
-            Description = "Resume the run in RUN_DIR after a kill: its settings come from RUN_DIR/settings.json and training continues from its last " +
-                "checkpoint (resume.bin). Give no other option (--json alone may be added). A seeded run resumes into exactly the uninterrupted run; " +
-                "an unseeded one keeps its plan (steps, σ) and draws fresh noise. A finished run exits 2 with a message.",
-            HelpName = "RUN_DIR",
-        };
-        var checkpointEvery = new Option<int?>("--checkpoint-every")
-        {
-            Description = "Write the checkpoint to resume from (resume.bin in the run folder, atomically: temporary file, flush, rename) at the end of " +
-                "every N epochs and of the last one (default 1: every epoch).",
-            HelpName = "N",
-        };
+        var resume = new ResumeOptions();
         var tune = new TuneOptions();
         var mechanism = new Option<string?>("--mechanism")
         {
@@ -99,27 +87,19 @@ internal static class TrainCommand
                 "(post-processing: no privacy cost; DP-SGD only) (default: none).",
         };
         var command = new Command(commandName, description);
-        foreach (var option in new Option[] { model, ema, noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json, resume, checkpointEvery })
+        foreach (var option in new Option[] { model, ema, noDp, mechanism, noise, target, delta, clip, clippingMode, clipQuantile, batch, epochs, lr, schedule, optimizer, momentum, activation, seed, outDir, smoke, trainExamples, audit, device, json })
         {
             command.Options.Add(option);
         }
+
+        resume.AddTo(command);
 
         tune.AddTo(command);
 
         command.SetAction(result =>
         {
-            if (result.GetValue(resume) is { } resumeDir)
+            if (resume.Folder(result, json) is { } resumeDir)
             {
-                var others = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
-                    .Where(o => !o.Implicit && o.Option != resume && o.Option != json)
-                    .Select(o => o.Option.Name)
-                    .ToList();
-                if (others.Count > 0)
-                {
-                    throw new UsageException(
-                        $"--resume RUN_DIR takes every setting from RUN_DIR/{TrainResume.SettingsFile}: {string.Join(", ", others)} cannot be given with it (only --json)");
-                }
-
                 TrainSettings saved;
                 try
                 {
@@ -340,13 +320,7 @@ internal static class TrainCommand
                 Device = result.GetValue(device) is { } deviceText ? Normalized(deviceText) : "cpu",
                 Model = modelValue,
             };
-            var every = result.GetValue(checkpointEvery) ?? 1;
-            if (every < 1)
-            {
-                throw new UsageException($"--checkpoint-every must be ≥ 1 (got {every})");
-            }
-
-            settings = settings with { CheckpointEvery = every };
+            settings = settings with { CheckpointEvery = resume.Every(result) };
 
             var emaValue = result.GetValue(ema);
             if (emaValue is { } beta && !(beta >= 0 && beta < 1))

@@ -16,8 +16,8 @@ internal static class TrainCsvCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var d = new TabularTrainSettings { DataFile = "", TargetColumn = "" };
-        var data = new Option<string>("--data") { Required = true, HelpName = "FILE", Description = "The training table: RFC 4180 CSV with a header line, or WEKA ARFF (by the extension .arff or a first line starting with % or @relation)." };
-        var target = new Option<string>("--target") { Required = true, HelpName = "COLUMN", Description = "The column holding the class." };
+        var data = new Option<string>("--data") { HelpName = "FILE", Description = "The training table: RFC 4180 CSV with a header line, or WEKA ARFF (by the extension .arff or a first line starting with % or @relation)." };
+        var target = new Option<string>("--target") { HelpName = "COLUMN", Description = "The column holding the class (required, like --data, unless --resume is given)." };
         var test = new Option<string?>("--test") { HelpName = "FILE", Description = "A test table with the same columns (default: hold out --test-fraction of --data)." };
         var testFraction = new Option<double?>("--test-fraction") { HelpName = "F", Description = $"Share of --data held out for testing by a seeded split, in (0, 1) (default {Format(d.TestFraction)}); not with --test." };
         var epsilon = new Option<double?>("--target-epsilon") { Description = $"ε of the whole run, preprocessing included, at --delta; DP-SGD's σ is calibrated for it (default {Format(TabularTrainSettings.DefaultTargetEpsilon)}). Excludes --noise-multiplier." };
@@ -50,8 +50,19 @@ internal static class TrainCsvCommand
             command.Options.Add(option);
         }
 
+        var resume = new ResumeOptions();
+        resume.AddTo(command);
         command.SetAction(result =>
         {
+            var asJson = result.GetValue(json);
+            if (resume.Folder(result, json) is { } resumeDir)
+            {
+                // The settings and the files come from the folder; its refusals (a finished run, another command's, changed data) exit 2.
+                return Report(UsageException.RunOnFiles(() => { }, [], () =>
+                    ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), asJson ? stderr : stdout, stderr, p => TabularTrainRunner.Resume(resumeDir, p))), asJson);
+            }
+
+            ResumeOptions.Require(result, data, target);
             if (result.GetValue(test) is not null && result.GetValue(testFraction) is not null)
             {
                 throw new UsageException("give either --test or --test-fraction, not both");
@@ -83,27 +94,31 @@ internal static class TrainCsvCommand
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir),
                 CommandLine = TrainCommand.CommandLineOf(result),
+                CheckpointEvery = resume.Every(result),
             };
-            var asJson = result.GetValue(json);
-            var log = asJson ? stderr : stdout;
             // The runner reads and checks every file before anything is trained: bad input fails fast, with its line.
-            var run = UsageException.RunOnFiles(settings.Validate, [settings.DataFile, settings.TestFile, settings.SchemaFile], () =>
-                ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TabularTrainRunner.Run(settings, p)));
+            return Report(UsageException.RunOnFiles(settings.Validate, [settings.DataFile, settings.TestFile, settings.SchemaFile], () =>
+                ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), asJson ? stderr : stdout, stderr, p => TabularTrainRunner.Run(settings, p))), asJson);
+        });
+        return command;
 
+        int Report(TabularTrainResult run, bool asJson)
+        {
+            var settings = run.Settings;
+            var log = asJson ? stderr : stdout;
             var inv = CultureInfo.InvariantCulture;
             log.WriteLine();
             log.WriteLine($"Test accuracy: {(100 * run.TestAccuracy).ToString("F2", inv)}% ({run.TestExamples} test rows; the most frequent class {(100 * run.MajorityBaseline).ToString("F2", inv)}%), " +
                 $"ε = {run.Epsilon.ToString("F3", inv)} at δ = {PrivacyStatement.Delta(settings.Delta)} in total (preprocessing alone {run.PreprocessingEpsilon.ToString("F3", inv)}), " +
                 $"{run.Model.ToString().ToLowerInvariant()} on {run.Features} features, {run.Steps} steps, {run.WallSeconds.ToString("F1", inv)} s");
-            log.WriteLine($"Run folder: {run.RunDir} (report.md, metrics.json, schema.json, model.bin, command.txt)");
+            log.WriteLine($"Run folder: {run.RunDir} (report.md, metrics.json, schema.json, model.bin, command.txt, settings.json)");
             if (asJson)
             {
                 stdout.WriteLine(TabularTrainRunner.SummaryJson(run).ToJsonString());
             }
 
             return CliApp.ExitOk;
-        });
-        return command;
+        }
     }
 
     private static string Format(double value) => AccountingOptions.Format(value);

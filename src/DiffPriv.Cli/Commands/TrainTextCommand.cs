@@ -16,9 +16,9 @@ internal static class TrainTextCommand
     {
         var d = new TextTrainSettings { DataFile = "", TextColumn = "", TargetColumn = "" };
         var h = d.Hyperparameters;
-        var data = new Option<string>("--data") { Required = true, HelpName = "FILE.csv", Description = "The training table: RFC 4180 CSV with a header line (quoted fields may hold commas, doubled quotes and line breaks)." };
-        var textColumn = new Option<string>("--text-column") { Required = true, HelpName = "C", Description = "The header name of the column holding the text." };
-        var target = new Option<string>("--target") { Required = true, HelpName = "L", Description = "The header name of the column holding the label." };
+        var data = new Option<string>("--data") { HelpName = "FILE.csv", Description = "The training table: RFC 4180 CSV with a header line (quoted fields may hold commas, doubled quotes and line breaks); required, like --text-column and --target, unless --resume is given." };
+        var textColumn = new Option<string>("--text-column") { HelpName = "C", Description = "The header name of the column holding the text." };
+        var target = new Option<string>("--target") { HelpName = "L", Description = "The header name of the column holding the label." };
         var labels = new Option<string?>("--labels")
         {
             HelpName = "A,B,…",
@@ -47,8 +47,19 @@ internal static class TrainTextCommand
             command.Options.Add(option);
         }
 
+        var resume = new ResumeOptions();
+        resume.AddTo(command);
         command.SetAction(result =>
         {
+            var asJson = result.GetValue(json);
+            if (resume.Folder(result, json) is { } resumeDir)
+            {
+                // The settings and the files come from the folder; its refusals (a finished run, another command's, changed data) exit 2.
+                return Report(UsageException.RunOnFiles(() => { }, [], () =>
+                    ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), asJson ? stderr : stdout, stderr, p => TextTrainRunner.Resume(resumeDir, p))), asJson);
+            }
+
+            ResumeOptions.Require(result, data, textColumn, target);
             if (result.GetValue(test) is not null && result.GetValue(testFraction) is not null)
             {
                 throw new UsageException("give either --test or --test-fraction, not both");
@@ -76,26 +87,30 @@ internal static class TrainTextCommand
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir),
                 CommandLine = TrainCommand.CommandLineOf(result),
+                CheckpointEvery = resume.Every(result),
             };
-            var asJson = result.GetValue(json);
-            var log = asJson ? stderr : stdout;
             // The runner reads and checks the CSV files before it loads the model: bad input fails fast, with its line.
-            var run = UsageException.RunOnFiles(settings.Validate, [settings.DataFile, settings.TestFile], () =>
-                ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), log, stderr, p => TextTrainRunner.Run(settings, p)));
+            return Report(UsageException.RunOnFiles(settings.Validate, [settings.DataFile, settings.TestFile], () =>
+                ProgressRenderer.Run(!asJson && ProgressRenderer.IsInteractive(stdout), asJson ? stderr : stdout, stderr, p => TextTrainRunner.Run(settings, p))), asJson);
+        });
+        return command;
 
+        int Report(TextTrainResult run, bool asJson)
+        {
+            var settings = run.Settings;
+            var log = asJson ? stderr : stdout;
             var inv = CultureInfo.InvariantCulture;
             log.WriteLine();
             log.WriteLine($"Test accuracy: {(100 * run.TestAccuracy).ToString("F2", inv)}% ({run.TestExamples} held-out examples; majority label {(100 * run.MajorityAccuracy).ToString("F2", inv)}%), " +
                 $"ε = {run.Epsilon.ToString("F3", inv)} at δ = {PrivacyStatement.Delta(settings.Delta)}, {run.TrainableParameters} trained parameters, {run.Steps} steps, {run.WallSeconds.ToString("F1", inv)} s");
-            log.WriteLine($"Run folder: {run.RunDir} (report.md, metrics.json, model.bin, labels.txt, command.txt)");
+            log.WriteLine($"Run folder: {run.RunDir} (report.md, metrics.json, model.bin, labels.txt, command.txt, settings.json)");
             if (asJson)
             {
                 stdout.WriteLine(TextTrainRunner.SummaryJson(run).ToJsonString());
             }
 
             return CliApp.ExitOk;
-        });
-        return command;
+        }
     }
 
     private static string Format(double value) => AccountingOptions.Format(value);

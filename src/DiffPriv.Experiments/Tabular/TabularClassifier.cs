@@ -38,7 +38,9 @@ internal static class TabularClassifier
     /// <summary>
     /// Trains <paramref name="model"/> with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise σ, Adam) for the
     /// steps of <paramref name="epochs"/> epochs, after recording <paramref name="preprocessing"/> in the same ledger, and
-    /// returns the ε of that ledger (preprocessing and training composed by the PLD accountant).
+    /// returns the ε of that ledger (preprocessing and training composed by the PLD accountant). With
+    /// <paramref name="checkpoints"/>, a checkpoint is written after the epochs it says, and a resumed run continues from
+    /// its checkpoint, whose ledger already holds the preprocessing: it is recorded once either way.
     /// </summary>
     public static TabularTrainingOutcome Train(
         nn.Module<Tensor, Tensor> model,
@@ -52,13 +54,17 @@ internal static class TabularClassifier
         double learningRate,
         double delta,
         long? noiseSeed,
-        IProgress<ProgressUpdate>? progress)
+        IProgress<ProgressUpdate>? progress,
+        RunCheckpoints? checkpoints = null)
     {
         var clock = Stopwatch.StartNew();
         var engine = new PrivacyEngine(AccountantKind.Pld);
-        foreach (var e in preprocessing)
+        if (checkpoints?.Resumed is null)
         {
-            engine.Ledger.Record(e);
+            foreach (var e in preprocessing)
+            {
+                engine.Ledger.Record(e);
+            }
         }
 
         using var optimizer = optim.Adam(model.parameters(), learningRate);
@@ -73,10 +79,12 @@ internal static class TabularClassifier
         using var training = engine.MakePrivate(model, optimizer, inputs, labels, options);
         var schedule = training.Schedule ?? throw new InvalidOperationException("A planned training has a schedule.");
         var meter = new CrossEntropyMeter(model);
-        long steps = 0;
+        checkpoints?.Restore(s => engine.LoadCheckpoint(s, training), sigma);
+        var (first, steps) = checkpoints?.Start ?? (1, 0L);
+        CheckChargedOnce(engine.Ledger, preprocessing, steps);
         double? epsSoFar = null;
         var planned = (int)schedule.Epochs;
-        for (var epoch = 1; epoch <= planned; epoch++)
+        for (var epoch = first; epoch <= planned; epoch++)
         {
             model.train();
             meter.Reset();
@@ -101,9 +109,30 @@ internal static class TabularClassifier
             {
                 epsSoFar = engine.GetEpsilon(delta);
             }
+
+            if (checkpoints?.Due(epoch, planned) == true)
+            {
+                checkpoints.Write(
+                    new TrainCheckpoint(epoch, steps, 0, sigma, checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, []),
+                    s => engine.SaveCheckpoint(s, training));
+            }
         }
 
         return new TabularTrainingOutcome(engine.GetEpsilonInterval(delta), steps);
+    }
+
+    /// <summary>
+    /// Before the first step (new or resumed): the ledger is the preprocessing's events, each once, followed by the
+    /// <paramref name="steps"/> steps already taken; anything else would misstate ε (a release charged twice or not at all).
+    /// </summary>
+    private static void CheckChargedOnce(PrivacyLedger ledger, IReadOnlyList<DpEvent> preprocessing, long steps)
+    {
+        var recorded = ledger.Entries.SelectMany(e => Enumerable.Repeat(e.Event, (int)Math.Min(e.Count, preprocessing.Count + 1))).Take(preprocessing.Count);
+        if (ledger.TotalCount != preprocessing.Count + steps || !recorded.SequenceEqual(preprocessing))
+        {
+            throw new InvalidOperationException(
+                $"The ledger holds {ledger.TotalCount} releases where the preprocessing's {preprocessing.Count} and {steps} steps were expected: the checkpoint is not this run's.");
+        }
     }
 
     /// <summary>One line describing the DP-SGD run for progress output.</summary>

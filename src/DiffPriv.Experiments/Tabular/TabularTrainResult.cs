@@ -1,6 +1,6 @@
 namespace DiffPriv.Experiments.Tabular;
 
-/// <summary>What <see cref="TabularTrainRunner.Run"/> did and measured.</summary>
+/// <summary>What <see cref="TabularTrainRunner.Run(TabularTrainSettings, IProgress{ProgressUpdate}?)"/> (or <see cref="TabularTrainRunner.Resume"/>) did and measured.</summary>
 /// <param name="Settings">The settings it ran with.</param>
 /// <param name="Model">The classifier trained.</param>
 /// <param name="Columns">Every column but the target, in file order: how it was used and where its public facts came from.</param>

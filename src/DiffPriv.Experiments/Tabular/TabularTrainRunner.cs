@@ -9,6 +9,7 @@ using DiffPriv.Accounting.Pld;
 using DiffPriv.Datasets.Tabular;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.TextClassification;
+using DiffPriv.Experiments.Training;
 using DiffPriv.Noise;
 using TorchSharp;
 
@@ -19,7 +20,8 @@ namespace DiffPriv.Experiments.Tabular;
 /// table), computes with DP whatever the schema leaves open (ranges, categories, the target's classes), encodes the rows,
 /// trains logistic regression or an MLP with DP-SGD whose σ is calibrated so that preprocessing and training together stay
 /// within the target ε (one PLD ledger), evaluates, and writes the run folder (report.md, metrics.json, schema.json,
-/// model.bin, command.txt, and test-lines.txt for a split).
+/// model.bin, command.txt, and test-lines.txt for a split; settings.json, preprocessing.json and resume.bin, which
+/// <see cref="Resume"/> continues from after a kill).
 /// </summary>
 public static class TabularTrainRunner
 {
@@ -32,7 +34,33 @@ public static class TabularTrainRunner
     /// <exception cref="ArgumentException">A setting is out of range, the schema is invalid, or DP released fewer than two classes.</exception>
     /// <exception cref="CsvFormatException">A table is malformed or does not fit the schema (the message is <c>FILE:LINE: problem</c>).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
-    public static TabularTrainResult Run(TabularTrainSettings settings, IProgress<ProgressUpdate>? progress = null)
+    public static TabularTrainResult Run(TabularTrainSettings settings, IProgress<ProgressUpdate>? progress = null) => Run(settings, progress, resume: false, openCheckpoint: null);
+
+    /// <summary>
+    /// Resumes the run in <paramref name="runDir"/> after a kill (<c>diffpriv train csv --resume RUN_DIR</c>): its settings
+    /// come from the folder's <see cref="TrainResume.SettingsFile"/>, the preprocessing's release (the DP ranges, categories
+    /// and classes, and their events) from <see cref="PreprocessingFile"/> — never computed again, so its noise is drawn and
+    /// charged once — and training continues from the last checkpoint (<see cref="TrainResume.CheckpointFile"/>, whose
+    /// ledger holds the preprocessing and every step before it). A seeded run ends as the uninterrupted one would; an
+    /// unseeded one keeps its plan (steps, σ) and draws fresh noise for the remaining steps.
+    /// </summary>
+    /// <param name="runDir">The folder a <c>train csv</c> run printed when it started.</param>
+    /// <param name="progress">Messages and step updates; may be null.</param>
+    /// <returns>What ran and what it measured, over all the attempts.</returns>
+    /// <exception cref="ArgumentException">The folder is not a resumable <c>train csv</c> run (none, finished, another
+    /// command's, or a data, test or schema file changed since it started); the message says which.</exception>
+    /// <exception cref="InvalidDataException">The folder's checkpoint or preprocessing file is damaged.</exception>
+    public static TabularTrainResult Resume(string runDir, IProgress<ProgressUpdate>? progress = null)
+    {
+        var (settings, dir) = TrainResume.Load<TabularTrainSettings>(runDir, command => command == TrainResume.CsvCommand);
+        return Run(settings with { OutDir = dir }, progress, resume: true, openCheckpoint: null);
+    }
+
+    /// <summary>The file in the run folder that holds the preprocessing's release, written before training starts.</summary>
+    internal const string PreprocessingFile = "preprocessing.json";
+
+    /// <summary>The run, new or resumed (<paramref name="resume"/>: the settings came from the folder); <paramref name="openCheckpoint"/> is a test seam.</summary>
+    internal static TabularTrainResult Run(TabularTrainSettings settings, IProgress<ProgressUpdate>? progress, bool resume, Func<string, Stream>? openCheckpoint)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -46,6 +74,20 @@ public static class TabularTrainRunner
 
         TorchRuntime.EnsureLoaded();
         var runDir = RunFolder.Resolve(settings.OutDir, "csv");
+        var preprocessingPath = Path.Combine(runDir, PreprocessingFile);
+        if (!resume)
+        {
+            // Full paths, so that the run resumes from any folder; the files' SHA-256, so that it resumes on the same data.
+            TrainResume.StartNew(
+                TrainResume.CsvCommand,
+                settings with { OutDir = runDir, DataFile = Path.GetFullPath(settings.DataFile), TestFile = FullPath(settings.TestFile), SchemaFile = FullPath(settings.SchemaFile) },
+                runDir,
+                [settings.DataFile, settings.TestFile, settings.SchemaFile],
+                settings.CommandLine,
+                PreprocessingFile);
+        }
+
+        var checkpoints = new RunCheckpoints(runDir, settings.CheckpointEvery, resume, openCheckpoint);
         Say(progress, $"diffpriv train csv: {train.Rows.Count} training / {test.Rows.Count} test records from {Path.GetFileName(settings.DataFile)}" +
             $"{(settings.TestFile is { } t ? $" and {Path.GetFileName(t)}" : $" ({(100 * settings.TestFraction).ToString("G3", inv)}% held out by a seeded split)")}; target '{target.Name}'; run folder {runDir}");
         if (settings.Seed is not null)
@@ -53,10 +95,23 @@ public static class TabularTrainRunner
             Say(progress, $"note: --seed {settings.Seed} seeded noise is for reproducibility only (anyone who knows the seed can replay it). Omit --seed for secure noise.");
         }
 
-        PreprocessingRelease release;
-        using (var gate = settings.Seed is { } s ? NoiseGate.CreateSeeded(s + 7919) : NoiseGate.CreateSecure())
+        // The release is computed once per run: a resumed run reads it back, so its noise is neither drawn again (fresh
+        // noise on the same counts would reveal more of them) nor charged again. It is saved before any training step; a
+        // run killed before that released nothing and starts again.
+        var release = resume ? TabularReleaseFile.Read(preprocessingPath) : null;
+        if (release is not null)
         {
+            Say(progress, $"--resume: the preprocessing's release (ranges, categories, classes) and its ε are the run's, read from {preprocessingPath}; nothing is computed again");
+        }
+        else if (checkpoints.Resumed is not null)
+        {
+            throw new InvalidDataException($"--resume: {runDir} holds a checkpoint but no {PreprocessingFile}: the run's preprocessing cannot be restored, and computing it again would spend its ε twice.");
+        }
+        else
+        {
+            using var gate = settings.Seed is { } s ? NoiseGate.CreateSeeded(s + 7919) : NoiseGate.CreateSecure();
             release = TabularPreprocessing.Release(train, columns, target, schema, settings.EffectivePreprocessingEpsilon, settings.Delta, (n, std) => Gaussian(gate, n, std));
+            TabularReleaseFile.Write(preprocessingPath, release);
         }
 
         if (release.NoiseMultiplier is { } preSigma)
@@ -97,6 +152,12 @@ public static class TabularTrainRunner
         var sigma = settings.NoiseMultiplier ?? Calibrate(release.Events, q, schedule.TotalSteps, settings.EffectiveTargetEpsilon!.Value, settings.Delta);
         Say(progress, $"{encoder.Width} features; {model.ToString().ToLowerInvariant()} model; {TabularClassifier.Describe(sigma, q, schedule.TotalSteps, batch, settings.MaxGradNorm, lr)}" +
             (settings.EffectiveTargetEpsilon is { } te ? $"; σ calibrated so that preprocessing and training together have ε ≤ {PrivacyStatement.Format(te)}" : ""));
+        if (checkpoints.ResumeLine((int)schedule.Epochs, settings.Seed is not null) is { } resumeLine)
+        {
+            Say(progress, resumeLine);
+        }
+
+        Say(progress, checkpoints.CheckpointLine(TrainResume.CsvCommand));
 
         var seed = settings.Seed ?? 1;
         using var x = torch.tensor(trainRows.Features, [n, encoder.Width]);
@@ -104,7 +165,7 @@ public static class TabularTrainRunner
         using var testX = torch.tensor(testRows.Features, [testRows.Rows, encoder.Width]);
         using var testY = torch.tensor(testRows.Labels);
         using var net = TabularClassifier.Create(model, encoder.Width, encoder.Classes.Count, settings.HiddenUnits, seed);
-        var outcome = TabularClassifier.Train(net, x, y, release.Events, sigma, settings.MaxGradNorm, batch, epochs, lr, settings.Delta, settings.Seed, progress);
+        var outcome = TabularClassifier.Train(net, x, y, release.Events, sigma, settings.MaxGradNorm, batch, epochs, lr, settings.Delta, settings.Seed, progress, checkpoints);
         if (settings.EffectiveTargetEpsilon is { } targetEps && outcome.Epsilon.Upper > targetEps * (1 + 1e-9))
         {
             throw new InvalidOperationException($"ε = {outcome.Epsilon.Upper} exceeds the target {targetEps}: the run did not follow its plan.");
@@ -114,14 +175,12 @@ public static class TabularTrainRunner
         var majority = testRows.Labels.Where(l => l >= 0).CountBy(l => l).Select(p => p.Value).DefaultIfEmpty(0).Max() / (double)testRows.Rows;
         var trainingEpsilon = new PldAccountant().Compose(DpSgdCalibration.RunEvent(q, sigma, outcome.Steps)).GetEpsilon(settings.Delta);
 
-        Directory.CreateDirectory(runDir);
         net.save(Path.Combine(runDir, "model.bin"));
         var result = new TabularTrainResult(
             settings, model, [.. release.Columns.Select(c => c.ToSummary())], encoder.Classes, release.Target.Source, encoder.Width, n, testRows.Rows,
             trainRows.MissingTarget + testRows.MissingTarget, trainRows.UnknownClass, accuracy, majority, outcome.Epsilon.Upper, outcome.Epsilon.Lower,
             release.Epsilon, trainingEpsilon, sigma, release.NoiseMultiplier, release.CategoryThreshold, q, outcome.Steps, epochs, batch, lr,
-            clock.Elapsed.TotalSeconds, runDir);
-        File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+            checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, runDir);
         File.WriteAllText(Path.Combine(runDir, "schema.json"), PublicSchema(result, schema).ToJsonString(Indented) + "\n");
         if (heldOutLines is not null)
         {
@@ -242,6 +301,8 @@ public static class TabularTrainRunner
         var train = order.Skip(held).Order().Select(i => data.Rows[i]).ToList();
         return (data.WithRows(train), data.WithRows(test), [.. test.Select(r => r.LineNumber)]);
     }
+
+    private static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
 
     private static double[] Gaussian(NoiseGate gate, int n, double std)
     {

@@ -72,6 +72,12 @@ public sealed record TabularTrainSettings
     /// <summary>The command line, recorded in the run folder.</summary>
     public string CommandLine { get; init; } = "diffpriv train csv";
 
+    /// <summary>
+    /// A checkpoint to resume from (<see cref="Training.TrainResume.CheckpointFile"/>) is written atomically at the end of
+    /// every this many epochs and of the last one; ≥ 1, default 1 (every epoch). See <see cref="TabularTrainRunner.Resume"/>.
+    /// </summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>From this many training rows on, the default model is the MLP.</summary>
     public const int MlpFromRows = 10_000;
 
@@ -169,6 +175,11 @@ public sealed record TabularTrainSettings
         if (HiddenUnits < 1)
         {
             throw Fail("the hidden width must be ≥ 1", HiddenUnits);
+        }
+
+        if (CheckpointEvery < 1)
+        {
+            throw Fail("--checkpoint-every must be ≥ 1", CheckpointEvery);
         }
     }
 

@@ -146,6 +146,8 @@ internal static class TextFineTuner
     /// <param name="curve">Called after every epoch for the curve's accuracy; may be null.</param>
     /// <param name="label">The name shown in progress lines.</param>
     /// <param name="progress">Progress; may be null.</param>
+    /// <param name="checkpoints">DP-SGD: write a checkpoint after the epochs it says and, resuming, continue from its
+    /// checkpoint (same σ, ledger, counters and generator); null: none.</param>
     public static FineTuneOutcome Train(
         TextTrainingMode mode,
         nn.Module<Tensor, Tensor> model,
@@ -158,7 +160,8 @@ internal static class TextFineTuner
         bool seededNoise,
         Func<nn.Module<Tensor, Tensor>, double>? curve,
         string label,
-        IProgress<ProgressUpdate>? progress)
+        IProgress<ProgressUpdate>? progress,
+        RunCheckpoints? checkpoints = null)
     {
         var clock = Stopwatch.StartNew();
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
@@ -232,11 +235,12 @@ internal static class TextFineTuner
             $"[{label}] DP-SGD on {trainableCount} of {totalCount} parameters: σ = {sigma.ToString("G6", inv)} (calibrated for ε ≤ {PrivacyStatement.Format(targetEpsilon)} " +
             $"at δ = {PrivacyStatement.Delta(delta)}), C = {PrivacyStatement.Format(h.MaxGradNorm)}, q = {q.ToString("G5", inv)} (expected batch {h.BatchSize}), " +
             $"{RunAccounting.Describe(schedule)}, Adam lr {h.LearningRate.ToString("G4", inv)}");
-        long steps = 0;
+        checkpoints?.Restore(s => engine.LoadCheckpoint(s, training), sigma);
+        var (first, steps) = checkpoints?.Start ?? (1, 0L);
         double? epsSoFar = null;
         var planned = (int)schedule.Epochs;
         var meter = new CrossEntropyMeter(model);
-        for (var epoch = 1; epoch <= planned; epoch++)
+        for (var epoch = first; epoch <= planned; epoch++)
         {
             model.train();
             meter.Reset();
@@ -256,6 +260,13 @@ internal static class TextFineTuner
             if (curve is not null)
             {
                 points.Add(new CurvePoint(epoch, epsSoFar.Value, curve(model)));
+            }
+
+            if (checkpoints?.Due(epoch, planned) == true)
+            {
+                checkpoints.Write(
+                    new TrainCheckpoint(epoch, steps, seed, sigma, checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, []),
+                    s => engine.SaveCheckpoint(s, training));
             }
         }
 

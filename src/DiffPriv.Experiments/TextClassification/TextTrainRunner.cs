@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DiffPriv.Accounting;
 using DiffPriv.Datasets.Tabular;
 using DiffPriv.Experiments.Pretraining;
 using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.Training;
 using DiffPriv.Layers;
 using TorchSharp;
 
@@ -14,7 +16,8 @@ namespace DiffPriv.Experiments.TextClassification;
 /// <summary>
 /// Runs <c>diffpriv train text</c>: reads the user's CSV, splits it (or reads the test CSV), encodes the texts with the
 /// public vocabulary, fine-tunes the public pretrained model with DP-SGD (LoRA adapters and the head by default), evaluates,
-/// and writes the run folder (report.md, metrics.json, model.bin, labels.txt, command.txt).
+/// and writes the run folder (report.md, metrics.json, model.bin, labels.txt, command.txt; settings.json and resume.bin,
+/// which <see cref="Resume"/> continues from after a kill).
 /// </summary>
 /// <remarks>
 /// The label set is part of what is published with the model. Declared with <see cref="TextTrainSettings.Labels"/> it is
@@ -39,6 +42,29 @@ public static class TextTrainRunner
         settings.Validate();
         var (train, test, labels, declared) = ReadData(settings);
         return Run(settings, train, test, labels, declared, () => PublicTextPretraining.LoadOrTrain(settings.Pretraining with { DataDir = settings.DataDir }, progress), progress);
+    }
+
+    /// <summary>
+    /// Resumes the run in <paramref name="runDir"/> after a kill (<c>diffpriv train text --resume RUN_DIR</c>): its settings
+    /// come from the folder's <see cref="TrainResume.SettingsFile"/>, the data are read again (the same files: their SHA-256
+    /// is checked; the split and the label set follow from them and the settings), the public pretrained model is loaded
+    /// from the cache, and training continues from the last checkpoint (<see cref="TrainResume.CheckpointFile"/>: model,
+    /// optimizer state, ledger, counters, seeded generator). A seeded run ends as the uninterrupted one would; an unseeded
+    /// one keeps its plan (steps, σ) and draws fresh noise for the remaining steps.
+    /// </summary>
+    /// <param name="runDir">The folder a <c>train text</c> run printed when it started.</param>
+    /// <param name="progress">Messages and step updates; may be null.</param>
+    /// <returns>What ran and what it measured, over all the attempts.</returns>
+    /// <exception cref="ArgumentException">The folder is not a resumable <c>train text</c> run (none, finished, another
+    /// command's, or a data or test file changed since it started); the message says which.</exception>
+    /// <exception cref="InvalidDataException">The folder's checkpoint is damaged.</exception>
+    public static TextTrainResult Resume(string runDir, IProgress<ProgressUpdate>? progress = null)
+    {
+        var (settings, dir) = TrainResume.Load<TextTrainSettings>(runDir, command => command == TrainResume.TextCommand);
+        settings = settings with { OutDir = dir };
+        settings.Validate();
+        var (train, test, labels, declared) = ReadData(settings);
+        return Run(settings, train, test, labels, declared, () => PublicTextPretraining.LoadOrTrain(settings.Pretraining with { DataDir = settings.DataDir }, progress), progress, resume: true);
     }
 
     /// <summary>Reads and checks the CSV files before anything is trained: the training and test examples and the label set.</summary>
@@ -91,7 +117,9 @@ public static class TextTrainRunner
         IReadOnlyList<string> labels,
         bool declared,
         Func<PublicPretrainingResult> pretrain,
-        IProgress<ProgressUpdate>? progress)
+        IProgress<ProgressUpdate>? progress,
+        bool resume = false,
+        Func<string, Stream>? openCheckpoint = null)
     {
         settings.Validate();
         var clock = Stopwatch.StartNew();
@@ -99,6 +127,18 @@ public static class TextTrainRunner
         var inv = CultureInfo.InvariantCulture;
         var runDir = RunFolder.Resolve(settings.OutDir, "text");
         Directory.CreateDirectory(runDir);
+        if (!resume)
+        {
+            // Full paths, so that the run resumes from any folder; the files' SHA-256, so that it resumes on the same data.
+            TrainResume.StartNew(
+                TrainResume.TextCommand,
+                settings with { OutDir = runDir, DataFile = Path.GetFullPath(settings.DataFile), TestFile = settings.TestFile is { } tf ? Path.GetFullPath(tf) : null },
+                runDir,
+                [settings.DataFile, settings.TestFile],
+                settings.CommandLine);
+        }
+
+        var checkpoints = new RunCheckpoints(runDir, settings.CheckpointEvery, resume, openCheckpoint);
         var mode = settings.FullFineTuning ? TextTrainingMode.DpFull : TextTrainingMode.DpLora;
         Say(progress, $"diffpriv train text: {train.Count} training / {test.Count} test examples from {Path.GetFileName(settings.DataFile)}" +
             $"{(settings.TestFile is { } t ? $" and {Path.GetFileName(t)}" : $" ({(100 * settings.TestFraction).ToString("G3", inv)}% held out by a seeded split)")}; " +
@@ -132,9 +172,15 @@ public static class TextTrainRunner
 
         var h = settings.Hyperparameters;
         var seed = settings.Seed ?? 1;
+        if (checkpoints.ResumeLine((int)StepSchedule.FromEpochs(train.Count, h.BatchSize, h.Epochs).Epochs, settings.Seed is not null) is { } resumeLine)
+        {
+            Say(progress, resumeLine);
+        }
+
+        Say(progress, checkpoints.CheckpointLine(TrainResume.TextCommand));
         using var model = TextFineTuner.CreateModel(mode, settings.Pretraining, vocabulary.Size, languageModel, settings.MaxTokens, labels.Count, h.LoraRank, seed);
         var outcome = TextFineTuner.Train(
-            mode, model, trainX, trainY, h, settings.TargetEpsilon, settings.Delta, seed, seededNoise: settings.Seed is not null, curve: null, mode.Name(), progress);
+            mode, model, trainX, trainY, h, settings.TargetEpsilon, settings.Delta, seed, seededNoise: settings.Seed is not null, curve: null, mode.Name(), progress, checkpoints);
         var accuracy = TextFineTuner.Accuracy(model, testX, testY);
         var majority = train.GroupBy(r => r.Target, StringComparer.Ordinal).OrderByDescending(g => g.Count()).First().Key;
         var majorityAccuracy = test.Count(r => r.Target == majority) / (double)test.Count;
@@ -149,8 +195,7 @@ public static class TextTrainRunner
         var result = new TextTrainResult(
             settings, labels, declared, train.Count, test.Count, accuracy, majorityAccuracy, outcome.Epsilon, outcome.EpsilonLower!.Value,
             outcome.NoiseMultiplier!.Value, outcome.SamplingProbability!.Value, outcome.Steps, outcome.TrainableParameters, outcome.TotalParameters, unknown,
-            clock.Elapsed.TotalSeconds, runDir);
-        File.WriteAllText(Path.Combine(runDir, "command.txt"), settings.CommandLine + "\n");
+            checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, runDir);
         var metrics = SummaryJson(result);
         metrics["majority_accuracy"] = majorityAccuracy;
         metrics["unknown_token_rate"] = unknown;

@@ -59,6 +59,12 @@ public sealed record TextTrainSettings
     /// <summary>The command line, recorded in the run folder.</summary>
     public string CommandLine { get; init; } = "diffpriv train text";
 
+    /// <summary>
+    /// A checkpoint to resume from (<see cref="Training.TrainResume.CheckpointFile"/>) is written atomically at the end of
+    /// every this many epochs and of the last one; ≥ 1, default 1 (every epoch). See <see cref="TextTrainRunner.Resume"/>.
+    /// </summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>Checks the values that need no file.</summary>
     /// <exception cref="ArgumentException">A value is out of range (the message names the option).</exception>
     public void Validate()
@@ -88,6 +94,11 @@ public sealed record TextTrainSettings
         if (MaxTokens < 1 || MaxTokens > Pretraining.SequenceLength)
         {
             throw new ArgumentException($"--max-tokens must be in [1, {Pretraining.SequenceLength}] (got {MaxTokens}).");
+        }
+
+        if (CheckpointEvery < 1)
+        {
+            throw new ArgumentException($"--checkpoint-every must be ≥ 1 (got {CheckpointEvery}).");
         }
 
         if (Labels is { } labels && (labels.Count < 2 || labels.Distinct(StringComparer.Ordinal).Count() != labels.Count || labels.Any(string.IsNullOrWhiteSpace)))

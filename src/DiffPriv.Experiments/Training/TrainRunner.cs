@@ -30,8 +30,8 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     private Tensor? _testTargets;
     private GradientCanaries? _canaries;
     private long _examplesProcessed;
-    private TrainCheckpoint? _resumed;
-    private double _secondsBefore;
+    private RunCheckpoints? _checkpoints;
+    private string? _runDirectory;
     private long _initSeed;
 
     /// <summary>
@@ -75,12 +75,8 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         var clock = Stopwatch.StartNew();
 
         TorchRuntime.EnsureLoaded();
-        var checkpointPath = Path.Combine(RunDirectory(), TrainResume.CheckpointFile);
-        if (Resume && File.Exists(checkpointPath))
-        {
-            _resumed = TrainCheckpoint.Read(checkpointPath, null);
-            _secondsBefore = _resumed.ElapsedSeconds;
-        }
+        _checkpoints = new RunCheckpoints(RunDirectory(), settings.CheckpointEvery, Resume, OpenCheckpoint);
+        var checkpointPath = _checkpoints.Path;
 
         var device = DeviceChoice.Resolve(settings.Device);
         using var loaded = ImageDatasets.Load(settings.Dataset, settings.TrainLimit, settings.TestLimit, m => progress?.Report(ProgressUpdate.Detail(m)));
@@ -101,7 +97,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
         using var features = Features(data);
         var (trainInputs, testInputs) = features is null ? (data.TrainInputs, data.TestInputs) : (features.TrainInputs, features.TestInputs);
-        var seed = settings.Seed ?? _resumed?.InitSeed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var seed = settings.Seed ?? Resumed?.InitSeed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         _initSeed = seed;
         using var split = settings.Audit ? AuditSplit.Create(trainInputs, data.TrainTargets, (int)(seed & 0x7fffffff)) : null;
         var train = (Inputs: split?.TrainInputs ?? trainInputs, Targets: split?.TrainTargets ?? data.TrainTargets);
@@ -144,13 +140,9 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
 
         Say($"diffpriv train {settings.DatasetId}{(settings.Smoke ? " (smoke run)" : "")}: {n} train / {data.TestInputs.shape[0]} test examples, run folder {runDir}");
-        if (_resumed is { } from)
+        if (_checkpoints.ResumeLine(settings.Epochs, settings.Seed is not null) is { } resumeLine)
         {
-            Say($"--resume: continuing after epoch {from.CompletedEpochs} of {settings.Epochs} (step {from.Steps}) from {checkpointPath}{(settings.Seed is null ? "; the noise from here on is fresh (secure), the plan is the run's" : "")}");
-        }
-        else if (Resume)
-        {
-            Say($"--resume: the run stopped before its first checkpoint; it starts again from the beginning with its settings");
+            Say(resumeLine);
         }
 
         if (!TrainResume.Resumable(settings, out var notResumable) || (Parallel && ResumeFiles))
@@ -159,7 +151,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         }
         else if (WritesResumeFiles)
         {
-            Say($"checkpoints: {checkpointPath} after every {(settings.CheckpointEvery == 1 ? "epoch" : $"{settings.CheckpointEvery} epochs")} and the last (resume with: diffpriv train {settings.DatasetId} --resume {runDir})");
+            Say(_checkpoints.CheckpointLine($"train {settings.DatasetId}"));
         }
 
         if (split is not null)
@@ -239,7 +231,8 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
 
     private void Warn(string line) => progress?.Report(ProgressUpdate.Warning(line));
 
-    private string RunDirectory() => RunFolder.Resolve(settings.OutDir, settings.DatasetId);
+    // Resolved once: without --out, a second call would see the folder the first one named exist and name the next one.
+    private string RunDirectory() => _runDirectory ??= RunFolder.Resolve(settings.OutDir, settings.DatasetId);
 
     private optim.Optimizer CreateOptimizer(nn.Module<Tensor, Tensor> model) => settings.Optimizer switch
     {
@@ -297,7 +290,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"DP-SGD: σ = {sigma.ToString("G6", CultureInfo.InvariantCulture)}{(settings.NoiseMultiplier is null ? $" (calibrated for ε ≤ {PrivacyStatement.Format(settings.TargetEpsilon!.Value)})" : "")}, " +
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : settings.AdaptiveClipping ? $"adaptive clipping (quantile {settings.ClipQuantile.ToString("G3", CultureInfo.InvariantCulture)}, η = 0.2, released at C = {PrivacyStatement.Format(AdaptiveReleaseClip(settings))}) from " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} (expected batch {settings.BatchSize}), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
-        Restore(s => engine.LoadCheckpoint(s, training), sigma);
+        _checkpoints!.Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var history = new List<EpochMetrics>();
         var loopClock = Stopwatch.StartNew();
         var result = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, epochs, totalSteps, data, clock, history, () =>
@@ -380,15 +373,15 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     {
         var meter = new CrossEntropyMeter(model);
         using var average = settings.EmaDecay is { } decay ? new ParameterAverage(model, decay) : null;
-        if (_resumed?.Average is { } saved)
+        if (Resumed?.Average is { } saved)
         {
             average?.Restore(saved);
         }
 
         _loopStart = DateTime.UtcNow;
-        var (firstEpoch, step) = _resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
-        _examplesProcessed = _resumed?.ExamplesProcessed ?? 0;
-        history.AddRange(_resumed?.History ?? []);
+        var (firstEpoch, step) = Resumed is { } from ? (from.CompletedEpochs + 1, from.Steps) : (1, 0L);
+        _examplesProcessed = Resumed?.ExamplesProcessed ?? 0;
+        history.AddRange(Resumed?.History ?? []);
         double? epsSoFar = history.Count > 0 ? history[^1].Epsilon : null;
         for (var epoch = firstEpoch; epoch <= epochs; epoch++)
         {
@@ -415,10 +408,11 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             var metrics = new EpochMetrics(epoch, step, Mean(meter.LossSum, meter.Seen), Mean(meter.Correct, meter.Seen), testAccuracy, upper, lower, (clock.Elapsed - epochStart).TotalSeconds);
             history.Add(metrics);
             Say(EpochLine(metrics));
-            if (WritesResumeFiles && TrainResume.Resumable(settings, out _) && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
+            if (WritesResumeFiles && TrainResume.Resumable(settings, out _) && _checkpoints!.Due(epoch, epochs))
             {
-                new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed, Average = average?.State() }
-                    .Write(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), saveEngine, OpenCheckpoint);
+                _checkpoints.Write(
+                    new TrainCheckpoint(epoch, step, _initSeed, dp.Query.NoiseMultiplier, Seconds(clock), [.. history]) { ExamplesProcessed = _examplesProcessed, Average = average?.State() },
+                    saveEngine);
             }
         }
 
@@ -433,24 +427,10 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
     }
 
     /// <summary>Wall time of the run, over all its attempts.</summary>
-    private double Seconds(Stopwatch clock) => _secondsBefore + clock.Elapsed.TotalSeconds;
+    private double Seconds(Stopwatch clock) => (_checkpoints?.SecondsBefore ?? 0) + clock.Elapsed.TotalSeconds;
 
-    /// <summary>With <see cref="Resume"/> and a checkpoint: restores it into the training (same plan, same σ).</summary>
-    private void Restore(Action<Stream> loadEngine, double sigma)
-    {
-        if (_resumed is not { } from)
-        {
-            return;
-        }
-
-        if (from.NoiseMultiplier != sigma)
-        {
-            throw new InvalidOperationException(
-                $"--resume: this run's σ is {from.NoiseMultiplier:R} but the settings give σ = {sigma:R} now; the checkpoint was not resumed.");
-        }
-
-        TrainCheckpoint.Read(Path.Combine(RunDirectory(), TrainResume.CheckpointFile), loadEngine);
-    }
+    /// <summary>The checkpoint the run resumes from, or null.</summary>
+    private TrainCheckpoint? Resumed => _checkpoints?.Resumed;
 
     /// <summary>
     /// DP-FTRL (Kairouz et al. 2021): fixed batches of B over a fresh shuffle per pass, per-example clipping, the tree query
@@ -482,7 +462,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
             $"{(settings.AutomaticClipping ? "automatic clipping g·C/(‖g‖ + 0.01), " : settings.PerLayerClipping ? "per-layer clipping at C/√L, " : "")}C = {PrivacyStatement.Format(settings.MaxGradNorm)}, " +
             $"fixed batches of {settings.BatchSize} over a fresh shuffle per pass (no sampling), {RunAccounting.Describe(schedule)}, δ = {PrivacyStatement.Delta(settings.Delta)}");
 
-        Restore(s => engine.LoadCheckpoint(s, training), sigma);
+        _checkpoints!.Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var history = new List<EpochMetrics>();
         var loopSteps = PrivateLoop(model, optimizer, training.Optimizer, training.Loader, (int)schedule.Epochs, schedule.TotalSteps, data, clock, history,
             () => (engine.GetEpsilon(settings.Delta), null), s => engine.SaveCheckpoint(s, training));
@@ -550,7 +530,7 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
         {
             long step = 0;
             var firstEpoch = 1;
-            if (_resumed is { } from)
+            if (Resumed is { } from)
             {
                 TrainCheckpoint.Read(checkpointPath, LoadState);
                 (firstEpoch, step) = (from.CompletedEpochs + 1, from.Steps);
@@ -588,9 +568,9 @@ public sealed class TrainRunner(TrainSettings settings, IProgress<ProgressUpdate
                 var metrics = new EpochMetrics(epoch, step, Mean(lossSum, seen), Mean(correct, seen), Evaluate(model, data), null, null, (clock.Elapsed - epochStart).TotalSeconds);
                 history.Add(metrics);
                 Say(EpochLine(metrics));
-                if (WritesResumeFiles && (epoch % settings.CheckpointEvery == 0 || epoch == settings.Epochs))
+                if (WritesResumeFiles && _checkpoints!.Due(epoch, settings.Epochs))
                 {
-                    new TrainCheckpoint(epoch, step, _initSeed, 0, Seconds(clock), [.. history]).Write(checkpointPath, SaveState, OpenCheckpoint);
+                    _checkpoints.Write(new TrainCheckpoint(epoch, step, _initSeed, 0, Seconds(clock), [.. history]), SaveState);
                 }
             }
 
