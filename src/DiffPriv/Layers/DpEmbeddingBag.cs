@@ -101,7 +101,9 @@ public sealed class DpEmbeddingBag : nn.Module<Tensor, Tensor>
         CheckInput(input);
         var weight = Weight;
         var (b, l) = (input.shape[0], input.shape[1]);
-        var rows = weight.index_select(0, input.flatten().to(ScalarType.Int64)).reshape(b, l, EmbeddingDim);
+        // The [B, L, E] rows are freed as soon as the bag is reduced (the reductions' backward keeps no copy of them),
+        // rather than at the end of the caller's dispose scope: they are the largest tensor of the forward.
+        using var rows = weight.index_select(0, input.flatten().to(ScalarType.Int64)).reshape(b, l, EmbeddingDim);
         if (PaddingIndex is null)
         {
             // Every position counts: the sum, or the mean over L (an empty bag, L = 0, gives zeros either way).
@@ -109,7 +111,8 @@ public sealed class DpEmbeddingBag : nn.Module<Tensor, Tensor>
         }
 
         var (mask, count) = MaskAndCount(input, weight.dtype);
-        var sum = rows.mul(mask.unsqueeze(-1)).sum(1);
+        using var masked = rows.mul(mask.unsqueeze(-1));
+        var sum = masked.sum(1);
         return Mode == EmbeddingBagMode.Sum ? sum : sum.div(count.unsqueeze(-1));
     }
 

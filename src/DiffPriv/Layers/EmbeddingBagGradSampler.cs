@@ -14,6 +14,9 @@ namespace DiffPriv.Layers;
 /// </summary>
 internal sealed class EmbeddingBagGradSampler : IGradSampler
 {
+    // Pairs (example, id) per block of the clipped sum: 4096 rows of E values at a time.
+    private const long PairsPerBlock = 4096;
+
     public MicrobatchGrouping MicrobatchGrouping => MicrobatchGrouping.InSampler;
 
     public ILayerGradSample Compute(GradSampleContext context)
@@ -71,11 +74,21 @@ internal sealed class EmbeddingBagGradSampler : IGradSampler
         var squared = g.square().sum(1).mul_(squaredWeights);
         var sample = new CompositeLayerGradSample();
         sample.Add("weight", squared, c =>
-            torch.zeros(vocabulary, g.shape[1], dtype: g.dtype, device: g.device).index_add_(
-                0,
-                pairs.remainder(vocabulary),
-                g.mul(c.reshape(b, 1)).index_select(0, example).mul_(weights.unsqueeze(1)),
-                1.0));
+        {
+            // Row v of the sum gets c_i·w_iv·g_i for each pair (i, v), added in blocks of pairs so that the [pairs, E]
+            // rows never exist whole (they can be as large as B·L·E).
+            var scaled = g.mul(c.reshape(b, 1));
+            var rows = pairs.remainder(vocabulary);
+            var sum = torch.zeros(vocabulary, g.shape[1], dtype: g.dtype, device: g.device);
+            for (long start = 0, n = pairs.shape[0]; start < n; start += PairsPerBlock)
+            {
+                using var block = torch.NewDisposeScope();
+                var length = Math.Min(PairsPerBlock, n - start);
+                sum.index_add_(0, rows.narrow(0, start, length), scaled.index_select(0, example.narrow(0, start, length)).mul_(weights.narrow(0, start, length).unsqueeze(1)), 1.0);
+            }
+
+            return sum;
+        });
         return sample;
     }
 }

@@ -64,6 +64,41 @@ public sealed class DpEmbeddingBagTests
         }
     }
 
+    /// <summary>
+    /// The touched-rows path (every position of a bag shares its output gradient) on more (example, id) pairs than one
+    /// block of its clipped sum holds: norms and clipped sum equal the dense per-example gradients' (Materialize), with
+    /// ids repeated within bags and a clip that binds for some examples only.
+    /// </summary>
+    [Theory]
+    [InlineData(EmbeddingBagMode.Mean)]
+    [InlineData(EmbeddingBagMode.Sum)]
+    public void TheTouchedRowsOverSeveralBlocksEqualTheDensePerExampleGradients(EmbeddingBagMode mode)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var generator = new Generator(5);
+        const long B = 48, L = 150, V = 3000;
+        var ids = torch.randint(0, V, [B, L], generator: generator, dtype: ScalarType.Int64);
+        ids.narrow(1, 100, 50).copy_(ids.narrow(1, 0, 50)); // a third of each bag repeats its first ids
+        DiffPriv.PerSample.ClippedSumResult Run(DiffPriv.PerSample.GradSampleMethod method, double clip)
+        {
+            var model = DiffPriv.Tests.Training.TrainingFixtures.Initialise(nn.Sequential(("bag", new DpEmbeddingBag(V, 4, mode)), ("head", nn.Linear(4, 2))), 8);
+            using var hooks = new DiffPriv.PerSample.GradSampleHooks(model, DiffPriv.PerSample.GradSamplerRegistry.Default, new DiffPriv.PerSample.GradSampleOptions { Method = method });
+            using var step = hooks.BeginStep();
+            var loss = nn.functional.cross_entropy(model.call(ids), torch.arange(B, dtype: ScalarType.Int64).remainder(2), reduction: nn.Reduction.None);
+            return hooks.ClipAndSum(loss, clip);
+        }
+
+        // The clip: the median dense per-example norm, so that it binds for about half of the examples.
+        var median = Run(DiffPriv.PerSample.GradSampleMethod.Materialize, double.PositiveInfinity).PerExampleNorms.median().item<double>();
+        var (touched, dense) = (Run(DiffPriv.PerSample.GradSampleMethod.Auto, median), Run(DiffPriv.PerSample.GradSampleMethod.Materialize, median));
+        var factors = touched.ClipFactors!;
+        Assert.True(factors.lt(1).any().item<bool>() && factors.eq(1).any().item<bool>(), "the clip must bind for some examples and not others");
+        Assert.True(touched.PerExampleNorms.allclose(dense.PerExampleNorms, rtol: 1e-5, atol: 1e-7));
+        var sum = touched.Gradients["bag.weight"];
+        Assert.True(sum.allclose(dense.Gradients["bag.weight"], rtol: 1e-4, atol: 1e-6), $"max difference {sum.sub(dense.Gradients["bag.weight"]).abs().max().item<float>():E2}");
+        Assert.True(sum.abs().sum().item<float>() > 0);
+    }
+
     [Fact]
     public void NegativePaddingIndexCountsFromTheEndAndItsRowStartsAtZero()
     {
