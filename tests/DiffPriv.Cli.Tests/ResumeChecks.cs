@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DiffPriv.Accounting;
 using DiffPriv.Experiments.Training;
+using DiffPriv.TestSupport;
 
 namespace DiffPriv.Cli.Tests;
 
@@ -66,7 +67,7 @@ internal sealed class FailingCheckpoints(string runDir, int good = 1)
         }
 
         LastGood = File.ReadAllBytes(Checkpoint);
-        return new FullDiskStream(File.Create(path));
+        return new FailingStream(File.Create(path), failAfter: 1000, "No space left on device");
     }
 
     /// <summary>The run stopped with a message naming the file, and the last good checkpoint is as it was.</summary>

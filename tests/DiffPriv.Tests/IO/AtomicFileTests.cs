@@ -1,4 +1,5 @@
 using DiffPriv.IO;
+using DiffPriv.TestSupport;
 
 namespace DiffPriv.Tests.IO;
 
@@ -39,50 +40,5 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Contains("no file was written", Assert.Throws<IOException>(() =>
             AtomicFile.Write(fresh, s => s.Write(new byte[10]), open: _ => throw new UnauthorizedAccessException(failure))).Message);
         Assert.False(File.Exists(fresh));
-    }
-
-    /// <summary>A file stream that fails like a full or read-only disk once <c>failAfter</c> bytes were written.</summary>
-    internal sealed class FailingStream(Stream inner, long failAfter, string failure) : Stream
-    {
-        private long _written;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _written;
-
-        public override long Position { get => _written; set => throw new NotSupportedException(); }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (_written + count > failAfter)
-            {
-                throw new IOException(failure);
-            }
-
-            inner.Write(buffer, offset, count);
-            _written += count;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

@@ -1,7 +1,13 @@
-namespace DiffPriv.Cli.Tests;
+namespace DiffPriv.TestSupport;
 
-/// <summary>A file stream that fails as a full disk does once 1000 bytes were written (the checkpoint writers' test seam).</summary>
-internal sealed class FullDiskStream(Stream inner) : Stream
+/// <summary>
+/// A write-only stream that fails as a full or read-only disk does once <paramref name="failAfter"/> bytes were written
+/// (the seam of <c>AtomicFile</c> and the checkpoint writers). Shared by the test projects (linked into each).
+/// </summary>
+/// <param name="inner">The stream written until the failure.</param>
+/// <param name="failAfter">Bytes accepted before the failure.</param>
+/// <param name="failure">The message of the <see cref="IOException"/> thrown.</param>
+internal sealed class FailingStream(Stream inner, long failAfter, string failure) : Stream
 {
     private long _written;
 
@@ -25,9 +31,9 @@ internal sealed class FullDiskStream(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        if (_written + count > 1000)
+        if (_written + count > failAfter)
         {
-            throw new IOException("No space left on device");
+            throw new IOException(failure);
         }
 
         inner.Write(buffer, offset, count);
