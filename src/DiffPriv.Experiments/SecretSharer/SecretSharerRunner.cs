@@ -168,7 +168,7 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             Say($"--resume: the settings, data subsets and canaries are the run's (from {Path.Combine(runDir, TrainResume.SettingsFile)}); finished phases are loaded, not trained again");
         }
 
-        Say(checkpoints.CheckpointLine(Command) + $"; the non-private model's: {Path.Combine(runDir, NonPrivateResumeFile)}");
+        Say(checkpoints.CheckpointLine(Command) + (settings.PrivateOnly ? "" : $"; the non-private model's: {Path.Combine(runDir, NonPrivateResumeFile)}"));
 
         var length = settings.SequenceLength + 1; // start token + up to T characters + end token → T + 1 positions
         var trainEncoded = withCanaries.Select(Encode).ToList();
