@@ -55,7 +55,15 @@ internal static class CliProcess
             var clock = Stopwatch.StartNew();
             while (!File.Exists(file))
             {
-                Assert.False(process.HasExited, $"the run ended before {file} was written: {output}");
+                if (process.HasExited)
+                {
+                    // The message only when failing, and under the lock: the output handlers append on other threads.
+                    lock (output)
+                    {
+                        Assert.Fail($"the run ended before {file} was written: {output}");
+                    }
+                }
+
                 Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"no {file} after two minutes");
                 Thread.Sleep(2);
             }

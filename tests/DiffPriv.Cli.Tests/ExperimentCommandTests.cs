@@ -36,7 +36,7 @@ public sealed class ExperimentDataFactAttribute : FactAttribute
     }
 }
 
-public sealed class ExperimentCommandTests(TinySecretSharerRun tiny) : IClassFixture<TinySecretSharerRun>, IDisposable
+public sealed partial class ExperimentCommandTests(TinySecretSharerRun tiny) : IClassFixture<TinySecretSharerRun>, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-experiment-").FullName;
 

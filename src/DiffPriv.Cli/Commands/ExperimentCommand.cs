@@ -173,9 +173,33 @@ internal static class ExperimentCommand
             command.Options.Add(option);
         }
 
+        var resume = new ResumeOptions();
+        resume.AddTo(command);
         command.SetAction(result =>
         {
+            var asJson = result.GetValue(json);
+            if (resume.Folder(result, json) is { } resumeDir)
+            {
+                SecretSharerExperimentResult resumed;
+                try
+                {
+                    // The settings come from the folder; its refusals (a finished run, another command's, changed weights) exit 2.
+                    resumed = SecretSharerRunner.Resume(resumeDir, new LineProgress(asJson ? stderr : stdout, stderr));
+                }
+                catch (ArgumentException refused)
+                {
+                    throw UsageException.From(refused);
+                }
+                catch (ModelProvenanceException problem)
+                {
+                    throw new UsageException($"--resume {resumeDir}: {problem.Message}");
+                }
+
+                return Finish(resumed, asJson);
+            }
+
             var s = result.GetValue(isQuick) ? SecretSharerSettings.Quick : SecretSharerSettings.Full;
+
             if (result.GetValue(epsilon) is { } e)
             {
                 s = s with { TargetEpsilon = e > 0 && double.IsFinite(e) ? e : throw new UsageException($"--epsilon must be a finite number > 0 (got {Format(e)})") };
@@ -248,20 +272,23 @@ internal static class ExperimentCommand
                 PrivateOnly = result.GetValue(privateOnly),
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir),
+                CheckpointEvery = resume.Every(result),
                 CommandLine = "./diffpriv " + string.Join(" ", result.Tokens.Select(t => t.Value)),
             };
-            var asJson = result.GetValue(json);
-            var log = asJson ? stderr : stdout;
-            var outcome = new SecretSharerRunner(s, new LineProgress(log, stderr)).Run();
-            SecretSharerReport.WriteSummary(outcome, log);
+            return Finish(new SecretSharerRunner(s, new LineProgress(asJson ? stderr : stdout, stderr)).Run(), asJson);
+        });
+        return command;
+
+        int Finish(SecretSharerExperimentResult outcome, bool asJson)
+        {
+            SecretSharerReport.WriteSummary(outcome, asJson ? stderr : stdout);
             if (asJson)
             {
                 stdout.WriteLine(SecretSharerReport.Json(outcome).ToJsonString());
             }
 
             return CliApp.ExitOk;
-        });
-        return command;
+        }
     }
 
     private static string Format(double value) => AccountingOptions.Format(value);

@@ -5,8 +5,8 @@ using DiffPriv.Experiments.Training;
 namespace DiffPriv.Cli.Commands;
 
 /// <summary>
-/// <c>--resume RUN_DIR</c> and <c>--checkpoint-every N</c>, the same on every <c>train</c> command that resumes after a
-/// kill (mnist, fashion-mnist, csv, text): one wording, one rule that <c>--resume</c> takes no other option but <c>--json</c>.
+/// <c>--resume RUN_DIR</c> and <c>--checkpoint-every N</c>, the same on every command that resumes after a kill (train
+/// mnist, fashion-mnist, csv, text; experiment secret-sharer): one wording, one rule that <c>--resume</c> takes no other option but <c>--json</c>.
 /// </summary>
 internal sealed class ResumeOptions
 {

@@ -419,6 +419,7 @@ public static class SecretSharerReport
 
         files.Add(SecretSharerRunner.PrivateCheckpointFile);
         files.Add("command.txt");
+        files.Add($"settings.json, resume.bin{(np is null ? "" : $", {SecretSharerRunner.NonPrivateResumeFile}")} (what `--resume` continued from after a kill; settings.json holds the seed that decides the canaries)");
         b.AppendLine(Inv, $"Files: {string.Join(", ", files)}. Each model file has a provenance sidecar (`<file>{ModelProvenance.SidecarSuffix}`:");
         b.AppendLine("the data it was trained on, public or not, its architecture, seed and SHA-256).");
         return b.ToString();

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using DiffPriv.Accounting;
 using DiffPriv.Auditing.SecretSharer;
 using DiffPriv.Datasets.Text;
 using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
+using DiffPriv.IO;
 using DiffPriv.Models;
 using DiffPriv.Validation;
 using TorchSharp;
@@ -32,6 +34,25 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
     /// <summary>The private model's checkpoint in the run folder (with a sidecar naming the private data it saw).</summary>
     public const string PrivateCheckpointFile = "private-checkpoint.bin";
 
+    /// <summary>The command of these runs, as their settings file names it.</summary>
+    internal const string Command = "experiment secret-sharer";
+
+    /// <summary>
+    /// The non-private model's checkpoint while it trains (model, Adam state, torch's global generator, counters, the
+    /// epochs' metrics), rewritten atomically after every <see cref="SecretSharerSettings.CheckpointEvery"/>-th epoch and
+    /// the last: a resumed run continues from it, or, when it holds the last epoch, only scores the model again.
+    /// </summary>
+    internal const string NonPrivateResumeFile = "non-private-resume.bin";
+
+    /// <summary>
+    /// Written when public pretraining ends, before <see cref="PretrainedModelFile"/>: its wall time and the state of
+    /// torch's global generator after it, so that a resumed run that loads the pretrained weights instead of training
+    /// them again draws the non-private model's shuffles as the uninterrupted run did.
+    /// </summary>
+    internal const string PretrainingStateFile = "pretraining-state.bin";
+
+    private const string NonPrivateMagic = "DiffPriv.SecretSharer.NonPrivateCheckpoint.v1";
+
     /// <summary>
     /// Checks the weights of <see cref="SecretSharerSettings.PretrainedModel"/> before anything is trained: the file and its
     /// provenance sidecar exist and agree, the weights saw public data only, and they fit the run's architecture.
@@ -48,13 +69,46 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
     /// <summary>Runs the experiment and writes its run folder (report, JSON, models).</summary>
     /// <returns>Everything the run measured.</returns>
     /// <exception cref="ModelProvenanceException">The <see cref="SecretSharerSettings.PretrainedModel"/> cannot start this run.</exception>
-    public SecretSharerExperimentResult Run()
+    public SecretSharerExperimentResult Run() => Run(resumeSeed: null);
+
+    /// <summary>
+    /// Resumes the run in <paramref name="runDir"/> after a kill (<c>diffpriv experiment secret-sharer --resume RUN_DIR</c>):
+    /// the settings and the seed of the data subsets, canaries and initial weights come from the folder's
+    /// <see cref="TrainResume.SettingsFile"/>, so the same canaries go into the same places. Public pretraining that
+    /// finished is loaded (its weights are checked against their provenance sidecar), a finished non-private model is
+    /// loaded and scored again, and an unfinished one continues from its last checkpoint; the private model continues
+    /// from its last checkpoint (model, optimizer state, ledger, counters, seeded generator), so no private step is taken
+    /// or charged twice. A seeded run ends as the uninterrupted one would; an unseeded one keeps its plan (steps, σ,
+    /// canaries) and draws fresh noise for the remaining private steps.
+    /// </summary>
+    /// <param name="runDir">The folder the run printed when it started.</param>
+    /// <param name="progress">Messages and step updates; may be null.</param>
+    /// <returns>Everything the run measured, over all the attempts.</returns>
+    /// <exception cref="ArgumentException">The folder is not a resumable secret-sharer run (none, finished, another command's,
+    /// or its <see cref="SecretSharerSettings.PretrainedModel"/> changed since it started); the message says which.</exception>
+    /// <exception cref="ModelProvenanceException">The <see cref="SecretSharerSettings.PretrainedModel"/> cannot start this run.</exception>
+    /// <exception cref="InvalidDataException">A checkpoint of the folder is damaged.</exception>
+    public static SecretSharerExperimentResult Resume(string runDir, IProgress<ProgressUpdate>? progress = null)
     {
+        var (saved, dir) = TrainResume.Load<SavedRun>(runDir, command => command == Command);
+        return new SecretSharerRunner(saved.Settings with { OutDir = dir }, progress).Run(saved.Seed);
+    }
+
+    /// <summary>What <see cref="TrainResume.SettingsFile"/> holds for a secret-sharer run.</summary>
+    /// <param name="Settings">The run's settings (<see cref="SecretSharerSettings.Seed"/> null unless the noise is seeded).</param>
+    /// <param name="Seed">The seed of the subsets, canaries and initial weights (<see cref="SecretSharerSettings.Seed"/>, or
+    /// drawn at random): it decides the canaries, so the file is as secret as the run's results.json.</param>
+    internal sealed record SavedRun(SecretSharerSettings Settings, long Seed);
+
+    private SecretSharerExperimentResult Run(long? resumeSeed)
+    {
+        var resume = resumeSeed is not null;
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.CheckpointEvery, 1, nameof(settings));
         var clock = Stopwatch.StartNew();
         // Weights to start from are checked first, so that a file that cannot be used fails before anything else.
         var loadedProvenance = CheckPretrained(settings);
         TorchRuntime.EnsureLoaded();
-        var seed = settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var seed = resumeSeed ?? settings.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         var dataSeed = (int)(seed & 0x7fffffff);
         torch.manual_seed(seed);
 
@@ -84,6 +138,22 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
 
         var runDir = RunDirectory();
         Directory.CreateDirectory(runDir);
+        if (!resume)
+        {
+            // Full paths, so that the run resumes from any folder; the SHA-256 of --pretrained, so that it resumes from the
+            // same weights (the corpora are pinned by their SHA-256 on every load).
+            var pretrainedPath = settings.PretrainedModel is { } p ? Path.GetFullPath(p) : null;
+            TrainResume.StartNew(
+                Command,
+                new SavedRun(settings with { OutDir = runDir, PretrainedModel = pretrainedPath }, seed),
+                runDir,
+                [pretrainedPath],
+                settings.CommandLine,
+                NonPrivateResumeFile,
+                PretrainingStateFile);
+        }
+
+        var checkpoints = new RunCheckpoints(runDir, settings.CheckpointEvery, resume, open: null);
         Say(
             $"diffpriv experiment secret-sharer{(settings.IsQuick ? " --quick" : "")}: {corpus.Name}, {train.Count} training sequences + " +
             $"{plan.TotalInsertions} canary insertions ({plan.Canaries.Count} canaries × r ∈ {{{string.Join(", ", settings.Repetitions)}}}), " +
@@ -92,6 +162,13 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         {
             Say($"note: --seed {settings.Seed} seeds the noise too: reproducible, for experiments only (not secret).");
         }
+
+        if (resume)
+        {
+            Say($"--resume: the settings, data subsets and canaries are the run's (from {Path.Combine(runDir, TrainResume.SettingsFile)}); finished phases are loaded, not trained again");
+        }
+
+        Say(checkpoints.CheckpointLine(Command) + (settings.PrivateOnly ? "" : $"; the non-private model's: {Path.Combine(runDir, NonPrivateResumeFile)}"));
 
         var length = settings.SequenceLength + 1; // start token + up to T characters + end token → T + 1 positions
         var trainEncoded = withCanaries.Select(Encode).ToList();
@@ -146,15 +223,29 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
                 Provenance = loadedProvenance,
             };
         }
+        else if (settings.PretrainingEpochs > 0 && resume && LoadPretraining(runDir) is { } done)
+        {
+            // Trained by an earlier attempt of this run on public data only: loading it instead of training again costs no privacy.
+            pretrained = done.Model;
+            var file = Path.Combine(runDir, PretrainedModelFile);
+            Say($"[pretraining] trained by an earlier attempt of this run: loaded from {file} (sha256 {done.Provenance.Sha256[..12]}…)");
+            pretraining = new PretrainingSummary(publicCorpus, publicSequences.Count, settings.PretrainingEpochs, done.Seconds, PooledNatsPerChar(TestScores(pretrained, testEncoded), testEncoded))
+            {
+                WeightsFile = file,
+                Provenance = done.Provenance,
+            };
+        }
         else if (settings.PretrainingEpochs > 0)
         {
             Say($"[pretraining] public text: {publicCorpus}, {publicSequences.Count} sequences (not private; no canaries)");
             pretrained = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
             var (publicInputs, publicTargets) = CharLmData.ToTensors(publicSequences.Select(Encode).ToList(), length, CharVocabulary.PadId);
-            var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs, LrSchedule.Constant);
+            var (ptSeconds, _, ptTest) = TrainNonPrivate("pretraining", pretrained, publicInputs, publicTargets, testEncoded, settings.PretrainingEpochs, LrSchedule.Constant, checkpoint: null);
             publicInputs.Dispose();
             publicTargets.Dispose();
             var file = Path.Combine(runDir, PretrainedModelFile);
+            // Before the weights, so that weights a resumed run finds complete (with their sidecar) always have it.
+            SavePretrainingState(runDir, ptSeconds);
             pretrained.save(file);
             var provenance = new ModelProvenance
             {
@@ -187,7 +278,8 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
                 nonPrivateModel.load_state_dict(pretrained.state_dict());
             }
 
-            var (npSeconds, npHistory, npTest) = TrainNonPrivate("non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs, settings.NonPrivateSchedule);
+            var (npSeconds, npHistory, npTest) = TrainNonPrivate(
+                "non-private", nonPrivateModel, inputs, targets, testEncoded, settings.NonPrivateEpochs, settings.NonPrivateSchedule, Path.Combine(runDir, NonPrivateResumeFile), resume);
             nonPrivate = Score("non-private", nonPrivateModel, npSeconds, npHistory, npTest);
             var file = Path.Combine(runDir, NonPrivateModelFile);
             nonPrivateModel.save(file);
@@ -216,7 +308,7 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             pretrained.Dispose();
         }
 
-        var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir, pretraining);
+        var (pSeconds, pHistory, pTest, accounting) = TrainPrivate(privateModel, inputs, targets, testEncoded, runDir, pretraining, checkpoints, seed);
         // The checkpoint holds the private model's weights: private data, however well protected, so never a public start.
         new ModelProvenance
         {
@@ -250,6 +342,67 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
     }
 
     private void Say(string line) => progress?.Report(ProgressUpdate.Message(line));
+
+    /// <summary>Writes <see cref="PretrainingStateFile"/> (atomically): the pretraining's wall time and torch's global generator.</summary>
+    private static void SavePretrainingState(string runDir, double seconds) =>
+        AtomicFile.Write(Path.Combine(runDir, PretrainingStateFile), stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(seconds);
+            WriteGenerator(writer);
+        });
+
+    /// <summary>
+    /// The public pretraining an earlier attempt of this run finished, or null when there is none to load: its weights
+    /// (checked against their provenance sidecar: complete, public data only, this architecture), its wall time, and
+    /// torch's global generator as it was after it (restored here).
+    /// </summary>
+    private (nn.Module<Tensor, Tensor> Model, double Seconds, ModelProvenance Provenance)? LoadPretraining(string runDir)
+    {
+        var file = Path.Combine(runDir, PretrainedModelFile);
+        var state = Path.Combine(runDir, PretrainingStateFile);
+        if (!File.Exists(state) || !File.Exists(file + ModelProvenance.SidecarSuffix))
+        {
+            return null;
+        }
+
+        ModelProvenance provenance;
+        try
+        {
+            provenance = ModelProvenance.ReadPublic(file, settings.Architecture);
+        }
+        catch (ModelProvenanceException e)
+        {
+            Say($"[pretraining] the weights of an earlier attempt cannot be used ({e.Message}); pretraining again");
+            return null;
+        }
+
+        var model = ModelZoo.CharLstmFused(_vocabulary.Size, settings.EmbeddingSize, settings.HiddenSize);
+        using (var reader = new BinaryReader(new MemoryStream(provenance.ReadWeights(file))))
+        {
+            model.load(reader);
+        }
+
+        using var stateReader = new BinaryReader(File.OpenRead(state));
+        var seconds = stateReader.ReadDouble();
+        ReadGenerator(stateReader);
+        return (model, seconds, provenance);
+    }
+
+    private static void WriteGenerator(BinaryWriter writer)
+    {
+        using var rng = torch.random.get_rng_state();
+        var bytes = rng.data<byte>().ToArray();
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static void ReadGenerator(BinaryReader reader)
+    {
+        var bytes = reader.ReadBytes(reader.ReadInt32());
+        using var rng = torch.tensor(bytes, dtype: ScalarType.Byte);
+        torch.random.set_rng_state(rng);
+    }
 
     private long[] Encode(string text) => _vocabulary.Encode(text, appendEnd: true);
 
@@ -290,8 +443,11 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
 
     // Ordinary training (shuffled mini-batches, mean loss): the non-private model, and public pretraining ("pretraining",
     // at a constant rate: a pretrained model decayed to convergence was a worse start for private fine-tuning).
+    // With a checkpoint file: written (atomically) after every CheckpointEvery-th epoch and the last, and continued from
+    // when resuming (model, Adam state, torch's global generator that draws the shuffles, step, the epochs' metrics).
     private (double Seconds, List<(int, double, double)> History, double[] TestScores) TrainNonPrivate(
-        string name, nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, int epochs, LrSchedule schedule)
+        string name, nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, int epochs, LrSchedule schedule,
+        string? checkpoint, bool resume = false)
     {
         var clock = Stopwatch.StartNew();
         var n = inputs.shape[0];
@@ -299,12 +455,26 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         var perEpoch = (n + b - 1) / b;
         var total = perEpoch * epochs;
         using var optimizer = optim.Adam(model.parameters(), settings.NonPrivateLearningRate);
+        var state = (TorchSharp.Modules.OptimizerHelper)optimizer;
         Say($"[{name}] NOT PRIVATE: Adam lr {Fmt(settings.NonPrivateLearningRate)} ({LrSchedules.Describe(schedule)}), shuffled batches of {b}, {epochs} epochs = {total} steps");
         var progress = new StepReporter(Say, name, total);
         var history = new List<(int, double, double)>();
         double[] testScores = [];
         long step = 0;
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        var first = 1;
+        double secondsBefore = 0;
+        if (resume && checkpoint is not null && File.Exists(checkpoint))
+        {
+            (first, step, secondsBefore) = ReadNonPrivateCheckpoint(checkpoint, model, state, history);
+            Say($"[{name}] --resume: continuing after epoch {first - 1} of {epochs} (step {step}) from {checkpoint}");
+            if (first > epochs)
+            {
+                // Finished by an earlier attempt: the final model's test scores, as its last epoch computed them.
+                testScores = TestScores(model, testEncoded);
+            }
+        }
+
+        for (var epoch = first; epoch <= epochs; epoch++)
         {
             model.train();
             double lossSum = 0;
@@ -331,13 +501,69 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             var testNats = PooledNatsPerChar(testScores, testEncoded);
             history.Add((epoch, lossSum / batches, testNats));
             Say($"[{name}] epoch {epoch}/{epochs}: train loss {Fmt4(lossSum / batches)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), {clock.Elapsed.TotalSeconds:F0} s");
+            if (checkpoint is not null && (epoch % settings.CheckpointEvery == 0 || epoch == epochs))
+            {
+                WriteNonPrivateCheckpoint(checkpoint, epoch, step, secondsBefore + clock.Elapsed.TotalSeconds, history, model, state);
+            }
         }
 
-        return (clock.Elapsed.TotalSeconds, history, testScores);
+        return (secondsBefore + clock.Elapsed.TotalSeconds, history, testScores);
+    }
+
+    private static void WriteNonPrivateCheckpoint(
+        string path, int epoch, long step, double seconds, List<(int Epoch, double Loss, double TestNats)> history, nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer) =>
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(NonPrivateMagic);
+            writer.Write(epoch);
+            writer.Write(step);
+            writer.Write(seconds);
+            writer.Write(history.Count);
+            foreach (var (e, loss, nats) in history)
+            {
+                writer.Write(e);
+                writer.Write(loss);
+                writer.Write(nats);
+            }
+
+            model.save(writer);
+            optimizer.save_state_dict(writer);
+            WriteGenerator(writer);
+        });
+
+    /// <summary>Restores a checkpoint of <see cref="WriteNonPrivateCheckpoint"/>; returns the next epoch, the step and the seconds so far.</summary>
+    private static (int Next, long Step, double Seconds) ReadNonPrivateCheckpoint(
+        string path, nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer, List<(int, double, double)> history)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+        try
+        {
+            if (reader.ReadString() != NonPrivateMagic)
+            {
+                throw new InvalidDataException($"{path} is not a checkpoint of the secret-sharer's non-private model ({NonPrivateMagic}).");
+            }
+
+            var (epoch, step, seconds, count) = (reader.ReadInt32(), reader.ReadInt64(), reader.ReadDouble(), reader.ReadInt32());
+            for (var i = 0; i < count; i++)
+            {
+                history.Add((reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble()));
+            }
+
+            model.load(reader);
+            optimizer.load_state_dict(reader);
+            ReadGenerator(reader);
+            return (epoch + 1, step, seconds);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"The checkpoint {path} is truncated or damaged.", e);
+        }
     }
 
     private (double Seconds, List<(int, double, double)> History, double[] TestScores, PrivateRunAccounting Accounting) TrainPrivate(
-        nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir, PretrainingSummary? pretraining)
+        nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyList<long[]> testEncoded, string runDir, PretrainingSummary? pretraining,
+        RunCheckpoints checkpoints, long seed)
     {
         var clock = Stopwatch.StartNew();
         var n = inputs.shape[0];
@@ -378,10 +604,20 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             return losses;
         }
 
-        var history = new List<(int, double, double)>();
-        double[] testScores = [];
-        long step = 0;
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        // Resuming: the same σ (the same plan), then the model, optimizer state, ledger, counters and seeded generator of the
+        // last checkpoint, so that no private step is taken or charged twice; the finished epochs' metrics come from its header.
+        checkpoints.Restore(s => engine.LoadCheckpoint(s, training), sigma);
+        if (checkpoints.ResumeLine(epochs, settings.Seed is not null) is { } resumeLine)
+        {
+            Say("[private] " + resumeLine);
+        }
+
+        var (first, step) = checkpoints.Start;
+        List<(int, double, double)> history = checkpoints.Resumed is { } resumed
+            ? resumed.History.Zip(resumed.TestNatsPerChar ?? []).Select(p => (p.First.Epoch, p.First.TrainLoss, p.Second)).ToList()
+            : [];
+        double[] testScores = first > epochs ? TestScores(model, testEncoded) : [];
+        for (var epoch = first; epoch <= epochs; epoch++)
         {
             model.train();
             lossSum = 0;
@@ -403,6 +639,16 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
             history.Add((epoch, batches > 0 ? lossSum / batches : double.NaN, testNats));
             var eps = engine.GetEpsilonInterval(settings.Delta).Upper;
             Say($"[private] epoch {epoch}/{epochs}: train loss {Fmt4(batches > 0 ? lossSum / batches : double.NaN)}, test {Fmt4(testNats / Math.Log(2))} bits/char (perplexity {Fmt4(Math.Exp(testNats))}), ε {eps.ToString("F3", CultureInfo.InvariantCulture)}, {clock.Elapsed.TotalSeconds:F0} s");
+            if (checkpoints.Due(epoch, epochs))
+            {
+                var seconds = checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds;
+                checkpoints.Write(
+                    new TrainCheckpoint(epoch, step, seed, sigma, seconds, [.. history.Select(h => new EpochMetrics(h.Item1, 0, h.Item2, double.NaN, double.NaN, null, null, 0))])
+                    {
+                        TestNatsPerChar = [.. history.Select(h => h.Item3)],
+                    },
+                    s => engine.SaveCheckpoint(s, training));
+            }
         }
 
         var (steps, final, rdp, estimates) = RunAccounting.Final(engine, training, step, settings.Delta);
@@ -425,7 +671,7 @@ public sealed class SecretSharerRunner(SecretSharerSettings settings, IProgress<
         }
 
         engine.SaveCheckpoint(Path.Combine(runDir, PrivateCheckpointFile), training);
-        return (clock.Elapsed.TotalSeconds, history, testScores, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
+        return (checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, history, testScores, new PrivateRunAccounting(sigma, q, steps, final.Upper, final.Lower, rdp.Epsilon, statement.ToString()));
     }
 
     private AcceptanceSummary Acceptance(LanguageModelScores nonPrivate, LanguageModelScores privateScores)

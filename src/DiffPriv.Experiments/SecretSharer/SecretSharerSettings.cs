@@ -142,6 +142,12 @@ public sealed record SecretSharerSettings
     /// <summary>Seeds model initialisation, canaries, references and (for experiments only) the noise; null: secure noise.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// Checkpoints to resume from after a kill (<c>--resume RUN_DIR</c>) at the end of every this many epochs of the
+    /// non-private and of the private model, and of their last (default 1: every epoch); ≥ 1.
+    /// </summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>Run folder (null: runs/secret-sharer-&lt;timestamp&gt;).</summary>
     public string? OutDir { get; init; }
 

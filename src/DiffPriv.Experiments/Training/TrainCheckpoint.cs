@@ -22,6 +22,9 @@ internal sealed record TrainCheckpoint(int CompletedEpochs, long Steps, long Ini
     /// <summary>Examples the private steps processed so far (the run's <c>examples_per_rank</c> on one process).</summary>
     public long ExamplesProcessed { get; init; }
 
+    /// <summary>Language models: each finished epoch's test loss in nats per predicted character (beside <see cref="History"/>); else null.</summary>
+    public IReadOnlyList<double>? TestNatsPerChar { get; init; }
+
     /// <summary>With <c>--ema</c>: the parameter average so far, one array per trainable parameter (float32); else null.</summary>
     public IReadOnlyList<float[]>? Average { get; init; }
 

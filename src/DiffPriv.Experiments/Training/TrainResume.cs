@@ -8,7 +8,8 @@ using DiffPriv.IO;
 namespace DiffPriv.Experiments.Training;
 
 /// <summary>
-/// The files that let <c>diffpriv train</c> (mnist, fashion-mnist, csv and text) resume after a kill: <see cref="SettingsFile"/>,
+/// The files that let <c>diffpriv train</c> (mnist, fashion-mnist, csv and text) and <c>diffpriv experiment secret-sharer</c>
+/// resume after a kill: <see cref="SettingsFile"/>,
 /// written when the run folder is made, holds the command, the run's settings and the SHA-256 of the files it reads, and
 /// <see cref="CheckpointFile"/>, rewritten atomically at the end of every <see cref="TrainSettings.CheckpointEvery"/>-th
 /// epoch, holds the model, the optimizer state, the privacy ledger, the seeded generator, the step and epoch counters and
