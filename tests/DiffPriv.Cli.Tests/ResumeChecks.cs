@@ -8,7 +8,7 @@ namespace DiffPriv.Cli.Tests;
 /// <summary>What every resume test checks: a stopped run kept its last good checkpoint, a resumed run is the uninterrupted one.</summary>
 internal static class ResumeChecks
 {
-    /// <summary>The files and the <c>--json</c> line (but the wall time and the folder) of the two runs are the same.</summary>
+    /// <summary>The files and the <c>--json</c> line (but the wall times, at any depth, and the folder) of the two runs are the same.</summary>
     public static void AssertSameRun(string straightDir, string straightStdout, string resumedDir, string resumedStdout, params string[] files)
     {
         foreach (var file in files)
@@ -16,19 +16,43 @@ internal static class ResumeChecks
             Assert.Equal(File.ReadAllBytes(Path.Combine(straightDir, file)), File.ReadAllBytes(Path.Combine(resumedDir, file)));
         }
 
-        var a = JsonNode.Parse(straightStdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        var b = JsonNode.Parse(resumedStdout.TrimEnd().Split('\n')[^1])!.AsObject();
-        foreach (var (key, value) in a.Where(p => p.Key is not ("wall_seconds" or "run_dir")))
+        var a = WithoutWallTimes(JsonNode.Parse(straightStdout.TrimEnd().Split('\n')[^1])!).AsObject();
+        var b = WithoutWallTimes(JsonNode.Parse(resumedStdout.TrimEnd().Split('\n')[^1])!).AsObject();
+        foreach (var (key, value) in a.Where(p => p.Key is not "run_dir"))
         {
             Assert.Equal(value?.ToJsonString(), b[key]?.ToJsonString());
         }
     }
 
-    /// <summary>The final checkpoint's engine part (model, optimizer state, ledger, counters, generator): resume.bin after its header.</summary>
-    public static byte[] EngineState(string runDir)
+    private static JsonNode WithoutWallTimes(JsonNode node)
+    {
+        if (node is JsonObject o)
+        {
+            o.Remove("wall_seconds");
+            foreach (var (_, child) in o)
+            {
+                if (child is not null)
+                {
+                    WithoutWallTimes(child);
+                }
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            foreach (var child in array.OfType<JsonNode>())
+            {
+                WithoutWallTimes(child);
+            }
+        }
+
+        return node;
+    }
+
+    /// <summary>The final checkpoint's engine part (model, optimizer state, ledger, counters, generator): the checkpoint file after its header.</summary>
+    public static byte[] EngineState(string runDir, string file = TrainResume.CheckpointFile)
     {
         byte[]? rest = null;
-        TrainCheckpoint.Read(Path.Combine(runDir, TrainResume.CheckpointFile), s =>
+        TrainCheckpoint.Read(Path.Combine(runDir, file), s =>
         {
             using var copy = new MemoryStream();
             s.CopyTo(copy);
@@ -38,9 +62,9 @@ internal static class ResumeChecks
     }
 
     /// <summary>The privacy ledger of the run's last checkpoint.</summary>
-    public static PrivacyLedger Ledger(string runDir)
+    public static PrivacyLedger Ledger(string runDir, string file = TrainResume.CheckpointFile)
     {
-        using var engine = new MemoryStream(EngineState(runDir));
+        using var engine = new MemoryStream(EngineState(runDir, file));
         using var reader = new BinaryReader(engine);
         _ = reader.ReadString(); // the engine checkpoint's format
         return PrivacyLedger.FromJson(reader.ReadString());

@@ -30,7 +30,7 @@ public sealed class MovieLensFactAttribute : FactAttribute
 }
 
 /// <summary><c>diffpriv experiment user-level</c>: its JSON names the privacy unit of every setting; bad input exits 2.</summary>
-public sealed class UserLevelExperimentCommandTests : IDisposable
+public sealed partial class UserLevelExperimentCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("diffpriv-cli-user-level-").FullName;
 

@@ -41,23 +41,43 @@ internal static class ExperimentCommand
             "MovieLens rating prediction with the user as the privacy unit: non-private, user-level DP-SGD (ε per user) and example-level DP-SGD " +
             "(ε per rating, with its group-privacy bound per user); report test RMSE and ε per unit.");
         o.AddTo(command);
+        var resume = new ResumeOptions();
+        resume.AddTo(command);
 
         command.SetAction(result =>
         {
-            var s = result.GetValue(o.Quick) ? quick : full;
-            s = s with
-            {
-                TargetEpsilon = o.ReadEpsilon(result) ?? s.TargetEpsilon,
-                Delta = o.ReadDelta(result) ?? s.Delta,
-                Modes = o.ReadModes(result) ?? s.Modes,
-                Seed = result.GetValue(o.Seed) ?? s.Seed,
-                SeededNoise = result.GetValue(o.SeededNoise),
-                OutDir = result.GetValue(o.OutDir),
-                CommandLine = ExperimentOptions<RatingTrainingMode>.CommandLine(result),
-            };
             var asJson = result.GetValue(o.Json);
             var log = asJson ? stderr : stdout;
-            var outcome = UserLevelExperiment.Run(s, new LineProgress(log, stderr));
+            UserLevelResult outcome;
+            if (resume.Folder(result, o.Json) is { } resumeDir)
+            {
+                try
+                {
+                    // The settings come from the folder; its refusals (a finished run, another command's) exit 2.
+                    outcome = UserLevelExperiment.Resume(resumeDir, new LineProgress(log, stderr));
+                }
+                catch (ArgumentException refused)
+                {
+                    throw UsageException.From(refused);
+                }
+            }
+            else
+            {
+                var s = result.GetValue(o.Quick) ? quick : full;
+                s = s with
+                {
+                    TargetEpsilon = o.ReadEpsilon(result) ?? s.TargetEpsilon,
+                    Delta = o.ReadDelta(result) ?? s.Delta,
+                    Modes = o.ReadModes(result) ?? s.Modes,
+                    Seed = result.GetValue(o.Seed) ?? s.Seed,
+                    SeededNoise = result.GetValue(o.SeededNoise),
+                    OutDir = result.GetValue(o.OutDir),
+                    CheckpointEvery = resume.Every(result),
+                    CommandLine = ExperimentOptions<RatingTrainingMode>.CommandLine(result),
+                };
+                outcome = UserLevelExperiment.Run(s, new LineProgress(log, stderr));
+            }
+
             var inv = System.Globalization.CultureInfo.InvariantCulture;
             foreach (var o in outcome.Outcomes)
             {
@@ -68,7 +88,7 @@ internal static class ExperimentCommand
                 {
                     log.WriteLine(
                         $"{"",-14} {b.User} ({b.Examples} ratings): group bound ε = {Format(b.ClassicEpsilon)} with δ = 10^{b.ClassicLog10Delta.ToString("F1", inv)}; " +
-                        $"RDP bound ε = {UserLevelReport.FormatEpsilon(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(s.Delta)}");
+                        $"RDP bound ε = {UserLevelReport.FormatEpsilon(b.AccountantEpsilon)} at δ = {PrivacyStatement.Delta(outcome.Settings.Delta)}");
                 }
             }
 

@@ -1,7 +1,8 @@
 namespace DiffPriv.Experiments.Training;
 
 /// <summary>
-/// The checkpoints of one <c>diffpriv train</c> run (<see cref="TrainResume.CheckpointFile"/> in its folder), for every
+/// The checkpoints of one <c>diffpriv train</c> run (<see cref="TrainResume.CheckpointFile"/> in its folder, or a file of
+/// its own for each phase of an experiment that trains several models in turn), for every
 /// command that resumes: the one to resume from, read when the run starts, and the ones written at the end of every
 /// <c>every</c>-th epoch and of the last (<see cref="TrainCheckpoint.Write"/>: atomically, so a kill or a failed write
 /// leaves the previous one). One rule for when a checkpoint is due, how σ is checked on resume and what the run says.
@@ -16,12 +17,13 @@ internal sealed class RunCheckpoints
     /// <param name="every">A checkpoint at the end of every this many epochs (and of the last), ≥ 1.</param>
     /// <param name="resume">Whether the run resumes (its settings came from the folder).</param>
     /// <param name="open">Test seam: opens the temporary checkpoint file for writing (default: a file stream).</param>
+    /// <param name="file">The checkpoint's file name in the run folder (default <see cref="TrainResume.CheckpointFile"/>).</param>
     /// <exception cref="InvalidDataException">The checkpoint is truncated or is not a runner checkpoint.</exception>
-    public RunCheckpoints(string runDir, int every, bool resume, Func<string, Stream>? open)
+    public RunCheckpoints(string runDir, int every, bool resume, Func<string, Stream>? open, string file = TrainResume.CheckpointFile)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(every, 1);
         (RunDir, _every, _open) = (runDir, every, open);
-        Path = System.IO.Path.Combine(runDir, TrainResume.CheckpointFile);
+        Path = System.IO.Path.Combine(runDir, file);
         Resuming = resume;
         Resumed = resume && File.Exists(Path) ? TrainCheckpoint.Read(Path, null) : null;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffPriv.Accounting;
 using DiffPriv.Data;
 using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.Training;
 using DiffPriv.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -65,25 +66,40 @@ internal static class RatingTrainer
     /// <summary>
     /// User-level DP-SGD: users are Poisson-sampled, each sampled user's ratings make one record (the gradient of their mean
     /// squared error, the user's vector solved from the same ratings), clipped to C as a whole; σ is calibrated for ε per
-    /// user over the planned steps.
+    /// user over the planned steps. With <paramref name="checkpoints"/>, the run is checkpointed and resumes (see
+    /// <see cref="TrainPrivately"/>).
     /// </summary>
     public static Run TrainUserLevel(
-        RatingModel model, RatingData data, RatingHyperparameters h, double ridge, double targetEpsilon, double delta, long seed, bool seededNoise, string label, IProgress<ProgressUpdate>? progress)
+        RatingModel model, RatingData data, RatingHyperparameters h, double ridge, double targetEpsilon, double delta, long seed, bool seededNoise, string label, IProgress<ProgressUpdate>? progress,
+        RunCheckpoints? checkpoints = null)
     {
         var options = Options(h, seededNoise ? seed : null) with { PrivacyUnits = data.Units };
-        return TrainPrivately(model, data, h, options, targetEpsilon, delta, label, progress, (optimizer, batch, meter) => UserLevelStep(optimizer, model, batch, ridge, data.Users, meter));
+        return TrainPrivately(
+            model, data, h, options, targetEpsilon, delta, label, progress, (optimizer, batch, meter) => UserLevelStep(optimizer, model, batch, ridge, data.Users, meter), checkpoints, seed);
     }
 
     /// <summary>
     /// Example-level DP-SGD on a model with trained user embeddings: ratings are Poisson-sampled and every rating's gradient
-    /// is clipped on its own; σ is calibrated for ε per rating.
+    /// is clipped on its own; σ is calibrated for ε per rating. With <paramref name="checkpoints"/>, the run is checkpointed
+    /// and resumes (see <see cref="TrainPrivately"/>).
     /// </summary>
     public static Run TrainExampleLevel(
-        RatingModel model, RatingData data, RatingHyperparameters h, double targetEpsilon, double delta, long seed, bool seededNoise, string label, IProgress<ProgressUpdate>? progress)
+        RatingModel model, RatingData data, RatingHyperparameters h, double targetEpsilon, double delta, long seed, bool seededNoise, string label, IProgress<ProgressUpdate>? progress,
+        RunCheckpoints? checkpoints = null)
     {
         var options = Options(h, seededNoise ? seed : null);
-        return TrainPrivately(model, data, h, options, targetEpsilon, delta, label, progress, (optimizer, batch, meter) =>
-            optimizer.Step(batch, (x, r) => meter.Add(model.PredictWithUserEmbeddings(x.select(1, 0), x.select(1, 1)).sub(r).square())));
+        return TrainPrivately(
+            model,
+            data,
+            h,
+            options,
+            targetEpsilon,
+            delta,
+            label,
+            progress,
+            (optimizer, batch, meter) => optimizer.Step(batch, (x, r) => meter.Add(model.PredictWithUserEmbeddings(x.select(1, 0), x.select(1, 1)).sub(r).square())),
+            checkpoints,
+            seed);
     }
 
     /// <summary>The DP-SGD options of a setting (C, B, physical batch; seeded noise for experiments only).</summary>
@@ -110,6 +126,12 @@ internal static class RatingTrainer
         });
     }
 
+    /// <summary>
+    /// The loop of both private settings. With <paramref name="checkpoints"/>, the model, optimizer state, ledger, loader
+    /// counters and seeded generator are written at the end of every due epoch, and a resumed run restores them (after
+    /// checking that σ is the run's), so no private step is taken or charged twice. The privacy units themselves are data,
+    /// rebuilt from the seeded split; the user vectors are solved from the restored model at every step.
+    /// </summary>
     private static Run TrainPrivately(
         RatingModel model,
         RatingData data,
@@ -119,7 +141,9 @@ internal static class RatingTrainer
         double delta,
         string label,
         IProgress<ProgressUpdate>? progress,
-        Action<DpOptimizer, LogicalBatch, LossMeter> step)
+        Action<DpOptimizer, LogicalBatch, LossMeter> step,
+        RunCheckpoints? checkpoints,
+        long seed)
     {
         var clock = Stopwatch.StartNew();
         var engine = new PrivacyEngine(AccountantKind.Pld);
@@ -133,10 +157,17 @@ internal static class RatingTrainer
             $"per {unit} at δ = {PrivacyStatement.Delta(delta)}), C = {Format(h.MaxGradNorm)} per {unit}, q = {q.ToString("G5", CultureInfo.InvariantCulture)} " +
             $"(expected {h.BatchSize} {unit}s of {training.Loader.UnitCount}), {RunAccounting.Describe(schedule)}, AdamW lr {Format(h.LearningRate)} (weight decay {Format(h.WeightDecay)})");
         var meter = new LossMeter();
-        long steps = 0;
-        double? epsSoFar = null;
         var planned = (int)schedule.Epochs;
-        for (var epoch = 1; epoch <= planned; epoch++)
+        checkpoints?.Restore(s => engine.LoadCheckpoint(s, training), sigma);
+        if (checkpoints?.ResumeLine(planned, options.Seed is not null) is { } resumeLine)
+        {
+            Say(progress, $"[{label}] {resumeLine}");
+        }
+
+        var (first, steps) = checkpoints?.Start ?? (1, 0L);
+        List<EpochMetrics> history = [.. checkpoints?.Resumed?.History ?? []];
+        double? epsSoFar = steps > 0 ? engine.GetEpsilon(delta) : null;
+        for (var epoch = first; epoch <= planned; epoch++)
         {
             meter.Reset();
             foreach (var batch in training.Loader)
@@ -151,6 +182,13 @@ internal static class RatingTrainer
             }
 
             epsSoFar = engine.GetEpsilon(delta);
+            history.Add(new EpochMetrics(epoch, steps, meter.Count > 0 ? meter.Sum / meter.Count : double.NaN, double.NaN, double.NaN, epsSoFar, null, clock.Elapsed.TotalSeconds));
+            if (checkpoints is not null && checkpoints.Due(epoch, planned))
+            {
+                checkpoints.Write(
+                    new TrainCheckpoint(epoch, steps, seed, sigma, checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, [.. history]),
+                    s => engine.SaveCheckpoint(s, training));
+            }
         }
 
         var (_, pld, _, _) = RunAccounting.Final(engine, training, steps, delta);

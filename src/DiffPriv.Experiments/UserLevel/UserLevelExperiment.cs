@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using DiffPriv.Datasets.Ratings;
 using DiffPriv.Experiments.Reports;
+using DiffPriv.Experiments.Training;
+using DiffPriv.IO;
 using TorchSharp;
 
 namespace DiffPriv.Experiments.UserLevel;
@@ -20,7 +23,8 @@ namespace DiffPriv.Experiments.UserLevel;
 /// user's vector is computed by (and for) that user alone. Example-level DP-SGD cannot do that (one rating would change the
 /// gradient of every other rating of its user through the solved vector, breaking the per-rating sensitivity C), so it
 /// trains user embeddings, noised and released like the rest, and is tested the same way as the others.</para>
-/// <para>The run folder holds <c>report.md</c>, <c>results.json</c> and <c>command.txt</c>.</para>
+/// <para>The run folder holds <c>report.md</c>, <c>results.json</c> and <c>command.txt</c>, and the files that let a killed
+/// run resume (<see cref="Resume"/>): <c>settings.json</c>, each private setting's checkpoint and each finished setting's done record.</para>
 /// </remarks>
 public static class UserLevelExperiment
 {
@@ -30,16 +34,49 @@ public static class UserLevelExperiment
     /// <returns>What ran and what it measured.</returns>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     /// <exception cref="Datasets.DataFetchException">MovieLens is missing and cannot be fetched.</exception>
-    public static UserLevelResult Run(UserLevelSettings settings, IProgress<ProgressUpdate>? progress = null)
+    public static UserLevelResult Run(UserLevelSettings settings, IProgress<ProgressUpdate>? progress = null) => Run(settings, progress, resume: false);
+
+    /// <summary>
+    /// Resumes the run in <paramref name="runDir"/> after a kill (<c>diffpriv experiment user-level --resume RUN_DIR</c>):
+    /// the settings come from the folder's <see cref="TrainResume.SettingsFile"/>, so the split, the user subset and the
+    /// initial weights are the run's. A finished setting is not trained again (its done record, <c>SETTING-done.json</c>,
+    /// holds what it measured); a private setting in progress continues from its last checkpoint
+    /// (<c>SETTING-resume.bin</c>: model, optimizer state, ledger, loader counters, seeded generator), so no private step is
+    /// taken or charged twice; the non-private setting, seeded and cheap, is trained again from the start when it had not
+    /// finished. A run with <see cref="UserLevelSettings.SeededNoise"/> ends as the uninterrupted one would; another keeps
+    /// its plan (σ, steps) and draws fresh noise.
+    /// </summary>
+    /// <param name="runDir">The folder the run printed when it started.</param>
+    /// <param name="progress">Messages and step updates; may be null.</param>
+    /// <returns>What ran and what it measured, over all the attempts.</returns>
+    /// <exception cref="ArgumentException">The folder is not a resumable user-level run (none, finished, another command's); the message says which.</exception>
+    /// <exception cref="InvalidDataException">A checkpoint or done record of the folder is damaged.</exception>
+    /// <exception cref="Datasets.DataFetchException">MovieLens is missing and cannot be fetched.</exception>
+    public static UserLevelResult Resume(string runDir, IProgress<ProgressUpdate>? progress = null)
+    {
+        var (saved, dir) = TrainResume.Load<UserLevelSettings>(runDir, command => command == Command);
+        return Run(saved with { OutDir = dir }, progress, resume: true);
+    }
+
+    /// <summary>The command of user-level runs, as settings files name it.</summary>
+    internal const string Command = "experiment user-level";
+
+    /// <summary>The checkpoint file of a private setting in progress.</summary>
+    internal static string CheckpointFile(RatingTrainingMode mode) => $"{mode.Name()}-resume.bin";
+
+    /// <summary>The done record of a finished setting: its <see cref="UserLevelOutcome"/> as JSON.</summary>
+    internal static string DoneFile(RatingTrainingMode mode) => $"{mode.Name()}-done.json";
+
+    private static UserLevelResult Run(UserLevelSettings settings, IProgress<ProgressUpdate>? progress, bool resume)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var ratings = MovieLensRatings.Load(settings.DataDir, log: m => progress?.Report(ProgressUpdate.Detail(m)));
-        return Run(settings, ratings, "MovieLens ratings (R package dslabs, data set movielens)", progress);
+        return Run(settings, ratings, "MovieLens ratings (R package dslabs, data set movielens)", progress, resume);
     }
 
     /// <summary>The experiment on given ratings (tests use synthetic ones).</summary>
-    internal static UserLevelResult Run(UserLevelSettings settings, IReadOnlyList<MovieRating> ratings, string source, IProgress<ProgressUpdate>? progress)
+    internal static UserLevelResult Run(UserLevelSettings settings, IReadOnlyList<MovieRating> ratings, string source, IProgress<ProgressUpdate>? progress, bool resume = false)
     {
         settings.Validate();
         TorchRuntime.EnsureLoaded();
@@ -51,7 +88,7 @@ public static class UserLevelExperiment
         torch.set_num_threads(1);
         try
         {
-            return RunOnOneThread(settings, ratings, source, progress);
+            return RunOnOneThread(settings, ratings, source, progress, resume);
         }
         finally
         {
@@ -59,11 +96,21 @@ public static class UserLevelExperiment
         }
     }
 
-    private static UserLevelResult RunOnOneThread(UserLevelSettings settings, IReadOnlyList<MovieRating> ratings, string source, IProgress<ProgressUpdate>? progress)
+    private static UserLevelResult RunOnOneThread(UserLevelSettings settings, IReadOnlyList<MovieRating> ratings, string source, IProgress<ProgressUpdate>? progress, bool resume)
     {
         var clock = Stopwatch.StartNew();
         var runDir = RunFolder.Resolve(settings.OutDir, "user-level");
-        Directory.CreateDirectory(runDir);
+        if (!resume)
+        {
+            TrainResume.StartNew(
+                Command,
+                settings with { OutDir = runDir },
+                runDir,
+                [],
+                settings.CommandLine,
+                [.. RatingTrainingModes.All.SelectMany(m => new[] { CheckpointFile(m), DoneFile(m) })]);
+        }
+
         var inv = CultureInfo.InvariantCulture;
         using var data = RatingData.Split(ratings, settings.HoldOut, settings.Seed, settings.Users);
         Say(progress, $"[user-level] {source}: {data.Users} users, {data.Movies} movies, {data.TrainCount} training / {data.TestCount} test ratings " +
@@ -73,6 +120,15 @@ public static class UserLevelExperiment
         {
             Warn(progress, $"δ = {PrivacyStatement.Delta(settings.Delta)} is not below 1/U = {PrivacyStatement.Format(1.0 / data.Users)}: use δ ≪ 1/U.");
         }
+
+        if (resume)
+        {
+            Say(progress, $"--resume: the settings, split and user subset are the run's (from {Path.Combine(runDir, TrainResume.SettingsFile)}); finished settings are not trained again");
+        }
+
+        Say(progress, $"checkpoints: each private setting's SETTING-resume.bin in {runDir} after every " +
+            $"{(settings.CheckpointEvery == 1 ? "epoch" : $"{settings.CheckpointEvery} epochs")} and its last, a SETTING-done.json when it finishes " +
+            $"(resume with: diffpriv {Command} --resume {runDir})");
 
         double ownRatingsRmse;
         using (var zero = new RatingModel(data.Movies, null, settings.Dimension, settings.Seed))
@@ -85,16 +141,25 @@ public static class UserLevelExperiment
         var outcomes = new List<UserLevelOutcome>();
         foreach (var mode in settings.Modes)
         {
+            var name = mode.Name();
+            var donePath = Path.Combine(runDir, DoneFile(mode));
+            if (resume && ReadDone(donePath) is { } done)
+            {
+                outcomes.Add(done);
+                Say(progress, $"[{name}] --resume: finished in an earlier attempt (test RMSE {done.TestRmse.ToString("F4", inv)}, {done.Steps} steps; from {donePath}); not trained again");
+                continue;
+            }
+
             var started = Stopwatch.StartNew();
             var h = settings.For(mode);
             using var model = new RatingModel(data.Movies, mode == RatingTrainingMode.ExampleLevel ? data.Users : null, settings.Dimension, settings.Seed);
-            var name = mode.Name();
+            var checkpoints = mode.IsPrivate() ? new RunCheckpoints(runDir, settings.CheckpointEvery, resume, open: null, CheckpointFile(mode)) : null;
             var run = mode switch
             {
                 RatingTrainingMode.NonPrivate => RatingTrainer.TrainNonPrivate(model, data, h, settings.Ridge, settings.Seed, name, progress),
                 RatingTrainingMode.UserLevel => RatingTrainer.TrainUserLevel(
-                    model, data, h, settings.Ridge, settings.TargetEpsilon, settings.Delta, settings.Seed, settings.SeededNoise, name, progress),
-                _ => RatingTrainer.TrainExampleLevel(model, data, h, settings.TargetEpsilon, settings.Delta, settings.Seed, settings.SeededNoise, name, progress),
+                    model, data, h, settings.Ridge, settings.TargetEpsilon, settings.Delta, settings.Seed, settings.SeededNoise, name, progress, checkpoints),
+                _ => RatingTrainer.TrainExampleLevel(model, data, h, settings.TargetEpsilon, settings.Delta, settings.Seed, settings.SeededNoise, name, progress, checkpoints),
             };
             var rmse = data.TestRmse(model, settings.Ridge);
             IReadOnlyList<GroupPrivacyBound> bounds = mode == RatingTrainingMode.ExampleLevel
@@ -104,8 +169,10 @@ public static class UserLevelExperiment
                     GroupPrivacy.For("largest user", data.MaxTrainRatings, run.Epsilon, settings.Delta, run.SamplingProbability!.Value, run.NoiseMultiplier!.Value, run.Steps),
                 ]
                 : [];
-            var outcome = new UserLevelOutcome(mode, rmse, run.Epsilon, mode.PrivacyUnit(), run.NoiseMultiplier, run.SamplingProbability, run.Steps, bounds, started.Elapsed.TotalSeconds);
+            var outcome = new UserLevelOutcome(
+                mode, rmse, run.Epsilon, mode.PrivacyUnit(), run.NoiseMultiplier, run.SamplingProbability, run.Steps, bounds, (checkpoints?.SecondsBefore ?? 0) + started.Elapsed.TotalSeconds);
             outcomes.Add(outcome);
+            AtomicFile.Write(donePath, stream => JsonSerializer.Serialize(stream, outcome, TrainResume.Json));
             Say(progress, $"[{name}] test RMSE {rmse.ToString("F4", inv)}, privacy unit: {outcome.PrivacyUnit}, " +
                 $"ε = {(mode.IsPrivate() ? PrivacyStatement.Format(run.Epsilon) : "∞")}{(mode.IsPrivate() ? $" per {outcome.PrivacyUnit}" : "")}, " +
                 $"{outcome.WallSeconds.ToString("F0", inv)} s");
@@ -120,6 +187,25 @@ public static class UserLevelExperiment
             settings, data.Users, data.Movies, data.TrainCount, data.TestCount, data.MedianTrainRatings, data.MaxTrainRatings, ownRatingsRmse, outcomes, clock.Elapsed.TotalSeconds, runDir);
         UserLevelReport.Write(result);
         return result;
+    }
+
+    /// <summary>The done record at <paramref name="path"/>, or null when the setting had not finished.</summary>
+    private static UserLevelOutcome? ReadDone(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<UserLevelOutcome>(File.ReadAllText(path), TrainResume.Json)
+                ?? throw new InvalidDataException($"{path} holds no result.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The done record {path} is damaged.", e);
+        }
     }
 
     private static void Say(IProgress<ProgressUpdate>? progress, string line) => progress?.Report(ProgressUpdate.Message(line));
