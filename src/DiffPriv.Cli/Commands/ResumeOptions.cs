@@ -6,21 +6,21 @@ namespace DiffPriv.Cli.Commands;
 
 /// <summary>
 /// <c>--resume RUN_DIR</c> and <c>--checkpoint-every N</c>, the same on every command that resumes after a kill (train
-/// mnist, fashion-mnist, csv, text; experiment secret-sharer): one wording, one rule that <c>--resume</c> takes no other option but <c>--json</c>.
+/// mnist, fashion-mnist, csv, text; experiment secret-sharer, user-level): one wording, one rule that <c>--resume</c> takes no other option but <c>--json</c>.
 /// </summary>
 internal sealed class ResumeOptions
 {
     public Option<string?> Resume { get; } = new("--resume")
     {
         Description = "Resume the run in RUN_DIR after a kill: its settings come from RUN_DIR/settings.json and training continues from its last " +
-            "checkpoint (resume.bin). Give no other option (--json alone may be added). A seeded run resumes into exactly the uninterrupted run; " +
+            "checkpoint (resume.bin; experiment user-level: one per setting). Give no other option (--json alone may be added). A seeded run resumes into exactly the uninterrupted run; " +
             "an unseeded one keeps its plan (steps, σ) and draws fresh noise. A finished run, or the run of another command, exits 2 with a message.",
         HelpName = "RUN_DIR",
     };
 
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every")
     {
-        Description = "Write the checkpoint to resume from (resume.bin in the run folder, atomically: temporary file, flush, rename) at the end of " +
+        Description = "Write the checkpoint to resume from (resume.bin in the run folder, or one per setting, atomically: temporary file, flush, rename) at the end of " +
             "every N epochs and of the last one (default 1: every epoch).",
         HelpName = "N",
     };
