@@ -153,7 +153,9 @@ public static class UserLevelExperiment
             var started = Stopwatch.StartNew();
             var h = settings.For(mode);
             using var model = new RatingModel(data.Movies, mode == RatingTrainingMode.ExampleLevel ? data.Users : null, settings.Dimension, settings.Seed);
-            var checkpoints = mode.IsPrivate() ? new RunCheckpoints(runDir, settings.CheckpointEvery, resume, open: null, CheckpointFile(mode)) : null;
+            // A setting resumes from its checkpoint; one without (not started, or killed before its first) starts from the beginning.
+            var resumable = resume && File.Exists(Path.Combine(runDir, CheckpointFile(mode)));
+            var checkpoints = mode.IsPrivate() ? new RunCheckpoints(runDir, settings.CheckpointEvery, resumable, open: null, CheckpointFile(mode)) : null;
             var run = mode switch
             {
                 RatingTrainingMode.NonPrivate => RatingTrainer.TrainNonPrivate(model, data, h, settings.Ridge, settings.Seed, name, progress),
