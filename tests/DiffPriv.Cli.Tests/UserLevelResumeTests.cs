@@ -85,20 +85,23 @@ public sealed partial class UserLevelExperimentCommandTests
         Assert.True(result["epsilon"]!.GetValue<double>() <= 4 * (1 + 1e-9));
     }
 
-    [Fact]
-    public void UserLevelResumeTakesNoOtherOptionAndRefusesAnotherCommandsFolder()
+    /// <summary>Also for text-classification, whose resume is tested in process (its smallest CLI run needs IMDB and a pretraining).</summary>
+    [Theory]
+    [InlineData("user-level")]
+    [InlineData("text-classification")]
+    public void AnExperimentsResumeTakesNoOtherOptionAndRefusesAnotherCommandsFolder(string experiment)
     {
-        var (code, _, stderr) = CliRunner.Run("experiment", "user-level", "--resume", _dir, "--seed", "1");
+        var (code, _, stderr) = CliRunner.Run("experiment", experiment, "--resume", _dir, "--seed", "1");
         Assert.Equal(2, code);
         Assert.Contains("--seed cannot be given with it (only --json)", stderr, StringComparison.Ordinal);
 
         var text = Path.Combine(_dir, "text-run");
         TrainResume.Save(TrainResume.TextCommand, new { Seed = 1 }, text, []);
-        (code, _, stderr) = CliRunner.Run("experiment", "user-level", "--resume", text);
+        (code, _, stderr) = CliRunner.Run("experiment", experiment, "--resume", text);
         Assert.Equal(2, code);
         Assert.Contains($"resume it with diffpriv train text --resume {text}", stderr, StringComparison.Ordinal);
 
-        (code, _, stderr) = CliRunner.Run("experiment", "user-level", "--checkpoint-every", "0", "--out", Path.Combine(_dir, "never"));
+        (code, _, stderr) = CliRunner.Run("experiment", experiment, "--checkpoint-every", "0", "--out", Path.Combine(_dir, "never"));
         Assert.Equal(2, code);
         Assert.Contains("--checkpoint-every must be ≥ 1", stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir, "never")));

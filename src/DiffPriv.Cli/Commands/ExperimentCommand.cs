@@ -51,15 +51,8 @@ internal static class ExperimentCommand
             UserLevelResult outcome;
             if (resume.Folder(result, o.Json) is { } resumeDir)
             {
-                try
-                {
-                    // The settings come from the folder; its refusals (a finished run, another command's) exit 2.
-                    outcome = UserLevelExperiment.Resume(resumeDir, new LineProgress(log, stderr));
-                }
-                catch (ArgumentException refused)
-                {
-                    throw UsageException.From(refused);
-                }
+                // The settings come from the folder.
+                outcome = ResumeOptions.Refusing(() => UserLevelExperiment.Resume(resumeDir, new LineProgress(log, stderr)));
             }
             else
             {
@@ -121,23 +114,36 @@ internal static class ExperimentCommand
             "IMDB sentiment with a small transformer pretrained on public English: non-private fine-tuning, and DP-SGD from scratch, " +
             "fine-tuning all weights, and fine-tuning LoRA adapters; report accuracy, ε and trainable parameters.");
         o.AddTo(command);
+        var resume = new ResumeOptions();
+        resume.AddTo(command);
 
         command.SetAction(result =>
         {
-            var s = result.GetValue(o.Quick) ? quick : full;
-            s = s with
-            {
-                TargetEpsilon = o.ReadEpsilon(result) ?? s.TargetEpsilon,
-                Delta = o.ReadDelta(result) ?? s.Delta,
-                Modes = o.ReadModes(result) ?? s.Modes,
-                Seed = result.GetValue(o.Seed) ?? s.Seed,
-                SeededNoise = result.GetValue(o.SeededNoise),
-                OutDir = result.GetValue(o.OutDir),
-                CommandLine = ExperimentOptions<TextTrainingMode>.CommandLine(result),
-            };
             var asJson = result.GetValue(o.Json);
             var log = asJson ? stderr : stdout;
-            var outcome = TextClassificationExperiment.Run(s, new LineProgress(log, stderr));
+            TextClassificationResult outcome;
+            if (resume.Folder(result, o.Json) is { } resumeDir)
+            {
+                // The settings come from the folder.
+                outcome = ResumeOptions.Refusing(() => TextClassificationExperiment.Resume(resumeDir, new LineProgress(log, stderr)));
+            }
+            else
+            {
+                var s = result.GetValue(o.Quick) ? quick : full;
+                s = s with
+                {
+                    TargetEpsilon = o.ReadEpsilon(result) ?? s.TargetEpsilon,
+                    Delta = o.ReadDelta(result) ?? s.Delta,
+                    Modes = o.ReadModes(result) ?? s.Modes,
+                    Seed = result.GetValue(o.Seed) ?? s.Seed,
+                    SeededNoise = result.GetValue(o.SeededNoise),
+                    OutDir = result.GetValue(o.OutDir),
+                    CheckpointEvery = resume.Every(result),
+                    CommandLine = ExperimentOptions<TextTrainingMode>.CommandLine(result),
+                };
+                outcome = TextClassificationExperiment.Run(s, new LineProgress(log, stderr));
+            }
+
             foreach (var o in outcome.Outcomes)
             {
                 log.WriteLine(

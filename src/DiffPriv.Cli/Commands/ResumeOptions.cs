@@ -6,14 +6,14 @@ namespace DiffPriv.Cli.Commands;
 
 /// <summary>
 /// <c>--resume RUN_DIR</c> and <c>--checkpoint-every N</c>, the same on every command that resumes after a kill (train
-/// mnist, fashion-mnist, csv, text; experiment secret-sharer, user-level): one wording, one rule that <c>--resume</c> takes no other option but <c>--json</c>.
+/// mnist, fashion-mnist, csv, text; experiment secret-sharer, user-level, text-classification): one wording, one rule that <c>--resume</c> takes no other option but <c>--json</c>.
 /// </summary>
 internal sealed class ResumeOptions
 {
     public Option<string?> Resume { get; } = new("--resume")
     {
         Description = "Resume the run in RUN_DIR after a kill: its settings come from RUN_DIR/settings.json and training continues from its last " +
-            "checkpoint (resume.bin; experiment user-level: one per setting). Give no other option (--json alone may be added). A seeded run resumes into exactly the uninterrupted run; " +
+            "checkpoint (resume.bin; experiment user-level and text-classification: one per private setting). Give no other option (--json alone may be added). A seeded run resumes into exactly the uninterrupted run; " +
             "an unseeded one keeps its plan (steps, σ) and draws fresh noise. A finished run, or the run of another command, exits 2 with a message.",
         HelpName = "RUN_DIR",
     };
@@ -50,6 +50,19 @@ internal sealed class ResumeOptions
         }
 
         return dir;
+    }
+
+    /// <summary>Resumes a run through <paramref name="resume"/>; its refusals (<see cref="ArgumentException"/>: a finished run, another command's) are usage errors (exit 2).</summary>
+    public static T Refusing<T>(Func<T> resume)
+    {
+        try
+        {
+            return resume();
+        }
+        catch (ArgumentException refused)
+        {
+            throw UsageException.From(refused);
+        }
     }
 
     /// <summary>The checkpoint interval in epochs (default 1).</summary>

@@ -83,6 +83,9 @@ public sealed record TextClassificationSettings
     /// <summary>The command line, recorded in the run folder.</summary>
     public string CommandLine { get; init; } = "diffpriv experiment text-classification";
 
+    /// <summary>A checkpoint of each private setting at the end of every this many epochs and of its last, ≥ 1. Default 1.</summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>The hyperparameters of one setting.</summary>
     /// <param name="mode">A setting.</param>
     /// <returns>Its hyperparameters.</returns>
@@ -99,6 +102,11 @@ public sealed record TextClassificationSettings
     /// <exception cref="ArgumentException">A value is out of range (the message names it).</exception>
     public void Validate()
     {
+        if (CheckpointEvery < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "checkpoints come every N ≥ 1 epochs.");
+        }
+
         if (!(TargetEpsilon > 0 && double.IsFinite(TargetEpsilon)))
         {
             throw new ArgumentOutOfRangeException(nameof(TargetEpsilon), TargetEpsilon, "ε must be a finite number > 0.");

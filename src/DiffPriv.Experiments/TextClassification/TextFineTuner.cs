@@ -146,8 +146,8 @@ internal static class TextFineTuner
     /// <param name="curve">Called after every epoch for the curve's accuracy; may be null.</param>
     /// <param name="label">The name shown in progress lines.</param>
     /// <param name="progress">Progress; may be null.</param>
-    /// <param name="checkpoints">DP-SGD: write a checkpoint after the epochs it says and, resuming, continue from its
-    /// checkpoint (same σ, ledger, counters and generator); null: none.</param>
+    /// <param name="checkpoints">DP-SGD: write a checkpoint after the epochs it says (with the curve so far as its history)
+    /// and, resuming, continue from its checkpoint (same σ, ledger, counters, generator and curve); null: none.</param>
     public static FineTuneOutcome Train(
         TextTrainingMode mode,
         nn.Module<Tensor, Tensor> model,
@@ -237,6 +237,9 @@ internal static class TextFineTuner
             $"{RunAccounting.Describe(schedule)}, Adam lr {h.LearningRate.ToString("G4", inv)}");
         checkpoints?.Restore(s => engine.LoadCheckpoint(s, training), sigma);
         var (first, steps) = checkpoints?.Start ?? (1, 0L);
+        // The curve of the epochs before a resumed run's checkpoint is the checkpoint's history (their accuracy as TestAccuracy).
+        var history = new List<EpochMetrics>(checkpoints?.Resumed?.History ?? []);
+        points.AddRange(history.Select(m => new CurvePoint(m.Epoch, m.Epsilon ?? double.PositiveInfinity, m.TestAccuracy)));
         double? epsSoFar = null;
         var planned = (int)schedule.Epochs;
         var meter = new CrossEntropyMeter(model);
@@ -259,13 +262,17 @@ internal static class TextFineTuner
             epsSoFar = engine.GetEpsilon(delta);
             if (curve is not null)
             {
-                points.Add(new CurvePoint(epoch, epsSoFar.Value, curve(model)));
+                var point = new CurvePoint(epoch, epsSoFar.Value, curve(model));
+                points.Add(point);
+                history.Add(new EpochMetrics(
+                    epoch, steps, meter.Seen > 0 ? meter.LossSum / meter.Seen : double.NaN, meter.Seen > 0 ? meter.Correct / meter.Seen : double.NaN,
+                    point.Accuracy, point.Epsilon, null, (checkpoints?.SecondsBefore ?? 0) + clock.Elapsed.TotalSeconds));
             }
 
             if (checkpoints?.Due(epoch, planned) == true)
             {
                 checkpoints.Write(
-                    new TrainCheckpoint(epoch, steps, seed, sigma, checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, []),
+                    new TrainCheckpoint(epoch, steps, seed, sigma, checkpoints.SecondsBefore + clock.Elapsed.TotalSeconds, history),
                     s => engine.SaveCheckpoint(s, training));
             }
         }

@@ -181,6 +181,34 @@ public static class TrainResume
         return (settings ?? throw new ArgumentException($"--resume: {path} holds no settings", nameof(runDir)), dir);
     }
 
+    /// <summary>
+    /// The done record at <paramref name="path"/> (what a finished phase of an experiment measured, as JSON), or null when
+    /// the phase had not finished.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The record is damaged.</exception>
+    internal static T? ReadDone<T>(string path, JsonSerializerOptions? options = null)
+        where T : class
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), options ?? Json)
+                ?? throw new InvalidDataException($"{path} holds no result.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The done record {path} is damaged.", e);
+        }
+    }
+
+    /// <summary>Writes the done record of a finished phase to <paramref name="path"/>, atomically (see <see cref="ReadDone{T}"/>).</summary>
+    internal static void WriteDone<T>(string path, T done, JsonSerializerOptions? options = null) =>
+        AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, done, options ?? Json));
+
     private static string Sha256(string file)
     {
         using var stream = File.OpenRead(file);

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using DiffPriv.Datasets.Ratings;
 using DiffPriv.Experiments.Reports;
 using DiffPriv.Experiments.Training;
-using DiffPriv.IO;
 using TorchSharp;
 
 namespace DiffPriv.Experiments.UserLevel;
@@ -143,7 +141,7 @@ public static class UserLevelExperiment
         {
             var name = mode.Name();
             var donePath = Path.Combine(runDir, DoneFile(mode));
-            if (resume && ReadDone(donePath) is { } done)
+            if (resume && TrainResume.ReadDone<UserLevelOutcome>(donePath) is { } done)
             {
                 outcomes.Add(done);
                 Say(progress, $"[{name}] --resume: finished in an earlier attempt (test RMSE {done.TestRmse.ToString("F4", inv)}, {done.Steps} steps; from {donePath}); not trained again");
@@ -174,7 +172,7 @@ public static class UserLevelExperiment
             var outcome = new UserLevelOutcome(
                 mode, rmse, run.Epsilon, mode.PrivacyUnit(), run.NoiseMultiplier, run.SamplingProbability, run.Steps, bounds, (checkpoints?.SecondsBefore ?? 0) + started.Elapsed.TotalSeconds);
             outcomes.Add(outcome);
-            AtomicFile.Write(donePath, stream => JsonSerializer.Serialize(stream, outcome, TrainResume.Json));
+            TrainResume.WriteDone(donePath, outcome);
             Say(progress, $"[{name}] test RMSE {rmse.ToString("F4", inv)}, privacy unit: {outcome.PrivacyUnit}, " +
                 $"ε = {(mode.IsPrivate() ? PrivacyStatement.Format(run.Epsilon) : "∞")}{(mode.IsPrivate() ? $" per {outcome.PrivacyUnit}" : "")}, " +
                 $"{outcome.WallSeconds.ToString("F0", inv)} s");
@@ -189,25 +187,6 @@ public static class UserLevelExperiment
             settings, data.Users, data.Movies, data.TrainCount, data.TestCount, data.MedianTrainRatings, data.MaxTrainRatings, ownRatingsRmse, outcomes, clock.Elapsed.TotalSeconds, runDir);
         UserLevelReport.Write(result);
         return result;
-    }
-
-    /// <summary>The done record at <paramref name="path"/>, or null when the setting had not finished.</summary>
-    private static UserLevelOutcome? ReadDone(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<UserLevelOutcome>(File.ReadAllText(path), TrainResume.Json)
-                ?? throw new InvalidDataException($"{path} holds no result.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"The done record {path} is damaged.", e);
-        }
     }
 
     private static void Say(IProgress<ProgressUpdate>? progress, string line) => progress?.Report(ProgressUpdate.Message(line));

@@ -167,13 +167,4 @@ public sealed class PublicTextPretrainingTests : IDisposable
             Assert.Equal(tensor.data<float>().ToArray(), right[name].data<float>().ToArray());
         }
     }
-
-    private sealed class RecordingProgress : IProgress<ProgressUpdate>
-    {
-        public List<ProgressUpdate> Updates { get; } = [];
-
-        public int Steps => Updates.Count(u => u.Kind == ProgressKind.Step);
-
-        public void Report(ProgressUpdate value) => Updates.Add(value);
-    }
 }

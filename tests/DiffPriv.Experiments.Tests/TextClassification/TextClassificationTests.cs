@@ -5,6 +5,7 @@ using DiffPriv.Experiments.Models;
 using DiffPriv.Experiments.Pretraining;
 using DiffPriv.Experiments.Tests.Pretraining;
 using DiffPriv.Experiments.TextClassification;
+using DiffPriv.Experiments.Training;
 using DiffPriv.Models;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -139,6 +140,78 @@ public sealed class TextClassificationTests : IDisposable
         Assert.Equal(lora.TrainableParameters, rows[3]!["trainable_parameters"]!.GetValue<long>());
         Assert.All(rows, r => Assert.NotNull(r!["test_accuracy"]));
         Assert.All(rows, r => Assert.NotNull(r!["wall_seconds"]));
+    }
+
+    /// <summary>
+    /// A seeded run stopped by a failed checkpoint write in its private setting (as a kill would leave it: the non-private
+    /// setting's done record, the private one's checkpoint after epoch 1, no report) and resumed from its folder ends as the
+    /// uninterrupted run: the same accuracy, ε, steps and curve for every setting, and the same model, optimizer state and
+    /// ledger, byte for byte, in the private setting's last checkpoint. The non-private setting, trained in both first
+    /// attempts, shows that it is reproducible under the seed (which is why a resumed run may train it again).
+    /// </summary>
+    [BrownFact]
+    public void AKilledRunResumesIntoTheUninterruptedOne()
+    {
+        var vocabulary = PretrainedVocabulary();
+        var imdb = new ImdbSplit(Reviews(vocabulary, 300, seed: 1), Reviews(vocabulary, 100, seed: 2));
+        var settings = new TextClassificationSettings
+        {
+            TargetEpsilon = 3,
+            Delta = 1e-3,
+            MaxTokens = 24,
+            CurveReviews = 50,
+            Modes = [TextTrainingMode.NonPrivate, TextTrainingMode.DpLora],
+            NonPrivate = new TextHyperparameters { Epochs = 1, BatchSize = 32, LearningRate = 3e-3 },
+            DpLora = Private with { Epochs = 2 },
+            Pretraining = TinyPretraining,
+            SeededNoise = true,
+            CommandLine = "diffpriv experiment text-classification (test)",
+        };
+        PublicPretrainingResult Pretrain() => PublicTextPretraining.LoadOrTrain(TinyPretraining);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var whole = TextClassificationExperiment.Run(settings with { OutDir = Path.Combine(_dir, "whole") }, imdb, Pretrain, null);
+        _output.WriteLine($"uninterrupted run {clock.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", whole.Outcomes.Select(o => $"{o.Mode.Name()} {o.WallSeconds:F1} s")));
+
+        var killedDir = Path.Combine(_dir, "killed");
+        var loraWrites = 0;
+        var killed = Assert.Throws<IOException>(() => TextClassificationExperiment.Run(
+            settings with { OutDir = killedDir }, imdb, Pretrain, null, openCheckpoint: path =>
+                Path.GetFileName(path).StartsWith("dp-lora", StringComparison.Ordinal) && ++loraWrites == 2 ? throw new IOException("killed") : File.Create(path)));
+        Assert.Equal("killed", killed.InnerException?.Message);
+        Assert.False(File.Exists(Path.Combine(killedDir, "report.md")));
+        Assert.False(File.Exists(Path.Combine(killedDir, TextClassificationExperiment.DoneFile(TextTrainingMode.DpLora))));
+        Assert.Equal(1, TrainCheckpoint.Read(Path.Combine(killedDir, TextClassificationExperiment.CheckpointFile(TextTrainingMode.DpLora)), null).CompletedEpochs);
+
+        var progress = new RecordingProgress();
+        var resumed = TextClassificationExperiment.Run(TextClassificationExperiment.SettingsToResume(killedDir), imdb, Pretrain, progress, resume: true);
+        var said = string.Join("\n", progress.Messages);
+        _output.WriteLine(said);
+        Assert.Contains("[non-private] --resume: finished in an earlier attempt", said, StringComparison.Ordinal);
+        Assert.Contains("[dp-lora] --resume: continuing after epoch 1 of 2 (step 5)", said, StringComparison.Ordinal);
+        Assert.Equal(whole.Outcomes.Count, resumed.Outcomes.Count);
+        var noCurve = Array.Empty<(int, double, double)>();
+        foreach (var (a, b) in whole.Outcomes.Zip(resumed.Outcomes))
+        {
+            Assert.Equal(a with { WallSeconds = 0, Curve = noCurve }, b with { WallSeconds = 0, Curve = noCurve });
+            Assert.Equal(a.Curve, b.Curve);
+        }
+
+        Assert.Equal(2, resumed.Outcomes[1].Curve.Count); // the first point from the checkpoint's history, the second measured after resuming
+        foreach (var mode in settings.Modes.Where(m => m.IsPrivate()))
+        {
+            Assert.Equal(EngineState(whole.RunDir, mode), EngineState(resumed.RunDir, mode));
+        }
+
+        Assert.True(File.Exists(Path.Combine(resumed.RunDir, "report.md")));
+        Assert.Contains("already finished", Assert.Throws<ArgumentException>(() => TextClassificationExperiment.Resume(killedDir)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The engine's part (model, optimizer state, ledger, counters, generator) of a setting's last checkpoint.</summary>
+    private static byte[] EngineState(string runDir, TextTrainingMode mode)
+    {
+        using var engine = new MemoryStream();
+        TrainCheckpoint.Read(Path.Combine(runDir, TextClassificationExperiment.CheckpointFile(mode)), s => s.CopyTo(engine));
+        return engine.ToArray();
     }
 
     [BrownFact]
