@@ -23,7 +23,7 @@ internal static class ProgressRenderer
         // No refresh thread: the bar is redrawn by the training thread when it reports. A second thread that allocates
         // can start a garbage collection while the training thread is inside libtorch, and TorchSharp passes temporary
         // Scalar objects (Adam's betas, add_'s default alpha) that the finalizer may then free mid-call: libtorch fails
-        // with "Exception raised from toFloat" or crashes (docs/troubleshooting.md).
+        // with "Exception raised from toFloat" or crashes (docs/dp-sgd.md, "TorchSharp traps we handle").
         console.Progress()
             .AutoRefresh(false)
             .AutoClear(false)

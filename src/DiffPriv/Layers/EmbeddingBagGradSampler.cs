@@ -66,10 +66,8 @@ internal sealed class EmbeddingBagGradSampler : IGradSampler
         var vocabulary = bag.NumEmbeddings;
         var ids = record.Input.to(ScalarType.Int64); // [B, L]
         var factors = bag.PositionFactors(record.Input, g.dtype).flatten(); // [B·L]
-        var keys = ids.add(torch.arange(b, dtype: ScalarType.Int64, device: ids.device).mul(vocabulary).unsqueeze(1)).flatten();
-        var (pairs, inverse, _) = torch.unique(keys, sorted: true, return_inverse: true);
-        var weights = torch.zeros(pairs.shape[0], dtype: g.dtype, device: g.device).index_add_(0, inverse!, factors, 1.0); // w per pair
-        var example = pairs.div(vocabulary, rounding_mode: RoundingMode.floor);
+        var (pairs, inverse, example) = EmbeddingGradSampler.DistinctPairs(ids, vocabulary);
+        var weights = torch.zeros(pairs.shape[0], dtype: g.dtype, device: g.device).index_add_(0, inverse, factors, 1.0); // w per pair
         var squaredWeights = torch.zeros(b, dtype: g.dtype, device: g.device).index_add_(0, example, weights.square(), 1.0);
         var squared = g.square().sum(1).mul_(squaredWeights);
         var sample = new CompositeLayerGradSample();

@@ -105,6 +105,18 @@ internal sealed class EmbeddingGradSampler : IGradSampler
     }
 
     /// <summary>
+    /// The distinct (example, id) pairs of <paramref name="ids"/> [B, T], as keys i·V + v in ascending order; for each
+    /// position, the index of its pair ([B·T]); and each pair's example i.
+    /// </summary>
+    internal static (Tensor Pairs, Tensor Inverse, Tensor Example) DistinctPairs(Tensor ids, long vocabulary)
+    {
+        var b = ids.shape[0];
+        var keys = ids.add(torch.arange(b, dtype: ScalarType.Int64, device: ids.device).mul(vocabulary).unsqueeze(1)).flatten();
+        var (pairs, inverse, _) = torch.unique(keys, sorted: true, return_inverse: true);
+        return (pairs, inverse!, pairs.div(vocabulary, rounding_mode: RoundingMode.floor));
+    }
+
+    /// <summary>
     /// Adds the part of a lookup-table weight [V, E] to <paramref name="sample"/>: example i's gradient row v is
     /// Σ_{t: ids_it = v} g_it (see the class summary for the two methods). Shared with the embedding-bag sampler.
     /// </summary>
@@ -130,10 +142,8 @@ internal sealed class EmbeddingGradSampler : IGradSampler
             // Only the rows an example touches: one row per distinct (example, id) pair, at most B·T of them (the memory
             // of g), summed over the positions that share the pair. This is exact, like the T×T mask-Gram it replaces, and
             // costs B·T·E additions and a sort instead of B·T²·E multiply-adds.
-            var keys = ids.add(torch.arange(b, dtype: ScalarType.Int64, device: ids.device).mul(vocabulary).unsqueeze(1)).flatten();
-            var (pairs, inverse, _) = torch.unique(keys, sorted: true, return_inverse: true);
-            var rows = torch.zeros(pairs.shape[0], dim, dtype: g.dtype, device: g.device).index_add_(0, inverse!, g.reshape(-1, dim), 1.0);
-            var example = pairs.div(vocabulary, rounding_mode: RoundingMode.floor);
+            var (pairs, inverse, example) = DistinctPairs(ids, vocabulary);
+            var rows = torch.zeros(pairs.shape[0], dim, dtype: g.dtype, device: g.device).index_add_(0, inverse, g.reshape(-1, dim), 1.0);
             var squared = torch.zeros(b, dtype: g.dtype, device: g.device).index_add_(0, example, rows.square().sum(1), 1.0);
             sample.Add(name, squared, c =>
                 torch.zeros(vocabulary, dim, dtype: g.dtype, device: g.device)
